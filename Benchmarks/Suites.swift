@@ -1,0 +1,9 @@
+/// Every suite `aitrader bench` knows, by name. Add one line per suite.
+public enum BenchSuites {
+    public static let all: [BenchSuite.Type] = [
+    ]
+
+    public static func named(_ name: String) -> BenchSuite.Type? {
+        all.first { $0.name == name }
+    }
+}

@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// AITrader — one binary (`aitrader`) for market data, features, three neural forecasters, simulation and trading.
+// No SwiftPM package dependencies: system C libraries only (OpenBLAS, SQLite, zstd, libyaml; CUDA loaded at run time).
+import PackageDescription
+
+let optimizeC: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno", "-fno-trapping-math"])]
+
+let package = Package(
+    name: "AITrader",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "aitrader", targets: ["aitrader"]),
+    ],
+    targets: [
+        // C backend protocol + CPU (OpenBLAS) backend + backend library loader. CUDA sources are built by nvcc (make cuda).
+        .target(
+            name: "CKernels",
+            path: "CKernels",
+            exclude: ["cuda", "tests"],
+            sources: ["common", "cpu"],
+            publicHeadersPath: "include",
+            cSettings: optimizeC + [.headerSearchPath("include")],
+            linkerSettings: [.linkedLibrary("openblas"), .linkedLibrary("m"), .linkedLibrary("dl"), .linkedLibrary("pthread")]
+        ),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
+
+        // Shared plumbing: errors, logging, YAML configuration, JSON output.
+        .target(name: "Common", dependencies: ["CYAML"]),
+        // Tensors, devices, layers with forward/backward, optimizers, safetensors.
+        .target(name: "Engine", dependencies: ["CKernels", "Common"]),
+        // Bars, timeframes, sources (CSV, Alpaca, MT5), Parquet + SQLite storage, pipeline, resampling.
+        .target(name: "MarketData", dependencies: ["Common", "CSQLite", "CZstd"]),
+        // Technical indicators, feature sets, feature store, training data loader.
+        .target(name: "Features", dependencies: ["MarketData", "Common"]),
+        // The three horizon models, Beta head, losses, checkpoints.
+        .target(name: "Models", dependencies: ["Engine", "Common"]),
+        // Training loops over the feature loader.
+        .target(name: "Training", dependencies: ["Models", "Features", "Engine", "Common"]),
+        // Execution models, market simulator, backtester, metrics, reports.
+        .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"]),
+        // `aitrader bench --suite ...` suites, kept apart from the code they measure.
+        .target(name: "Benchmarks", dependencies: ["Engine", "Models", "MarketData", "Features", "Simulation", "Training", "Common"],
+                path: "Benchmarks"),
+        .executableTarget(
+            name: "aitrader",
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Training", "Simulation", "Benchmarks"]
+        ),
+
+        .testTarget(name: "CommonTests", dependencies: ["Common"]),
+        // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
+    ]
+)

@@ -1,0 +1,1 @@
+// The MarketData module. See README.md for the layout.

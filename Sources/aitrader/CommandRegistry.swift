@@ -1,0 +1,6 @@
+/// Every `aitrader` command, in the order `aitrader help` lists them. Add one line per command.
+enum CommandRegistry {
+    static let all: [AITraderCommand.Type] = [
+        BenchCommand.self,
+    ]
+}
