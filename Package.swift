@@ -49,7 +49,7 @@ let package = Package(
         ),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"], resources: [.copy("Fixtures")]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )
