@@ -15,7 +15,8 @@ public enum DeviceRequest: String, Sendable, CaseIterable {
 /// `make cuda`) loaded at run time, looked for in this order:
 ///   1. `$AITRADER_CUDA_LIB` (a path; when set, no other place is tried),
 ///   2. next to the running executable,
-///   3. the dynamic linker's search path (`LD_LIBRARY_PATH`, ldconfig) via `dlopen("libaitrader_cuda.so")`.
+///   3. `build/cuda/libaitrader_cuda.so` under the working directory (where `make cuda` puts it),
+///   4. the dynamic linker's search path (`LD_LIBRARY_PATH`, ldconfig) via `dlopen("libaitrader_cuda.so")`.
 ///
 ///     let backend = try Devices.select(.auto, threads: 2)
 ///     print(backend.name)   // "cpu" on a machine without a GPU
@@ -66,6 +67,8 @@ public enum Devices {
         if let exe = executableDirectory() {
             out.append((exe + "/" + cudaLibraryName, "next to the executable"))
         }
+        let cwd = FileManager.default.currentDirectoryPath
+        out.append((cwd + "/build/cuda/" + cudaLibraryName, "make cuda output"))
         out.append((cudaLibraryName, "library search path"))
         return out
     }

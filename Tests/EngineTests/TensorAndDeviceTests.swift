@@ -65,7 +65,7 @@ import Testing
         let candidates = Devices.cudaLibraryCandidates(environment: ["AITRADER_CUDA_LIB": "/opt/x/libaitrader_cuda.so"])
         #expect(candidates.map(\.path) == ["/opt/x/libaitrader_cuda.so"])
         let searched = Devices.cudaLibraryCandidates(environment: [:])
-        #expect(searched.last?.path == "libaitrader_cuda.so" && searched.count == 2)
+        #expect(searched.last?.path == "libaitrader_cuda.so" && searched.count == 3)
         // Without a GPU library, `auto` falls back to the CPU and `cuda` explains why.
         if case .failure(let error) = Devices.cuda() {
             #expect(try Devices.select(.auto) === Backend.cpu)
@@ -112,5 +112,25 @@ import Testing
         let y3 = try drop.forward(x, ctx)
         #expect(y3.storage === x.storage)
         #expect(throws: EngineError.self) { try Dropout(1) }
+    }
+
+    @Test func activationMemoryIsReusedAcrossSteps() throws {
+        var layout = ParameterLayout()
+        let lstm = try LSTM(inputSize: 3, hiddenSize: 4, name: "lstm", layout: &layout)
+        let store = try ParameterStore(layout: layout, backend: .cpu)
+        let ctx = Context(parameters: store)
+        let big = try Tensor(zeros: [4, 6, 3], on: .cpu), small = try Tensor(zeros: [1, 6, 3], on: .cpu)
+        let y1 = try lstm.forward(big, ctx)
+        let d1 = try lstm.backward(y1, ctx)
+        let y2 = try lstm.forward(small, ctx)   // a smaller batch reuses the same allocation
+        let d2 = try lstm.backward(y2, ctx)
+        #expect(y1.storage === y2.storage && d1.storage === d2.storage)
+        #expect(y2.shape == [1, 6, 4])
+        var buffer = ActivationBuffer()
+        let a = try buffer.tensor([10], on: .cpu)
+        let b = try buffer.tensor([5], on: .cpu)
+        #expect(a.storage === b.storage && buffer.capacity == 10)
+        let c = try buffer.tensor([11], on: .cpu)
+        #expect(c.storage !== a.storage && buffer.capacity == 11)
     }
 }
