@@ -3,5 +3,6 @@ enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
         DevicesCommand.self,
+        EngineDemoCommand.self,
     ]
 }
