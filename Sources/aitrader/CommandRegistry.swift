@@ -5,5 +5,6 @@ enum CommandRegistry {
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,
         DevicesCommand.self,
+        EngineDemoCommand.self,
     ]
 }
