@@ -50,15 +50,17 @@ public final class VariableSelection: Layer {
         let wx = try weightedInput.tensor(x.shape, on: backend)
         try backend.mulForward(out: wx, w, x, count: x.count)
         let y = try output.tensor(Array(x.shape.dropLast()) + [dModel], on: backend)
-        try backend.gemm(y, wx, ctx.value(embedWeight), m: rows, n: dModel, k: features)
-        try backend.gemm(y, w, ctx.value(embedBias), m: rows, n: dModel, k: features, beta: 1)
+        try backend.gemm(y, wx, ctx.parameters.value(embedWeight), m: rows, n: dModel, k: features)
+        try backend.gemm(y, w, ctx.parameters.value(embedBias), m: rows, n: dModel, k: features, beta: 1)
         weights = w
         saved = ctx.training ? (x, w, wx) : nil
         return y
     }
 
     public func backward(_ dOut: Tensor, _ ctx: Context, inputGradient: Bool) throws(EngineError) -> Tensor? {
-        let (x, w, wx) = try Engine.saved(saved, "VariableSelection")
+        guard let (x, w, wx) = saved else {
+            throw .invalidState(context: "VariableSelection.backward", message: "called without a training-mode forward pass")
+        }
         let rows = x.count / features
         let backend = ctx.backend
         // y = wx @ W + w @ b: parameter gradients W += wx^T dY, b += w^T dY.
@@ -70,9 +72,9 @@ public final class VariableSelection: Layer {
         }
         // d(wx) = dY W^T; dw = dY b^T + d(wx) * x; dx (direct) = d(wx) * w.
         let dWX = try dWeighted.tensor(x.shape, on: backend)
-        try backend.gemm(dWX, dOut, ctx.value(embedWeight), m: rows, n: features, k: dModel, transB: true)
+        try backend.gemm(dWX, dOut, ctx.parameters.value(embedWeight), m: rows, n: features, k: dModel, transB: true)
         let dW = try dWeights.tensor(x.shape, on: backend)
-        try backend.gemm(dW, dOut, ctx.value(embedBias), m: rows, n: features, k: dModel, transB: true)
+        try backend.gemm(dW, dOut, ctx.parameters.value(embedBias), m: rows, n: features, k: dModel, transB: true)
         try backend.mulBackward(dX: dW, dY: nil, dOut: dWX, w, x, count: x.count)   // dW += d(wx) * x
         let dLogit = try dLogits.zeros(x.shape, on: backend)
         try backend.softmaxBackward(dInput: dLogit, dOut: dW, out: w, rows: rows, columns: features)
