@@ -364,6 +364,12 @@ public struct SimulatedBroker: OrderRouting, Sendable {
 
     // MARK: End of data
 
+    /// Equity reached zero: cancels every order and zeroes cash (positions were closed by the caller).
+    public mutating func wipeOut() {
+        cancelAll(at: decisionTime)
+        account.wipeOut()
+    }
+
     /// Cancels every working order (end of the backtest).
     public mutating func cancelAll(at time: Int64) {
         for i in working { try! orders[i].transition(to: .cancelled, at: time, reason: .endOfData) }
