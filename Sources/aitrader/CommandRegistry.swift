@@ -3,5 +3,7 @@ enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
         BacktestCommand.self,
+        DevicesCommand.self,
+        EngineDemoCommand.self,
     ]
 }
