@@ -49,6 +49,8 @@ let package = Package(
         ),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )

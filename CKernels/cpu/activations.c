@@ -1,0 +1,130 @@
+/*
+ * activations.c — element-wise activations (ck_activation) and GLU, with PyTorch's definitions:
+ * exact GELU (erf), ELU with alpha 1, softplus with beta 1 and threshold 20 (x > 20 returns x).
+ *
+ *     cpu->activation_fwd(cpu, y, x, n, CK_ACT_GELU);
+ *     cpu->activation_bwd(cpu, dx, dy, x, y, n, CK_ACT_GELU);   // dx += dy * gelu'(x)
+ *     cpu->glu_fwd(cpu, out, x, N, C);                          // x (N, 2C) = [a | g] -> a * sigmoid(g)
+ */
+#include "cpu_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#define SOFTPLUS_THRESHOLD 20.0f
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+ck_status ck_cpu_activation_fwd(ck_backend *b, float *out, const float *inp, size_t n, ck_activation act) {
+    (void)b;
+    if (n == 0) return CK_OK;
+    CK_REQUIRE(out != NULL && inp != NULL, "activation_fwd: out or inp is NULL");
+    switch (act) {
+    case CK_ACT_IDENTITY:
+        if (out != inp) memmove(out, inp, n * sizeof(float));
+        return CK_OK;
+    case CK_ACT_RELU:
+        for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+        return CK_OK;
+    case CK_ACT_GELU:
+        for (size_t i = 0; i < n; i++) {
+            float x = inp[i];
+            out[i] = 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2));
+        }
+        return CK_OK;
+    case CK_ACT_ELU:
+        for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : expm1f(inp[i]);
+        return CK_OK;
+    case CK_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++) out[i] = sigmoidf(inp[i]);
+        return CK_OK;
+    case CK_ACT_TANH:
+        for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
+        return CK_OK;
+    case CK_ACT_SOFTPLUS:
+        for (size_t i = 0; i < n; i++) {
+            float x = inp[i];
+            out[i] = x > SOFTPLUS_THRESHOLD ? x : log1pf(expf(x));
+        }
+        return CK_OK;
+    }
+    return ck_cpu_fail(CK_ERR_INVALID_ARGUMENT, "activation_fwd: unknown activation %d", (int)act);
+}
+
+ck_status ck_cpu_activation_bwd(ck_backend *b, float *dinp, const float *dout, const float *inp, const float *out,
+                                size_t n, ck_activation act) {
+    (void)b;
+    if (n == 0 || dinp == NULL) return CK_OK;
+    CK_REQUIRE(dout != NULL, "activation_bwd: dout is NULL");
+    switch (act) {
+    case CK_ACT_IDENTITY:
+        for (size_t i = 0; i < n; i++) dinp[i] += dout[i];
+        return CK_OK;
+    case CK_ACT_RELU:
+        CK_REQUIRE(out != NULL, "activation_bwd(relu): out is NULL");
+        for (size_t i = 0; i < n; i++) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+        return CK_OK;
+    case CK_ACT_GELU: {
+        CK_REQUIRE(inp != NULL, "activation_bwd(gelu): inp is NULL");
+        const float inv_sqrt_2pi = 0.3989422804014327f;
+        for (size_t i = 0; i < n; i++) {
+            float x = inp[i];
+            float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+            float pdf = inv_sqrt_2pi * expf(-0.5f * x * x);
+            dinp[i] += dout[i] * (cdf + x * pdf);
+        }
+        return CK_OK;
+    }
+    case CK_ACT_ELU:
+        CK_REQUIRE(out != NULL, "activation_bwd(elu): out is NULL");
+        for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (out[i] > 0.0f ? 1.0f : out[i] + 1.0f);
+        return CK_OK;
+    case CK_ACT_SIGMOID:
+        CK_REQUIRE(out != NULL, "activation_bwd(sigmoid): out is NULL");
+        for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+        return CK_OK;
+    case CK_ACT_TANH:
+        CK_REQUIRE(out != NULL, "activation_bwd(tanh): out is NULL");
+        for (size_t i = 0; i < n; i++) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+        return CK_OK;
+    case CK_ACT_SOFTPLUS:
+        CK_REQUIRE(inp != NULL, "activation_bwd(softplus): inp is NULL");
+        for (size_t i = 0; i < n; i++) {
+            float x = inp[i];
+            dinp[i] += x > SOFTPLUS_THRESHOLD ? dout[i] : dout[i] * sigmoidf(x);
+        }
+        return CK_OK;
+    }
+    return ck_cpu_fail(CK_ERR_INVALID_ARGUMENT, "activation_bwd: unknown activation %d", (int)act);
+}
+
+ck_status ck_cpu_glu_fwd(ck_backend *b, float *out, const float *inp, int N, int C) {
+    (void)b;
+    CK_REQUIRE(N >= 0 && C >= 0, "glu_fwd: sizes must be >= 0 (N=%d C=%d)", N, C);
+    if (N == 0 || C == 0) return CK_OK;
+    CK_REQUIRE(out != NULL && inp != NULL, "glu_fwd: out or inp is NULL");
+    for (int r = 0; r < N; r++) {
+        const float *a = inp + (size_t)r * 2u * (size_t)C, *g = a + C;
+        float *y = out + (size_t)r * (size_t)C;
+        for (int j = 0; j < C; j++) y[j] = a[j] * sigmoidf(g[j]);
+    }
+    return CK_OK;
+}
+
+ck_status ck_cpu_glu_bwd(ck_backend *b, float *dinp, const float *dout, const float *inp, int N, int C) {
+    (void)b;
+    CK_REQUIRE(N >= 0 && C >= 0, "glu_bwd: sizes must be >= 0 (N=%d C=%d)", N, C);
+    if (N == 0 || C == 0 || dinp == NULL) return CK_OK;
+    CK_REQUIRE(dout != NULL && inp != NULL, "glu_bwd: dout or inp is NULL");
+    for (int r = 0; r < N; r++) {
+        const float *a = inp + (size_t)r * 2u * (size_t)C, *g = a + C;
+        const float *dy = dout + (size_t)r * (size_t)C;
+        float *da = dinp + (size_t)r * 2u * (size_t)C, *dg = da + C;
+        for (int j = 0; j < C; j++) {
+            float s = sigmoidf(g[j]);
+            da[j] += dy[j] * s;
+            dg[j] += dy[j] * a[j] * s * (1.0f - s);
+        }
+    }
+    return CK_OK;
+}

@@ -1,0 +1,103 @@
+/*
+ * attention.c — scaled dot-product multi-head attention, per (batch, head) sgemms on strided views of q, k, v.
+ *
+ * Forward:  P = softmax(Q K^T / sqrt(HS) + mask);  O = P V  (standard), or  O = mean_h P_h V  (v_shared, TFT).
+ * Backward: dP = dO V^T;  dV += P^T dO;  dS = P ⊙ (dP - rowsum(dP ⊙ P));  dQ += dS K / sqrt(HS);
+ *           dK += dS^T Q / sqrt(HS).  The scratch holds dP / dS for every (batch, head).
+ *
+ *     // q, k, v column slices of a packed qkv (B, L, 3D): ld = 3D
+ *     cpu->attention_fwd(cpu, out, probs, qkv, qkv + D, qkv + 2 * D, NULL, B, L, NH, HS, 3 * D, 3 * D, 3 * D, D, 0);
+ */
+#include "cpu_internal.h"
+
+#include <math.h>
+
+static ck_status check_attention(const char *op, int B, int L, int NH, int HS, int ldq, int ldk, int ldv, int ldo,
+                                 int v_shared) {
+    CK_REQUIRE(B >= 0 && L >= 0 && NH >= 1 && HS >= 1, "%s: need B, L >= 0 and NH, HS >= 1 (B=%d L=%d NH=%d HS=%d)",
+               op, B, L, NH, HS);
+    CK_REQUIRE(v_shared == 0 || v_shared == 1, "%s: v_shared must be 0 or 1 (got %d)", op, v_shared);
+    int D = NH * HS, DV = v_shared ? HS : D;
+    CK_REQUIRE(ldq >= D && ldk >= D, "%s: ldq=%d and ldk=%d must be >= NH*HS=%d", op, ldq, ldk, D);
+    CK_REQUIRE(ldv >= DV && ldo >= DV, "%s: ldv=%d and ldo=%d must be >= %d", op, ldv, ldo, DV);
+    return CK_OK;
+}
+
+ck_status ck_cpu_attention_fwd(ck_backend *b, float *out, float *probs, const float *q, const float *k,
+                               const float *v, const float *mask, int B, int L, int NH, int HS, int ldq, int ldk,
+                               int ldv, int ldo, int v_shared) {
+    (void)b;
+    ck_status st = check_attention("attention_fwd", B, L, NH, HS, ldq, ldk, ldv, ldo, v_shared);
+    if (st != CK_OK) return st;
+    if (B == 0 || L == 0) return CK_OK;
+    CK_REQUIRE(out != NULL && probs != NULL && q != NULL && k != NULL && v != NULL,
+               "attention_fwd: out, probs, q, k or v is NULL");
+    const float scale = 1.0f / sqrtf((float)HS);
+    const size_t LL = (size_t)L * (size_t)L;
+    for (int bi = 0; bi < B; bi++) {
+        const float *qb = q + (size_t)bi * (size_t)L * (size_t)ldq;
+        const float *kb = k + (size_t)bi * (size_t)L * (size_t)ldk;
+        const float *vb = v + (size_t)bi * (size_t)L * (size_t)ldv;
+        float *ob = out + (size_t)bi * (size_t)L * (size_t)ldo;
+        for (int h = 0; h < NH; h++) {
+            float *p = probs + ((size_t)bi * (size_t)NH + (size_t)h) * LL;
+            ck_cpu_sgemm(0, 1, L, L, HS, scale, qb + h * HS, ldq, kb + h * HS, ldk, 0.0f, p, L);
+            if (mask != NULL)
+                for (size_t j = 0; j < LL; j++) p[j] += mask[j];
+            ck_cpu_softmax_rows(p, L, L, L);
+            if (v_shared) {
+                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f / (float)NH, p, L, vb, ldv, h == 0 ? 0.0f : 1.0f, ob, ldo);
+            } else {
+                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f, p, L, vb + h * HS, ldv, 0.0f, ob + h * HS, ldo);
+            }
+        }
+    }
+    return CK_OK;
+}
+
+ck_status ck_cpu_attention_bwd(ck_backend *b, float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                               const float *q, const float *k, const float *v, const float *probs, int B, int L,
+                               int NH, int HS, int ldq, int ldk, int ldv, int ldo, int v_shared) {
+    (void)b;
+    ck_status st = check_attention("attention_bwd", B, L, NH, HS, ldq, ldk, ldv, ldo, v_shared);
+    if (st != CK_OK) return st;
+    if (B == 0 || L == 0) return CK_OK;
+    CK_REQUIRE(scratch != NULL && dout != NULL && q != NULL && k != NULL && v != NULL && probs != NULL,
+               "attention_bwd: scratch, dout, q, k, v or probs is NULL");
+    const float scale = 1.0f / sqrtf((float)HS);
+    const float vscale = v_shared ? 1.0f / (float)NH : 1.0f;
+    const size_t LL = (size_t)L * (size_t)L;
+    for (int bi = 0; bi < B; bi++) {
+        const float *qb = q + (size_t)bi * (size_t)L * (size_t)ldq;
+        const float *kb = k + (size_t)bi * (size_t)L * (size_t)ldk;
+        const float *vb = v + (size_t)bi * (size_t)L * (size_t)ldv;
+        const float *gb = dout + (size_t)bi * (size_t)L * (size_t)ldo;
+        for (int h = 0; h < NH; h++) {
+            size_t head = (size_t)bi * (size_t)NH + (size_t)h;
+            const float *p = probs + head * LL;
+            float *ds = scratch + head * LL;
+            int vcol = v_shared ? 0 : h * HS;
+            const float *g = gb + vcol;
+            /* dP = vscale * dO V^T */
+            ck_cpu_sgemm(0, 1, L, L, HS, vscale, g, ldo, vb + vcol, ldv, 0.0f, ds, L);
+            if (dv != NULL)
+                ck_cpu_sgemm(1, 0, L, HS, L, vscale, p, L, g, ldo, 1.0f,
+                             dv + (size_t)bi * (size_t)L * (size_t)ldv + vcol, ldv);
+            for (int i = 0; i < L; i++) {
+                const float *pr = p + (size_t)i * (size_t)L;
+                float *dr = ds + (size_t)i * (size_t)L;
+                double dot = 0.0;
+                for (int j = 0; j < L; j++) dot += (double)pr[j] * (double)dr[j];
+                float d = (float)dot;
+                for (int j = 0; j < L; j++) dr[j] = pr[j] * (dr[j] - d);
+            }
+            if (dq != NULL)
+                ck_cpu_sgemm(0, 0, L, HS, L, scale, ds, L, kb + h * HS, ldk, 1.0f,
+                             dq + (size_t)bi * (size_t)L * (size_t)ldq + h * HS, ldq);
+            if (dk != NULL)
+                ck_cpu_sgemm(1, 0, L, HS, L, scale, ds, L, qb + h * HS, ldq, 1.0f,
+                             dk + (size_t)bi * (size_t)L * (size_t)ldk + h * HS, ldk);
+        }
+    }
+    return CK_OK;
+}

@@ -1,0 +1,144 @@
+/*
+ * cpu_internal.h — shared declarations of the CPU (OpenBLAS) backend. Not a public header.
+ *
+ * Every op of the ck_backend table has a ck_cpu_<op> function here; cpu_backend.c puts them in the table.
+ * Errors: an op that rejects its arguments calls ck_cpu_fail(), which records a message for last_error
+ * (per thread) and returns the status, e.g.
+ *     CK_REQUIRE(K % 2 == 1, "conv1d_fwd: K must be odd (got %d)", K);
+ */
+#ifndef CK_CPU_INTERNAL_H
+#define CK_CPU_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include "ckernels.h"
+
+#include <cblas.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Records a formatted error message for last_error and returns `status`. */
+ck_status ck_cpu_fail(ck_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define CK_REQUIRE(cond, ...)                                                                                         \
+    do {                                                                                                              \
+        if (!(cond)) return ck_cpu_fail(CK_ERR_INVALID_ARGUMENT, __VA_ARGS__);                                        \
+    } while (0)
+
+/** Returns a pointer to a per-thread, grow-only scratch buffer of at least `floats` floats, or NULL when the
+ *  allocation fails. Slots 0..CK_CPU_WORKSPACE_SLOTS-1 are independent buffers; an op may use several at once,
+ *  but a buffer is only valid until the next call that asks for the same slot. */
+#define CK_CPU_WORKSPACE_SLOTS 4
+float *ck_cpu_workspace(int slot, size_t floats);
+
+/** Threads currently configured (OpenBLAS). */
+int ck_cpu_threads(void);
+
+/** Plain single-precision GEMM on row-major data (no argument checks): C = alpha op(A) op(B) + beta C. */
+void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                  const float *Bm, int ldb, float beta, float *C, int ldc);
+
+/** Adds the column sums of x (N, C) with row stride ldx into acc (C), accumulating in double. */
+void ck_cpu_column_sums_add(float *acc, const float *x, int N, int C, int ldx);
+
+/* ---- the ops (see ckernels.h for their contracts) ------------------------------------------------------- */
+ck_status ck_cpu_gemm(ck_backend *b, float *C, const float *A, const float *Bm, int M, int N, int K, int trans_a,
+                      int trans_b, int lda, int ldb, int ldc, float alpha, float beta);
+ck_status ck_cpu_gemm_strided_batched(ck_backend *b, float *C, const float *A, const float *Bm, int M, int N, int K,
+                                      int trans_a, int trans_b, int lda, int ldb, int ldc, long long stride_a,
+                                      long long stride_b, long long stride_c, int batch_count, float alpha,
+                                      float beta);
+
+ck_status ck_cpu_linear_fwd(ck_backend *b, float *out, const float *inp, const float *weight, const float *bias,
+                            int N, int IN, int OUT);
+ck_status ck_cpu_linear_bwd(ck_backend *b, float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, int N, int IN, int OUT);
+ck_status ck_cpu_bias_add_fwd(ck_backend *b, float *x, const float *bias, int N, int C);
+ck_status ck_cpu_bias_add_bwd(ck_backend *b, float *dbias, const float *dout, int N, int C);
+
+ck_status ck_cpu_conv1d_fwd(ck_backend *b, float *out, const float *inp, const float *weight, const float *bias,
+                            int B, int L, int CIN, int COUT, int K);
+ck_status ck_cpu_conv1d_bwd(ck_backend *b, float *dinp, float *dweight, float *dbias, const float *dout,
+                            const float *inp, const float *weight, int B, int L, int CIN, int COUT, int K);
+
+ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *cache, const float *inp,
+                          const float *w_ih, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
+                          const float *c0, int B, int L, int IN, int H, int reverse);
+ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
+                          float *dh0, float *dc0, float *scratch, const float *dh_out, const float *dc_final,
+                          const float *inp, const float *w_ih, const float *w_hh, const float *h0, const float *c0,
+                          const float *cache, const float *h_out, int B, int L, int IN, int H, int reverse);
+
+ck_status ck_cpu_attention_fwd(ck_backend *b, float *out, float *probs, const float *q, const float *k,
+                               const float *v, const float *mask, int B, int L, int NH, int HS, int ldq, int ldk,
+                               int ldv, int ldo, int v_shared);
+ck_status ck_cpu_attention_bwd(ck_backend *b, float *dq, float *dk, float *dv, float *scratch, const float *dout,
+                               const float *q, const float *k, const float *v, const float *probs, int B, int L,
+                               int NH, int HS, int ldq, int ldk, int ldv, int ldo, int v_shared);
+
+ck_status ck_cpu_layernorm_fwd(ck_backend *b, float *out, float *mean, float *rstd, const float *inp,
+                               const float *weight, const float *bias, int N, int C, float eps);
+ck_status ck_cpu_layernorm_bwd(ck_backend *b, float *dinp, float *dweight, float *dbias, const float *dout,
+                               const float *inp, const float *weight, const float *mean, const float *rstd, int N,
+                               int C);
+
+ck_status ck_cpu_activation_fwd(ck_backend *b, float *out, const float *inp, size_t n, ck_activation act);
+ck_status ck_cpu_activation_bwd(ck_backend *b, float *dinp, const float *dout, const float *inp, const float *out,
+                                size_t n, ck_activation act);
+ck_status ck_cpu_glu_fwd(ck_backend *b, float *out, const float *inp, int N, int C);
+ck_status ck_cpu_glu_bwd(ck_backend *b, float *dinp, const float *dout, const float *inp, int N, int C);
+
+ck_status ck_cpu_dropout_fwd(ck_backend *b, float *out, const float *inp, size_t n, float p, uint64_t seed,
+                             uint64_t offset);
+ck_status ck_cpu_dropout_bwd(ck_backend *b, float *dinp, const float *dout, size_t n, float p, uint64_t seed,
+                             uint64_t offset);
+
+ck_status ck_cpu_softmax_fwd(ck_backend *b, float *out, const float *inp, int N, int C);
+ck_status ck_cpu_softmax_bwd(ck_backend *b, float *dinp, const float *dout, const float *out, int N, int C);
+/** Row softmax in place on x (rows, C) with row stride ld; a row whose entries are all -inf becomes zeros. */
+void ck_cpu_softmax_rows(float *x, int rows, int C, int ld);
+
+ck_status ck_cpu_mean_pool_fwd(ck_backend *b, float *out, const float *inp, int B, int L, int C);
+ck_status ck_cpu_mean_pool_bwd(ck_backend *b, float *dinp, const float *dout, int B, int L, int C);
+ck_status ck_cpu_step_pool_fwd(ck_backend *b, float *out, const float *inp, int B, int L, int C, int t);
+ck_status ck_cpu_step_pool_bwd(ck_backend *b, float *dinp, const float *dout, int B, int L, int C, int t);
+
+ck_status ck_cpu_copy2d(ck_backend *b, float *dst, int ldd, const float *src, int lds, int rows, int cols,
+                        int accumulate);
+ck_status ck_cpu_axpy(ck_backend *b, float *y, const float *x, float alpha, size_t n);
+ck_status ck_cpu_scale_shift(ck_backend *b, float *x, float alpha, float beta, size_t n);
+ck_status ck_cpu_mul_fwd(ck_backend *b, float *out, const float *x, const float *y, size_t n);
+ck_status ck_cpu_mul_bwd(ck_backend *b, float *dx, float *dy, const float *dout, const float *x, const float *y,
+                         size_t n);
+ck_status ck_cpu_row_scale_fwd(ck_backend *b, float *out, const float *x, const float *w, int N, int C);
+ck_status ck_cpu_row_scale_bwd(ck_backend *b, float *dx, float *dw, const float *dout, const float *x,
+                               const float *w, int N, int C);
+
+ck_status ck_cpu_basis_expand_fwd(ck_backend *b, float *out, const float *theta, const float *basis, int N, int P,
+                                  int T, float scale, int accumulate);
+ck_status ck_cpu_basis_expand_bwd(ck_backend *b, float *dtheta, const float *dout, const float *basis, int N, int P,
+                                  int T, float scale);
+
+ck_status ck_cpu_beta_nll_fwd(ck_backend *b, float *loss, const float *alpha, const float *beta, const float *y,
+                              int N);
+ck_status ck_cpu_beta_nll_bwd(ck_backend *b, float *dalpha, float *dbeta, const float *dloss, const float *alpha,
+                              const float *beta, const float *y, int N);
+ck_status ck_cpu_dirichlet_nll_fwd(ck_backend *b, float *loss, const float *conc, const float *y, int N, int K);
+ck_status ck_cpu_dirichlet_nll_bwd(ck_backend *b, float *dconc, const float *dloss, const float *conc,
+                                   const float *y, int N, int K);
+/** Digamma (psi) in double: reflection for x < 0, recurrence up to x >= 10, then the asymptotic series. */
+double ck_cpu_digamma(double x);
+
+/** Sum of squares of x in double (used by reduce_sum_squares and global_norm). */
+double ck_cpu_sum_squares_double(const float *x, size_t n);
+ck_status ck_cpu_reduce_sum(ck_backend *b, float *out, const float *x, size_t n);
+ck_status ck_cpu_reduce_sum_squares(ck_backend *b, float *out, const float *x, size_t n);
+
+ck_status ck_cpu_adamw_step(ck_backend *b, float *params, float *m, float *v, const float *grads, size_t n,
+                            float lr, float beta1, float beta2, float eps, float weight_decay, int t,
+                            float grad_scale);
+ck_status ck_cpu_global_norm(ck_backend *b, float *norm_out, const float *grads, size_t n);
+
+#endif /* CK_CPU_INTERNAL_H */

@@ -1,0 +1,77 @@
+/*
+ * dropout.c — inverted dropout with a counter-based Philox4x32-10 mask, identical on every backend.
+ * Element i keeps iff u_i >= p with u_i = (r >> 8) * 2^-24, r = word (i & 3) of
+ * philox({i >> 2, i >> 34, offset lo, offset hi}, {seed lo, seed hi}); kept values are scaled by 1/(1-p).
+ * Nothing is stored: backward regenerates the mask from (seed, offset).
+ *
+ *     cpu->dropout_fwd(cpu, y, x, n, 0.1f, seed, offset);
+ *     cpu->dropout_bwd(cpu, dx, dy, n, 0.1f, seed, offset);   // dx += mask * dy / (1 - p)
+ */
+#include "cpu_internal.h"
+
+#include <string.h>
+
+/* Writes the scale (0 or 1/(1-p)) of elements [base, base+4) into s. */
+static inline void mask_block(float s[4], uint64_t block, float p, float keep_scale, const uint32_t key[2],
+                              uint64_t offset) {
+    uint32_t counter[4] = {(uint32_t)block, (uint32_t)(block >> 32), (uint32_t)offset, (uint32_t)(offset >> 32)};
+    uint32_t r[4];
+    ck_philox4x32_10(counter, key, r);
+    for (int j = 0; j < 4; j++) {
+        float u = (float)(r[j] >> 8) * 0x1p-24f;
+        s[j] = u >= p ? keep_scale : 0.0f;
+    }
+}
+
+static ck_status check_dropout(const char *op, float p) {
+    CK_REQUIRE(p >= 0.0f && p <= 1.0f, "%s: p must be in [0, 1] (got %g)", op, (double)p);
+    return CK_OK;
+}
+
+ck_status ck_cpu_dropout_fwd(ck_backend *b, float *out, const float *inp, size_t n, float p, uint64_t seed,
+                             uint64_t offset) {
+    (void)b;
+    ck_status st = check_dropout("dropout_fwd", p);
+    if (st != CK_OK) return st;
+    if (n == 0) return CK_OK;
+    CK_REQUIRE(out != NULL && inp != NULL, "dropout_fwd: out or inp is NULL");
+    if (p == 0.0f) {
+        if (out != inp) memmove(out, inp, n * sizeof(float));
+        return CK_OK;
+    }
+    if (p >= 1.0f) { /* every element dropped */
+        memset(out, 0, n * sizeof(float));
+        return CK_OK;
+    }
+    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+    const float keep_scale = 1.0f / (1.0f - p);
+    float s[4];
+    for (size_t i = 0; i < n; i += 4) {
+        mask_block(s, (uint64_t)i >> 2, p, keep_scale, key, offset);
+        size_t m = n - i < 4 ? n - i : 4;
+        for (size_t j = 0; j < m; j++) out[i + j] = inp[i + j] * s[j];
+    }
+    return CK_OK;
+}
+
+ck_status ck_cpu_dropout_bwd(ck_backend *b, float *dinp, const float *dout, size_t n, float p, uint64_t seed,
+                             uint64_t offset) {
+    (void)b;
+    ck_status st = check_dropout("dropout_bwd", p);
+    if (st != CK_OK) return st;
+    if (n == 0 || dinp == NULL || p >= 1.0f) return CK_OK;
+    CK_REQUIRE(dout != NULL, "dropout_bwd: dout is NULL");
+    if (p == 0.0f) {
+        for (size_t i = 0; i < n; i++) dinp[i] += dout[i];
+        return CK_OK;
+    }
+    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+    const float keep_scale = 1.0f / (1.0f - p);
+    float s[4];
+    for (size_t i = 0; i < n; i += 4) {
+        mask_block(s, (uint64_t)i >> 2, p, keep_scale, key, offset);
+        size_t m = n - i < 4 ? n - i : 4;
+        for (size_t j = 0; j < m; j++) dinp[i + j] += dout[i + j] * s[j];
+    }
+    return CK_OK;
+}

@@ -1,1 +1,0 @@
-// The MarketData module. See README.md for the layout.
