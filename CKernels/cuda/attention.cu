@@ -49,7 +49,7 @@ __global__ void attention_softmax_bwd_kernel(float *dp, const float *probs, int 
 static ck_status check(ck_cuda *cu, const char *what, int B, int L, int NH, int HS, int ldq, int ldk, int ldv, int ldo,
                        int v_shared) {
     int width = NH * HS, vwidth = v_shared ? HS : NH * HS;
-    if (B < 0 || L <= 0 || NH <= 0 || HS <= 0 || (v_shared != 0 && v_shared != 1) || ldq < width || ldk < width ||
+    if (B < 0 || L < 0 || NH <= 0 || HS <= 0 || (v_shared != 0 && v_shared != 1) || ldq < width || ldk < width ||
         ldv < vwidth || ldo < vwidth)
         return ck_cuda_fail(cu, CK_ERR_INVALID_ARGUMENT, what,
                             "bad sizes B=%d L=%d NH=%d HS=%d ldq=%d ldk=%d ldv=%d ldo=%d v_shared=%d", B, L, NH, HS, ldq,
@@ -62,7 +62,7 @@ static ck_status attention_fwd(ck_backend *b, float *out, float *probs, const fl
                                int v_shared) {
     ck_cuda *cu = ck_cuda_of(b);
     CK_TRY(check(cu, "attention_fwd", B, L, NH, HS, ldq, ldk, ldv, ldo, v_shared));
-    if (B == 0) return CK_OK;
+    if (B == 0 || L == 0) return CK_OK;
     long long LL = (long long)L * L, head_stride = (long long)NH * LL;
     for (int h = 0; h < NH; h++)
         CK_TRY(ck_cuda_gemm_batched(cu, probs + h * LL, q + h * HS, k + h * HS, L, L, HS, 0, 1, ldq, ldk, L,
@@ -85,8 +85,8 @@ static ck_status attention_bwd(ck_backend *b, float *dq, float *dk, float *dv, f
                                int HS, int ldq, int ldk, int ldv, int ldo, int v_shared) {
     ck_cuda *cu = ck_cuda_of(b);
     CK_TRY(check(cu, "attention_bwd", B, L, NH, HS, ldq, ldk, ldv, ldo, v_shared));
+    if (B == 0 || L == 0) return CK_OK;
     CK_REQUIRE(cu, scratch != nullptr, "attention_bwd");
-    if (B == 0) return CK_OK;
     long long LL = (long long)L * L, head_stride = (long long)NH * LL;
     float head_weight = v_shared ? 1.f / (float)NH : 1.f;
     for (int h = 0; h < NH; h++) {

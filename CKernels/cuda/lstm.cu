@@ -189,7 +189,7 @@ static bool lstm_recurrence_graph(ck_cuda *cu, const lstm_step_args &a) {
 }
 
 static ck_status check(ck_cuda *cu, const char *what, int B, int L, int IN, int H, int reverse) {
-    if (B < 0 || L < 0 || IN <= 0 || H <= 0 || (reverse != 0 && reverse != 1))
+    if (B < 0 || L < 0 || IN < 0 || H < 0 || (reverse != 0 && reverse != 1))
         return ck_cuda_fail(cu, CK_ERR_INVALID_ARGUMENT, what, "bad sizes B=%d L=%d IN=%d H=%d reverse=%d", B, L, IN, H, reverse);
     return CK_OK;
 }
@@ -199,12 +199,18 @@ static ck_status lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
                           const float *c0, int B, int L, int IN, int H, int reverse) {
     ck_cuda *cu = ck_cuda_of(b);
     CK_TRY(check(cu, "lstm_fwd", B, L, IN, H, reverse));
-    CK_REQUIRE(cu, h_out != nullptr && cache != nullptr, "lstm_fwd");
-    if (B == 0 || L == 0) return CK_OK;
+    if (B == 0 || H == 0) return CK_OK;
+    if (L == 0) { /* an empty sequence leaves the state unchanged */
+        if (c_final && c0) CK_TRY_CUDA(cu, cudaMemcpyAsync(c_final, c0, (size_t)B * H * sizeof(float), cudaMemcpyDeviceToDevice, cu->stream));
+        else if (c_final) CK_TRY_CUDA(cu, cudaMemsetAsync(c_final, 0, (size_t)B * H * sizeof(float), cu->stream));
+        return CK_OK;
+    }
+    CK_REQUIRE(cu, h_out != nullptr && cache != nullptr && w_hh != nullptr, "lstm_fwd");
     int rows = B * L, H4 = 4 * H;
     ck_scratch pre(cu);
     CK_TRY(pre.get((size_t)rows * H4 * sizeof(float)));
-    CK_TRY(ck_cuda_gemm(cu, pre.f(), inp, w_ih, rows, H4, IN, 0, 1, IN, IN, H4, 1.f, 0.f));
+    if (IN > 0) CK_TRY(ck_cuda_gemm(cu, pre.f(), inp, w_ih, rows, H4, IN, 0, 1, IN, IN, H4, 1.f, 0.f));
+    else CK_TRY_CUDA(cu, cudaMemsetAsync(pre.f(), 0, (size_t)rows * H4 * sizeof(float), cu->stream));
     if (b_ih || b_hh) {
         size_t total = (size_t)rows * H4;
         lstm_bias_kernel<<<ck_grid(total), CK_BLOCK, 0, cu->stream>>>(pre.f(), b_ih, b_hh, total, H4);
@@ -225,8 +231,12 @@ static ck_status lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
                           const float *cache, const float *h_out, int B, int L, int IN, int H, int reverse) {
     ck_cuda *cu = ck_cuda_of(b);
     CK_TRY(check(cu, "lstm_bwd", B, L, IN, H, reverse));
+    if (B == 0 || H == 0) return CK_OK;
+    if (L == 0) { /* the state passed through unchanged: dc0 += dc_final */
+        if (dc0 && dc_final) CK_TRY(b->axpy(b, dc0, dc_final, 1.f, (size_t)B * H));
+        return CK_OK;
+    }
     CK_REQUIRE(cu, scratch != nullptr && cache != nullptr && h_out != nullptr, "lstm_bwd");
-    if (B == 0 || L == 0) return CK_OK;
     int rows = B * L, H4 = 4 * H;
     size_t dg_ld = (size_t)L * H4, cache_ld = (size_t)L * 5 * H, h_ld = (size_t)L * H;
     float *dgates = scratch, *dh = scratch + (size_t)rows * H4, *dc = dh + (size_t)B * H;
@@ -249,8 +259,8 @@ static ck_status lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
     }
     if (dh0) CK_TRY(b->axpy(b, dh0, dh, 1.f, (size_t)B * H));
     if (dc0) CK_TRY(b->axpy(b, dc0, dc, 1.f, (size_t)B * H));
-    if (dinp) CK_TRY(ck_cuda_gemm(cu, dinp, dgates, w_ih, rows, IN, H4, 0, 0, H4, IN, IN, 1.f, 1.f));
-    if (dw_ih) CK_TRY(ck_cuda_gemm(cu, dw_ih, dgates, inp, H4, IN, rows, 1, 0, H4, IN, IN, 1.f, 1.f));
+    if (dinp && IN > 0) CK_TRY(ck_cuda_gemm(cu, dinp, dgates, w_ih, rows, IN, H4, 0, 0, H4, IN, IN, 1.f, 1.f));
+    if (dw_ih && IN > 0) CK_TRY(ck_cuda_gemm(cu, dw_ih, dgates, inp, H4, IN, rows, 1, 0, H4, IN, IN, 1.f, 1.f));
     if (dw_hh) {
         ck_scratch hprev(cu);
         CK_TRY(hprev.get((size_t)rows * H * sizeof(float)));
