@@ -2,5 +2,6 @@
 enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
+        DevicesCommand.self,
     ]
 }

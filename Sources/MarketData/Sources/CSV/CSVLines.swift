@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte-level CSV scanning: lines (LF or CRLF, a UTF-8 BOM skipped, blank lines skipped), fields (optionally
+/// double-quoted, surrounding spaces trimmed) and numbers, without allocating a `String` per field.
+struct CSVLines {
+    let bytes: [UInt8]
+    private var position: Int
+    private var lineNumber = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        position = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    }
+
+    /// The next non-blank line as (1-based line number, byte range without the line break).
+    mutating func next() -> (Int, Range<Int>)? {
+        while position < bytes.count {
+            let start = position
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            position = end + 1
+            lineNumber += 1
+            var stop = end
+            if stop > start && bytes[stop - 1] == 0x0D { stop -= 1 }
+            var k = start
+            while k < stop && (bytes[k] == 0x20 || bytes[k] == 0x09) { k += 1 }
+            if k < stop { return (lineNumber, start..<stop) }
+        }
+        return nil
+    }
+
+    /// The most frequent of tab, semicolon and comma in the first line (comma on a tie or when none occurs).
+    static func detectDelimiter(_ line: Range<Int>, in bytes: [UInt8]) -> UInt8 {
+        var counts: [UInt8: Int] = [0x2C: 0, 0x09: 0, 0x3B: 0]
+        for b in bytes[line] where counts[b] != nil { counts[b]! += 1 }
+        let best = counts.max { a, b in a.value < b.value || (a.value == b.value && a.key != 0x2C && b.key == 0x2C) }!
+        return best.value == 0 ? 0x2C : best.key
+    }
+
+    /// Splits `line` into field ranges (quotes and surrounding spaces removed), reusing `fields`' storage.
+    static func split(_ bytes: [UInt8], _ line: Range<Int>, _ delimiter: UInt8, into fields: inout [Range<Int>]) {
+        fields.removeAll(keepingCapacity: true)
+        var i = line.lowerBound
+        let end = line.upperBound
+        while true {
+            while i < end && bytes[i] == 0x20 && delimiter != 0x20 { i += 1 }
+            var fieldStart = i, fieldEnd: Int
+            if i < end && bytes[i] == 0x22 {   // quoted
+                fieldStart = i + 1
+                var j = fieldStart
+                while j < end && !(bytes[j] == 0x22 && (j + 1 >= end || bytes[j + 1] != 0x22)) {
+                    j += bytes[j] == 0x22 ? 2 : 1
+                }
+                fieldEnd = min(j, end)
+                i = min(j + 1, end)
+                while i < end && bytes[i] != delimiter { i += 1 }
+            } else {
+                while i < end && bytes[i] != delimiter { i += 1 }
+                fieldEnd = i
+                while fieldEnd > fieldStart && (bytes[fieldEnd - 1] == 0x20 || bytes[fieldEnd - 1] == 0x09)
+                    && delimiter != bytes[fieldEnd - 1] { fieldEnd -= 1 }
+            }
+            fields.append(fieldStart..<fieldEnd)
+            if i >= end { break }
+            i += 1   // skip the delimiter
+        }
+    }
+
+    static func text(_ bytes: [UInt8], _ range: Range<Int>) -> String {
+        String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    /// A decimal number (as `strtod` reads it, so exactly the double Python or pandas would read), or nil.
+    static func double(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
+        let n = range.count
+        guard n > 0, n < 64 else { return n == 0 ? nil : Double(text(bytes, range)) }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> Double? in
+            for k in 0..<n { buffer[k] = CChar(bitPattern: bytes[range.lowerBound + k]) }
+            buffer[n] = 0
+            let base = buffer.baseAddress!
+            var endPointer: UnsafeMutablePointer<CChar>?
+            let value = strtod(base, &endPointer)
+            guard let endPointer, endPointer - base == n else { return nil }
+            // strtod also accepts hex floats and "infinity"; the reader reports non-finite values itself.
+            return value
+        }
+    }
+}
