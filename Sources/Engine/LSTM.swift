@@ -7,6 +7,11 @@
 /// `<name>.bias_hh_l<k>` (4H); gate order i, f, g, o; init uniform ±1/sqrt(H). A state dict from PyTorch loads
 /// unchanged.
 ///
+/// States: `forward(_:initialState:_:)` takes PyTorch's (h_0, c_0) as an `LSTMState` of (layers * directions, B, H)
+/// tensors (zeros when nil); after every forward `finalState` holds (h_n, c_n) in the same layout. Backward takes
+/// optional gradients of (h_n, c_n) and, when an initial state was given, leaves the gradients of (h_0, c_0) in
+/// `initialStateGradient`.
+///
 ///     let lstm = try LSTM(inputSize: 256, hiddenSize: 256, layers: 2, bidirectional: true, dropout: 0.3,
 ///                         name: "lstm", layout: &layout)
 ///     let h = try lstm.forward(x, ctx)      // (B, L, 256) -> (B, L, 512)
@@ -37,8 +42,16 @@ public final class LSTM: Layer {
     private var dSplit: [ActivationBuffer]
     private var scratch = ActivationBuffer()
     private let dropouts: [Dropout]
+    private var finalHidden = ActivationBuffer(), finalCell = ActivationBuffer()
+    private var dInitialHidden = ActivationBuffer(), dInitialCell = ActivationBuffer()
     /// Per layer: its input, the direction outputs and caches (training forward only).
     private var saved: [(input: Tensor, hidden: [Tensor], cache: [Tensor])] = []
+    private var savedInitial: LSTMState?
+
+    /// (h_n, c_n) of the last forward, each (layers * directions, B, H); valid until the next forward.
+    public private(set) var finalState: LSTMState?
+    /// Gradients of (h_0, c_0) from the last backward, when the forward had an initial state.
+    public private(set) var initialStateGradient: LSTMState?
 
     public init(inputSize: Int, hiddenSize: Int, layers: Int = 1, bidirectional: Bool = false, dropout: Float = 0,
                 name: String, layout: inout ParameterLayout) throws(EngineError) {
@@ -79,11 +92,33 @@ public final class LSTM: Layer {
     }
 
     public func forward(_ x: Tensor, _ ctx: Context) throws(EngineError) -> Tensor {
+        try forward(x, initialState: nil, ctx)
+    }
+
+    /// Slot `k * directions + d` of a (layers * directions, B, H) state tensor.
+    private func slot(_ t: Tensor?, _ k: Int, _ d: Int, batch: Int) throws(EngineError) -> Tensor? {
+        guard let t else { return nil }
+        let n = batch * hiddenSize
+        return try t.view(offset: (k * directions + d) * n, shape: [batch, hiddenSize])
+    }
+
+    private func checkState(_ state: LSTMState, batch: Int, _ context: String) throws(EngineError) {
+        let expected = [layers * directions, batch, hiddenSize]
+        guard state.hidden.shape == expected, state.cell.shape == expected else {
+            throw .shapeMismatch(context: context, message: "state must be \(expected), got h \(state.hidden.shape), c \(state.cell.shape)")
+        }
+    }
+
+    /// Forward from an initial state (h_0, c_0), each (layers * directions, B, H); nil means zeros.
+    public func forward(_ x: Tensor, initialState: LSTMState?, _ ctx: Context) throws(EngineError) -> Tensor {
         guard x.shape.count == 3, x.shape[2] == inputSize else {
             throw .shapeMismatch(context: "LSTM forward", message: "expected (B, L, \(inputSize)), got \(x.shape)")
         }
         let (b, l, h) = (x.shape[0], x.shape[1], hiddenSize)
+        if let initialState { try checkState(initialState, batch: b, "LSTM forward initial state") }
         let backend = ctx.backend
+        let hn = try finalHidden.tensor([layers * directions, b, h], on: backend)
+        let cn = try finalCell.tensor([layers * directions, b, h], on: backend)
         var current = x
         saved.removeAll(keepingCapacity: true)
         for k in 0 ..< layers {
@@ -92,10 +127,13 @@ public final class LSTM: Layer {
                 let w = weights[k][d]
                 let hOut = try hidden[k][d].tensor([b, l, h], on: backend)
                 let cache = try caches[k][d].tensor([Backend.lstmCacheCount(batch: b, length: l, hidden: h)], on: backend)
-                try backend.lstmForward(hOut: hOut, cFinal: nil, cache: cache, input: current, wIH: ctx.value(w.weightIH),
-                                        wHH: ctx.value(w.weightHH), bIH: ctx.value(w.biasIH), bHH: ctx.value(w.biasHH),
-                                        h0: nil, c0: nil, batch: b, length: l, inputSize: w.inputSize, hidden: h,
-                                        reverse: d == 1)
+                try backend.lstmForward(hOut: hOut, cFinal: slot(cn, k, d, batch: b), cache: cache, input: current,
+                                        wIH: ctx.value(w.weightIH), wHH: ctx.value(w.weightHH), bIH: ctx.value(w.biasIH),
+                                        bHH: ctx.value(w.biasHH), h0: slot(initialState?.hidden, k, d, batch: b),
+                                        c0: slot(initialState?.cell, k, d, batch: b), batch: b, length: l,
+                                        inputSize: w.inputSize, hidden: h, reverse: d == 1)
+                try backend.stepPoolForward(out: slot(hn, k, d, batch: b)!, input: hOut, batch: b, length: l, channels: h,
+                                            step: d == 1 ? 0 : l - 1)
                 hs.append(hOut)
                 cs.append(cache)
             }
@@ -110,10 +148,18 @@ public final class LSTM: Layer {
             }
             current = k < layers - 1 ? try dropouts[k].forward(out, ctx) : out
         }
+        finalState = LSTMState(hidden: hn, cell: cn)
+        savedInitial = ctx.training ? initialState : nil
         return current
     }
 
     public func backward(_ dOut: Tensor, _ ctx: Context, inputGradient: Bool) throws(EngineError) -> Tensor? {
+        try backward(dOut, finalStateGradient: nil, ctx, inputGradient: inputGradient)
+    }
+
+    /// Backward with optional gradients of (h_n, c_n) (each (layers * directions, B, H)).
+    public func backward(_ dOut: Tensor, finalStateGradient: LSTMState?, _ ctx: Context,
+                         inputGradient: Bool = true) throws(EngineError) -> Tensor? {
         guard saved.count == layers else {
             throw .invalidState(context: "LSTM.backward", message: "called without a training-mode forward pass")
         }
@@ -121,20 +167,30 @@ public final class LSTM: Layer {
             throw .shapeMismatch(context: "LSTM backward", message: "expected (B, L, \(outputSize)), got \(dOut.shape)")
         }
         let (b, l, h) = (dOut.shape[0], dOut.shape[1], hiddenSize)
+        if let finalStateGradient { try checkState(finalStateGradient, batch: b, "LSTM backward final state gradient") }
         let backend = ctx.backend
         let work = try scratch.tensor([Backend.lstmBackwardScratchCount(batch: b, length: l, hidden: h)], on: backend)
+        var dInitial: LSTMState? = nil
+        if savedInitial != nil {
+            dInitial = LSTMState(hidden: try dInitialHidden.zeros([layers * directions, b, h], on: backend),
+                                 cell: try dInitialCell.zeros([layers * directions, b, h], on: backend))
+        }
         var dCurrent = dOut
         var result: Tensor? = nil
         for k in stride(from: layers - 1, through: 0, by: -1) {
             if k < layers - 1 { dCurrent = try dropouts[k].backward(dCurrent, ctx) }
             let (input, hs, cs) = saved[k]
             var dHidden = [dCurrent]
-            if bidirectional {
+            if bidirectional || finalStateGradient != nil {
                 dHidden = []
-                for d in 0 ..< 2 {
+                for d in 0 ..< directions {
                     let part = try dSplit[d].tensor([b, l, h], on: backend)
                     try backend.copy2D(part, ldd: h, dCurrent.view(offset: d * h, shape: [dCurrent.count - d * h]),
-                                       lds: 2 * h, rows: b * l, columns: h, accumulate: false)
+                                       lds: outputSize, rows: b * l, columns: h, accumulate: false)
+                    if let dh = try slot(finalStateGradient?.hidden, k, d, batch: b) {
+                        try backend.stepPoolBackward(dInput: part, dOut: dh, batch: b, length: l, channels: h,
+                                                     step: d == 1 ? 0 : l - 1)
+                    }
                     dHidden.append(part)
                 }
             }
@@ -143,15 +199,30 @@ public final class LSTM: Layer {
             for d in 0 ..< directions {
                 let w = weights[k][d]
                 try backend.lstmBackward(dInput: dx, dWIH: ctx.gradient(w.weightIH), dWHH: ctx.gradient(w.weightHH),
-                                         dBIH: ctx.gradient(w.biasIH), dBHH: ctx.gradient(w.biasHH), dH0: nil, dC0: nil,
-                                         scratch: work, dHOut: dHidden[d], dCFinal: nil, input: input,
-                                         wIH: ctx.value(w.weightIH), wHH: ctx.value(w.weightHH), h0: nil, c0: nil,
+                                         dBIH: ctx.gradient(w.biasIH), dBHH: ctx.gradient(w.biasHH),
+                                         dH0: slot(dInitial?.hidden, k, d, batch: b), dC0: slot(dInitial?.cell, k, d, batch: b),
+                                         scratch: work, dHOut: dHidden[d],
+                                         dCFinal: slot(finalStateGradient?.cell, k, d, batch: b), input: input,
+                                         wIH: ctx.value(w.weightIH), wHH: ctx.value(w.weightHH),
+                                         h0: slot(savedInitial?.hidden, k, d, batch: b), c0: slot(savedInitial?.cell, k, d, batch: b),
                                          cache: cs[d], hOut: hs[d], batch: b, length: l, inputSize: w.inputSize,
                                          hidden: h, reverse: d == 1)
             }
             if let dx { dCurrent = dx }
             result = dx
         }
+        initialStateGradient = dInitial
         return result
+    }
+}
+
+/// An LSTM's (h, c) state in PyTorch's layout: each (layers * directions, B, H), slot k * directions + d.
+public struct LSTMState: Sendable {
+    public var hidden: Tensor
+    public var cell: Tensor
+
+    public init(hidden: Tensor, cell: Tensor) {
+        self.hidden = hidden
+        self.cell = cell
     }
 }

@@ -47,13 +47,29 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Double {
 @discardableResult
 func checkParity(_ fixture: String, tolerance: Double = 1e-4, extra: [String: (any Layer) -> Tensor?] = [:],
                  build: (inout ParameterLayout) throws -> any Layer) throws -> Double {
+    var worst = 0.0
+    for backend in testBackends() {
+        worst = max(worst, try checkParity(fixture, on: backend, tolerance: tolerance, extra: extra, build: build))
+    }
+    return worst
+}
+
+/// The CPU backend, plus the CUDA backend when its library loads here (a GPU machine with `make cuda` built or
+/// AITRADER_CUDA_LIB set), so the same parity tests cover both.
+func testBackends() -> [Backend] {
+    if case .success(let cuda) = Devices.cuda() { return [.cpu, cuda] }
+    return [.cpu]
+}
+
+func checkParity(_ fixture: String, on backend: Backend, tolerance: Double, extra: [String: (any Layer) -> Tensor?],
+                 build: (inout ParameterLayout) throws -> any Layer) throws -> Double {
     let f = try LayerFixture(fixture)
     var layout = ParameterLayout()
     let layer = try build(&layout)
-    let store = try ParameterStore(layout: layout, backend: .cpu)
+    let store = try ParameterStore(layout: layout, backend: backend)
     try store.load(f.parameters())
     let ctx = Context(parameters: store, training: true)
-    let y = try layer.forward(f.tensor("input"), ctx)
+    let y = try layer.forward(f.tensor("input", on: backend), ctx)
     #expect(y.shape == (try f.shape("output")), "\(fixture) output shape")
     var worst = relativeError(try y.toArray(), try f.floats("output"))
     #expect(worst <= tolerance, "\(fixture) output error \(worst)")
@@ -64,7 +80,7 @@ func checkParity(_ fixture: String, tolerance: Double = 1e-4, extra: [String: (a
         worst = max(worst, e)
     }
     try store.zeroGradients()
-    let dx = try layer.backward(f.tensor("dout"), ctx)
+    let dx = try layer.backward(f.tensor("dout", on: backend), ctx)
     let ex = relativeError(try dx.toArray(), try f.floats("dinput"))
     #expect(ex <= tolerance, "\(fixture) input gradient error \(ex)")
     worst = max(worst, ex)
@@ -73,7 +89,7 @@ func checkParity(_ fixture: String, tolerance: Double = 1e-4, extra: [String: (a
         #expect(e <= tolerance, "\(fixture) gradient of \(name) error \(e)")
         worst = max(worst, e)
     }
-    print("parity \(fixture): max relative error \(String(format: "%.2e", worst))")
+    print("parity \(fixture) on \(backend.name): max relative error \(String(format: "%.2e", worst))")
     return worst
 }
 

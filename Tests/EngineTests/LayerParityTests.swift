@@ -82,3 +82,38 @@ import Testing
         #expect(layout.names.suffix(4) == ["attn.in_proj_weight", "attn.in_proj_bias", "attn.out_proj.weight", "attn.out_proj.bias"])
     }
 }
+
+/// nn.LSTM with (h_0, c_0) given and gradients into (h_n, c_n): states in PyTorch's layout.
+@Suite(.serialized) struct LSTMStateParityTests {
+    @Test func initialAndFinalStatesMatchTorch() throws {
+        let f = try LayerFixture("lstm_state")
+        var layout = ParameterLayout()
+        let lstm = try LSTM(inputSize: 3, hiddenSize: 4, layers: 2, bidirectional: true, name: "", layout: &layout)
+        let store = try ParameterStore(layout: layout, backend: .cpu)
+        try store.load(f.parameters())
+        let ctx = Context(parameters: store)
+        let y = try lstm.forward(f.tensor("input"), initialState: LSTMState(hidden: f.tensor("h0"), cell: f.tensor("c0")), ctx)
+        var worst = relativeError(try y.toArray(), try f.floats("output"))
+        let final = try #require(lstm.finalState)
+        worst = max(worst, relativeError(try final.hidden.toArray(), try f.floats("hn")))
+        worst = max(worst, relativeError(try final.cell.toArray(), try f.floats("cn")))
+        try store.zeroGradients()
+        let dx = try #require(try lstm.backward(f.tensor("dout"), finalStateGradient: LSTMState(hidden: f.tensor("dhn"), cell: f.tensor("dcn")), ctx))
+        worst = max(worst, relativeError(try dx.toArray(), try f.floats("dinput")))
+        let dInitial = try #require(lstm.initialStateGradient)
+        worst = max(worst, relativeError(try dInitial.hidden.toArray(), try f.floats("dh0")))
+        worst = max(worst, relativeError(try dInitial.cell.toArray(), try f.floats("dc0")))
+        for name in layout.names {
+            worst = max(worst, relativeError(try store.gradient(named: name).toArray(), try f.floats("grad." + name)))
+        }
+        print("parity lstm_state on cpu: max relative error \(String(format: "%.2e", worst))")
+        #expect(worst <= 1e-4)
+        // Without an initial state the final state still comes back and no initial gradient is made.
+        _ = try lstm.forward(f.tensor("input"), ctx)
+        _ = try lstm.backward(f.tensor("dout"), ctx)
+        #expect(lstm.initialStateGradient == nil && lstm.finalState?.hidden.shape == [4, 2, 4])
+        #expect(throws: EngineError.self) {
+            try lstm.forward(f.tensor("input"), initialState: LSTMState(hidden: f.tensor("h0"), cell: f.tensor("dout")), ctx)
+        }
+    }
+}

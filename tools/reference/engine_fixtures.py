@@ -147,6 +147,27 @@ def layers():
     run_layer("grn_identity", GRN(4, 8, 4), rand(2, 3, 4))
 
 
+def lstm_state():
+    """2-layer BiLSTM from a given (h_0, c_0), with gradients flowing into (h_n, c_n) as well."""
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    randomize(lstm)
+    params = {k: v.detach().float().clone() for k, v in lstm.state_dict().items()}
+    lstm = lstm.double()
+    x, h0, c0 = rand(2, 5, 3), rand(4, 2, 4), rand(4, 2, 4)
+    xd, h0d, c0d = (t.double().clone().requires_grad_(True) for t in (x, h0, c0))
+    out, (hn, cn) = lstm(xd, (h0d, c0d))
+    dout, dhn, dcn = rand(*out.shape), rand(*hn.shape), rand(*cn.shape)
+    ((out * dout.double()).sum() + (hn * dhn.double()).sum() + (cn * dcn.double()).sum()).backward()
+    tensors = {"input": x, "h0": h0, "c0": c0, "dout": dout, "dhn": dhn, "dcn": dcn, "output": out.detach().float(),
+               "hn": hn.detach().float(), "cn": cn.detach().float(), "dinput": xd.grad.float(),
+               "dh0": h0d.grad.float(), "dc0": c0d.grad.float()}
+    for k, v in params.items():
+        tensors["param." + k] = v
+    for k, p in lstm.named_parameters():
+        tensors["grad." + k] = p.grad.float()
+    save("lstm_state", tensors)
+
+
 def activations():
     x = rand(64, scale=4.0)
     x[0], x[1] = 25.0, -25.0  # softplus threshold
@@ -209,5 +230,6 @@ if __name__ == "__main__":
     activations()
     positional()
     optimizers()
+    lstm_state()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} fixtures, {total} bytes, to {os.path.normpath(OUT)}")
