@@ -2,6 +2,9 @@
 enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
+        BacktestCommand.self,
+        IndicatorsListCommand.self,
+        IndicatorsComputeCommand.self,
         DevicesCommand.self,
         EngineDemoCommand.self,
     ]
