@@ -2,6 +2,7 @@
 public enum BenchSuites {
     public static let all: [BenchSuite.Type] = [
         ModelsSuite.self,
+        KernelsSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {
