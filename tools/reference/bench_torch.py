@@ -114,16 +114,12 @@ def suite_kernels(device, runs, warmup):
     return out
 
 
-<<<<<<< HEAD
 def suite_models(device, runs, warmup):
     from bench_torch_models import suite_models as run_models
     return run_models(device, runs, warmup, timed, result, quick=runs < 5)
 
 
 SUITES = {"kernels": suite_kernels, "models": suite_models}
-=======
-SUITES = {"kernels": suite_kernels}
->>>>>>> main
 
 
 def main():
