@@ -51,6 +51,10 @@ let package = Package(
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )

@@ -1,26 +1,19 @@
-/* CPU backend tests: known answers and finite-difference gradient checks for every op. Run by `make test-c`. */
-#include "ckernels.h"
+/*
+ * cpu_tests.c — entry point of the CPU backend's C tests (`make -C CKernels/tests cpu`):
+ * Philox known answers, finite-difference gradient checks of every op (test_fd*.c), PyTorch parity from
+ * fixtures (test_fixtures.c, fixtures written by tools/reference/kernel_fixtures.py), dropout statistics,
+ * thread determinism and argument checks (test_misc.c). Prints the largest error per op, then
+ * "N passed, N failed".
+ *
+ *     ./cpu_tests [fixture_dir]     (default: fixtures next to this file, or $CK_FIXTURES)
+ */
+#include "test_util.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-static int passes = 0;
-
-#define CHECK(cond, ...)                                                                                              \
-    do {                                                                                                              \
-        if (cond) {                                                                                                   \
-            passes++;                                                                                                 \
-        } else {                                                                                                      \
-            failures++;                                                                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                     \
-            fprintf(stderr, __VA_ARGS__);                                                                             \
-            fprintf(stderr, "\n");                                                                                    \
-        }                                                                                                             \
-    } while (0)
-
 /* Random123's known-answer vectors for philox4x32_10 (kat_vectors). */
-static void test_philox_known_answers(void) {
+void run_philox_tests(void) {
     static const uint32_t cases[3][10] = {
         {0, 0, 0, 0, 0, 0, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u},
         {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu,
@@ -36,8 +29,15 @@ static void test_philox_known_answers(void) {
     }
 }
 
-int main(void) {
-    test_philox_known_answers();
-    printf("%d passed, %d failed\n", passes, failures);
-    return failures == 0 ? 0 : 1;
+int main(int argc, char **argv) {
+    const char *fixtures = argc > 1 ? argv[1] : getenv("CK_FIXTURES");
+    if (fixtures == NULL || *fixtures == '\0') fixtures = "fixtures";
+    run_philox_tests();
+    run_fd_tests();
+    run_fixture_tests(fixtures);
+    run_misc_tests();
+    test_free_all();
+    test_print_errors();
+    printf("%d passed, %d failed\n", test_passes, test_failures);
+    return test_failures == 0 ? 0 : 1;
 }

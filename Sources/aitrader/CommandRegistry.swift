@@ -2,5 +2,10 @@
 enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
+        BacktestCommand.self,
+        IndicatorsListCommand.self,
+        IndicatorsComputeCommand.self,
+        DevicesCommand.self,
+        EngineDemoCommand.self,
     ]
 }

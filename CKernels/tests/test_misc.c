@@ -1,0 +1,272 @@
+/*
+ * test_misc.c — what gradients and fixtures do not cover: gemm against a double reference (all transposes,
+ * strides, alpha/beta, batches), reductions, digamma values, dropout (keep rate, determinism from (seed, offset),
+ * the Philox mask formula of ckernels.h), thread determinism, memory functions, argument errors.
+ */
+#include "test_util.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+double ck_cpu_digamma(double x); /* CKernels/cpu/distributions.c */
+
+static ck_backend *cpu;
+
+/* ---- gemm ------------------------------------------------------------------------------------------------- */
+static void gemm_reference(double *C, const float *A, const float *Bm, const float *C0, int M, int N, int K, int ta,
+                           int tb, int lda, int ldb, int ldc, float alpha, float beta) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            double s = 0.0;
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[k * lda + i] : A[i * lda + k];
+                double b = tb ? Bm[j * ldb + k] : Bm[k * ldb + j];
+                s += a * b;
+            }
+            C[i * N + j] = alpha * s + (beta == 0.0f ? 0.0 : beta * (double)C0[i * ldc + j]);
+        }
+}
+
+static void test_gemm(void) {
+    test_rng rng = test_rng_make(7);
+    int M = 13, N = 11, K = 9;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
+            float *A = test_buffer((size_t)(ta ? K : M) * lda), *Bm = test_buffer((size_t)(tb ? N : K) * ldb);
+            float *C = test_buffer((size_t)M * ldc), *C0 = test_buffer((size_t)M * ldc);
+            double *ref = (double *)test_buffer(2u * (size_t)M * N);
+            test_fill(&rng, A, (size_t)(ta ? K : M) * lda, -1, 1);
+            test_fill(&rng, Bm, (size_t)(tb ? N : K) * ldb, -1, 1);
+            test_fill(&rng, C0, (size_t)M * ldc, -1, 1);
+            float alphas[2] = {1.0f, -0.5f}, betas[2] = {0.0f, 0.75f};
+            for (int s = 0; s < 2; s++) {
+                memcpy(C, C0, (size_t)M * ldc * sizeof(float));
+                if (betas[s] == 0.0f) C[0] = NAN; /* beta = 0 must not read C */
+                CHECK_OK(cpu, cpu->gemm(cpu, C, A, Bm, M, N, K, ta, tb, lda, ldb, ldc, alphas[s], betas[s]));
+                gemm_reference(ref, A, Bm, C0, M, N, K, ta, tb, lda, ldb, ldc, alphas[s], betas[s]);
+                double err = 0.0;
+                for (int i = 0; i < M; i++)
+                    for (int j = 0; j < N; j++) err = fmax(err, fabs(C[i * ldc + j] - ref[i * N + j]));
+                CHECK(err < 1e-5, "gemm ta=%d tb=%d alpha=%g beta=%g: max error %.3e", ta, tb, (double)alphas[s],
+                      (double)betas[s], err);
+                CHECK(C[N] == C0[N] || ldc == N, "gemm wrote past N columns");
+                test_record_error("gemm", "double", err);
+            }
+        }
+    /* strided batched = a loop of gemms */
+    int batch = 3;
+    float *A = test_buffer((size_t)batch * M * K), *Bm = test_buffer((size_t)batch * N * K);
+    float *C = test_buffer((size_t)batch * M * N), *C1 = test_buffer((size_t)M * N);
+    test_fill(&rng, A, (size_t)batch * M * K, -1, 1);
+    test_fill(&rng, Bm, (size_t)batch * N * K, -1, 1);
+    CHECK_OK(cpu, cpu->gemm_strided_batched(cpu, C, A, Bm, M, N, K, 0, 1, K, K, N, (long long)M * K, (long long)N * K,
+                                            (long long)M * N, batch, 1.0f, 0.0f));
+    for (int i = 0; i < batch; i++) {
+        CHECK_OK(cpu, cpu->gemm(cpu, C1, A + (size_t)i * M * K, Bm + (size_t)i * N * K, M, N, K, 0, 1, K, K, N, 1.0f,
+                                0.0f));
+        CHECK(memcmp(C1, C + (size_t)i * M * N, (size_t)M * N * sizeof(float)) == 0, "batched gemm %d differs", i);
+    }
+    /* K = 0: C = beta C */
+    float c2[4] = {1, 2, 3, 4};
+    CHECK_OK(cpu, cpu->gemm(cpu, c2, NULL, NULL, 2, 2, 0, 0, 0, 1, 2, 2, 1.0f, 0.5f));
+    CHECK(c2[0] == 0.5f && c2[3] == 2.0f, "gemm with K = 0 must scale C by beta");
+}
+
+/* ---- reductions, digamma ---------------------------------------------------------------------------------- */
+static void test_reductions(void) {
+    test_rng rng = test_rng_make(9);
+    size_t n = 10007;
+    float *x = test_buffer(n);
+    test_fill(&rng, x, n, -2, 3);
+    double s = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) { s += x[i]; s2 += (double)x[i] * x[i]; }
+    float sum, sq, norm;
+    CHECK_OK(cpu, cpu->reduce_sum(cpu, &sum, x, n));
+    CHECK_OK(cpu, cpu->reduce_sum_squares(cpu, &sq, x, n));
+    CHECK_OK(cpu, cpu->global_norm(cpu, &norm, x, n));
+    CHECK(fabs(sum - s) <= 1e-6 * fabs(s) + 1e-4, "reduce_sum %g vs %g", (double)sum, s);
+    CHECK(fabs(sq - s2) <= 1e-6 * s2, "reduce_sum_squares %g vs %g", (double)sq, s2);
+    CHECK(fabs(norm - sqrt(s2)) <= 1e-6 * sqrt(s2), "global_norm %g vs %g", (double)norm, sqrt(s2));
+    CHECK_OK(cpu, cpu->reduce_sum(cpu, &sum, NULL, 0));
+    CHECK(sum == 0.0f, "reduce_sum of nothing is 0");
+}
+
+static void test_digamma(void) {
+    const double euler = 0.57721566490153286061;
+    struct { double x, want; } cases[] = {
+        {1.0, -euler}, {0.5, -euler - 2.0 * log(2.0)}, {2.0, 1.0 - euler}, {10.0, 2.251752589066721107647},
+        {0.01, -100.56088545786867}, {100.0, 4.600161852738087}, {-0.5, 0.03648997397857652}, {1e-6, -1000000.5772140},
+    };
+    double worst = 0.0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double got = ck_cpu_digamma(cases[i].x);
+        double err = fabs(got - cases[i].want) / fmax(1.0, fabs(cases[i].want));
+        worst = fmax(worst, err);
+        CHECK(err < 1e-12, "digamma(%g) = %.17g, want %.17g", cases[i].x, got, cases[i].want);
+    }
+    test_record_error("digamma", "exact", worst);
+    CHECK(isinf(ck_cpu_digamma(0.0)) && isnan(ck_cpu_digamma(-2.0)), "digamma poles");
+}
+
+/* ---- dropout ---------------------------------------------------------------------------------------------- */
+static void test_dropout(void) {
+    size_t n = 200003;
+    float p = 0.3f, scale = 1.0f / (1.0f - p);
+    float *x = test_buffer(n), *y = test_buffer(n), *y2 = test_buffer(n), *g = test_buffer(n), *ones = test_buffer(n);
+    for (size_t i = 0; i < n; i++) { x[i] = 1.0f + (float)(i % 7); ones[i] = 1.0f; }
+    CHECK_OK(cpu, cpu->dropout_fwd(cpu, y, x, n, p, 0x123456789abcdefull, 5));
+    size_t kept = 0, scaled_ok = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] != 0.0f) {
+            kept++;
+            scaled_ok &= y[i] == x[i] * scale;
+        }
+    }
+    double rate = (double)kept / (double)n;
+    CHECK(fabs(rate - 0.7) < 0.005, "dropout keep rate %.4f, want 0.7 +- 0.005", rate);
+    CHECK(scaled_ok, "kept values must be scaled by 1 / (1 - p)");
+    /* determinism from (seed, offset) */
+    CHECK_OK(cpu, cpu->dropout_fwd(cpu, y2, x, n, p, 0x123456789abcdefull, 5));
+    CHECK(memcmp(y, y2, n * sizeof(float)) == 0, "same (seed, offset) must give the same mask");
+    CHECK_OK(cpu, cpu->dropout_fwd(cpu, y2, x, n, p, 0x123456789abcdefull, 6));
+    size_t same = 0;
+    for (size_t i = 0; i < n; i++) same += (y[i] != 0.0f) == (y2[i] != 0.0f);
+    double agree = (double)same / (double)n; /* independent masks agree with probability p^2 + (1-p)^2 = 0.58 */
+    CHECK(fabs(agree - 0.58) < 0.01, "another offset must give an independent mask (agreement %.4f)", agree);
+    /* backward reuses forward's mask: with dout = 1, dinp = 1/(1-p) where kept, 0 where dropped */
+    CHECK_OK(cpu, cpu->dropout_bwd(cpu, g, ones, n, p, 0x123456789abcdefull, 5));
+    size_t mismatches = 0;
+    for (size_t i = 0; i < n; i++) mismatches += y[i] != 0.0f ? g[i] != scale : g[i] != 0.0f;
+    CHECK(mismatches == 0, "dropout backward mask differs from forward at %zu elements", mismatches);
+    /* the formula of ckernels.h, element by element, with offset and seed high words in use */
+    uint64_t seed = 0xfedcba9876543210ull, offset = (1ull << 40) + 3;
+    CHECK_OK(cpu, cpu->dropout_fwd(cpu, y, x, 64, 0.5f, seed, offset));
+    int formula_ok = 1;
+    for (uint64_t i = 0; i < 64; i++) {
+        uint32_t ctr[4] = {(uint32_t)(i >> 2), (uint32_t)(i >> 34), (uint32_t)offset, (uint32_t)(offset >> 32)};
+        uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)}, r[4];
+        ck_philox4x32_10(ctr, key, r);
+        float u = (float)(r[i & 3] >> 8) * 0x1p-24f;
+        formula_ok &= (y[i] != 0.0f) == (u >= 0.5f);
+    }
+    CHECK(formula_ok, "dropout mask does not follow the Philox formula of ckernels.h");
+    /* p = 0 copies, p = 1 drops everything */
+    CHECK_OK(cpu, cpu->dropout_fwd(cpu, y, x, n, 0.0f, 1, 2));
+    CHECK(memcmp(y, x, n * sizeof(float)) == 0, "p = 0 must copy");
+    CHECK_OK(cpu, cpu->dropout_fwd(cpu, y, x, 100, 1.0f, 1, 2));
+    int zeros = 1;
+    for (int i = 0; i < 100; i++) zeros &= y[i] == 0.0f;
+    CHECK(zeros, "p = 1 must drop every element");
+    CHECK(cpu->dropout_fwd(cpu, y, x, 10, 1.5f, 1, 2) == CK_ERR_INVALID_ARGUMENT, "p > 1 must be rejected");
+}
+
+/* ---- determinism across thread counts ------------------------------------------------------------------- */
+typedef struct det_run {
+    float *conv, *dconv, *lstm, *dlstm, *attn, *dattn, *lin, *dlin;
+} det_run;
+
+static void det_compute(det_run *r, const float *x, const float *w, int B, int L, int C) {
+    size_t n = (size_t)B * L * C;
+    float *bias = test_buffer(4u * C), *cache = test_buffer(CK_LSTM_CACHE_FLOATS(B, L, C));
+    float *scr = test_buffer(CK_LSTM_BWD_SCRATCH_FLOATS(B, L, C)), *probs = test_buffer((size_t)B * 4 * L * L);
+    float *ascr = test_buffer(CK_ATTENTION_BWD_SCRATCH_FLOATS(B, 4, L)), *dw = test_buffer((size_t)16 * C * C);
+    r->conv = test_buffer(n); r->dconv = test_buffer(n); r->lstm = test_buffer(n); r->dlstm = test_buffer(n);
+    r->attn = test_buffer(n); r->dattn = test_buffer(n); r->lin = test_buffer(n); r->dlin = test_buffer(n);
+    CHECK_OK(cpu, cpu->conv1d_fwd(cpu, r->conv, x, w, bias, B, L, C, C, 5));
+    CHECK_OK(cpu, cpu->conv1d_bwd(cpu, r->dconv, dw, bias, x, x, w, B, L, C, C, 5));
+    CHECK_OK(cpu, cpu->lstm_fwd(cpu, r->lstm, NULL, cache, x, w, w, NULL, NULL, NULL, NULL, B, L, C, C, 0));
+    CHECK_OK(cpu, cpu->lstm_bwd(cpu, r->dlstm, dw, dw, NULL, NULL, NULL, NULL, scr, x, NULL, x, w, w, NULL, NULL,
+                                cache, r->lstm, B, L, C, C, 0));
+    CHECK_OK(cpu, cpu->attention_fwd(cpu, r->attn, probs, x, x, x, NULL, B, L, 4, C / 4, C, C, C, C, 0));
+    CHECK_OK(cpu, cpu->attention_bwd(cpu, r->dattn, r->dattn, r->dattn, ascr, x, x, x, x, probs, B, L, 4, C / 4, C, C,
+                                     C, C, 0));
+    CHECK_OK(cpu, cpu->linear_fwd(cpu, r->lin, x, w, NULL, B * L, C, C));
+    CHECK_OK(cpu, cpu->linear_bwd(cpu, r->dlin, dw, NULL, x, x, w, B * L, C, C));
+}
+
+static void test_thread_determinism(void) {
+    ck_device_info info;
+    CHECK_OK(cpu, cpu->device_info(cpu, &info));
+    int saved = info.threads;
+    int B = 8, L = 32, C = 64;
+    size_t n = (size_t)B * L * C;
+    test_rng rng = test_rng_make(11);
+    float *x = test_buffer(n), *w = test_buffer((size_t)4 * C * C * 5);
+    test_fill(&rng, x, n, -1, 1);
+    test_fill(&rng, w, (size_t)4 * C * C * 5, -0.2f, 0.2f);
+    det_run one, one_again, two;
+    CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, 1));
+    det_compute(&one, x, w, B, L, C);
+    det_compute(&one_again, x, w, B, L, C);
+    CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, 2));
+    det_compute(&two, x, w, B, L, C);
+    const char *names[8] = {"conv1d", "conv1d_bwd", "lstm", "lstm_bwd", "attention", "attention_bwd", "linear",
+                            "linear_bwd"};
+    float **a = (float **)&one, **b = (float **)&one_again, **c = (float **)&two;
+    for (int i = 0; i < 8; i++) {
+        CHECK(memcmp(a[i], b[i], n * sizeof(float)) == 0, "%s: two runs with 1 thread are not bit-identical",
+              names[i]);
+        double err = test_rel_error(c[i], a[i], n, 1e-3, 1e-6);
+        CHECK(err < 1e-4, "%s: 1 vs 2 threads differ by %.3e (more than float reassociation)", names[i], err);
+        test_record_error("threads_1v2", "rel", err);
+    }
+    CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, saved));
+}
+
+/* ---- memory, options, errors ----------------------------------------------------------------------------- */
+static void test_backend_basics(void) {
+    CHECK(cpu->abi_version == CK_ABI_VERSION && strcmp(cpu->name, "cpu") == 0, "table identity");
+    CHECK(cpu->caps & CK_CAP_HOST_MEMORY, "cpu backend has host memory");
+    void *p = (void *)1;
+    CHECK_OK(cpu, cpu->alloc(cpu, &p, 0));
+    CHECK(p == NULL, "alloc of 0 bytes gives NULL");
+    CHECK_OK(cpu, cpu->alloc(cpu, &p, 1000));
+    CHECK(p != NULL && ((uintptr_t)p % 256) == 0, "alloc is 256-byte aligned");
+    float host[250], back[250];
+    for (int i = 0; i < 250; i++) host[i] = (float)i;
+    CHECK_OK(cpu, cpu->copy_h2d(cpu, p, host, sizeof host));
+    CHECK_OK(cpu, cpu->copy_d2h(cpu, back, p, sizeof back));
+    CHECK(memcmp(host, back, sizeof host) == 0, "copy round trip");
+    CHECK_OK(cpu, cpu->memset_zero(cpu, p, sizeof host));
+    CHECK(((float *)p)[249] == 0.0f, "memset_zero");
+    CHECK_OK(cpu, cpu->free(cpu, p));
+    CHECK_OK(cpu, cpu->free(cpu, NULL));
+    CHECK_OK(cpu, cpu->sync(cpu));
+    ck_device_info info;
+    CHECK_OK(cpu, cpu->device_info(cpu, &info));
+    CHECK(strstr(info.name, "OpenBLAS") != NULL && info.threads >= 1 && info.total_memory > 0, "device_info: %s",
+          info.name);
+
+    float x[8] = {0};
+    CHECK(cpu->conv1d_fwd(cpu, x, x, x, NULL, 1, 2, 1, 1, 2) == CK_ERR_INVALID_ARGUMENT, "even K must be rejected");
+    CHECK(strstr(cpu->last_error(cpu), "conv1d_fwd") != NULL, "last_error names the op: '%s'", cpu->last_error(cpu));
+    CHECK(cpu->gemm(cpu, x, x, x, 2, 2, 2, 0, 0, 1, 2, 2, 1, 0) == CK_ERR_INVALID_ARGUMENT, "lda < K rejected");
+    CHECK(cpu->set_option(cpu, CK_OPT_THREADS, 0) == CK_ERR_INVALID_ARGUMENT, "0 threads rejected");
+    CHECK(cpu->set_option(cpu, CK_OPT_ALLOW_TF32, 1) == CK_ERR_UNSUPPORTED, "no TF32 on the CPU");
+    CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_ALLOW_TF32, 0));
+    CHECK(cpu->attention_fwd(cpu, x, x, x, x, x, NULL, 1, 2, 2, 2, 3, 4, 4, 4, 0) == CK_ERR_INVALID_ARGUMENT,
+          "ldq < NH*HS rejected");
+    CHECK(cpu->adamw_step(cpu, x, x, x, x, 8, 1e-3f, 0.9f, 0.999f, 1e-8f, 0, 0, 1) == CK_ERR_INVALID_ARGUMENT,
+          "step 0 rejected");
+    CHECK(cpu->step_pool_fwd(cpu, x, x, 1, 2, 2, 2) == CK_ERR_INVALID_ARGUMENT, "t >= L rejected");
+
+    /* softmax of a fully masked row is zeros, not NaN */
+    float row[3] = {-INFINITY, -INFINITY, -INFINITY}, out[3];
+    CHECK_OK(cpu, cpu->softmax_fwd(cpu, out, row, 1, 3));
+    CHECK(out[0] == 0.0f && out[1] == 0.0f && out[2] == 0.0f, "masked softmax row");
+    float big[3] = {1000.0f, 999.0f, -1000.0f};
+    CHECK_OK(cpu, cpu->softmax_fwd(cpu, out, big, 1, 3));
+    CHECK(fabsf(out[0] - 0.7310586f) < 1e-6f && out[2] == 0.0f, "softmax of large logits");
+}
+
+void run_misc_tests(void) {
+    cpu = ck_cpu_backend();
+    test_gemm();
+    test_reductions();
+    test_digamma();
+    test_dropout();
+    test_thread_determinism();
+    test_backend_basics();
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+/// Indicators beyond TA-Lib: Ichimoku, SuperTrend, Keltner and Donchian channels. All are causal: a value at bar
+/// t uses bars ≤ t only.
+///
+///     let st = Indicators.superTrend(high: h, low: l, close: c, period: 10, multiplier: 3)
+///     st.direction[20]   // +1 up-trend, −1 down-trend
+extension Indicators {
+    /// Ichimoku lines as a trader sees them at bar t, without look-ahead:
+    /// - tenkan = midpoint of the `tenkan`-bar high/low range (lookback tenkan−1),
+    /// - kijun = midpoint of the `kijun`-bar range (lookback kijun−1),
+    /// - senkouA/senkouB = the cloud plotted at bar t, i.e. (tenkan+kijun)/2 and the `senkou`-bar midpoint
+    ///   computed `kijun` bars earlier (the chart shifts them forward; nothing is pulled back from the future),
+    /// - chikou = close[t] − close[t − kijun]: what the lagging span shows (today's close against the price
+    ///   `kijun` bars ago) expressed as a value known at t (the usual chart shifts the close into the past).
+    public static func ichimoku(high: Input, low: Input, close: Input, tenkan: Int, kijun: Int, senkou: Int)
+        -> (tenkan: [Double], kijun: [Double], senkouA: [Double], senkouB: [Double], chikou: [Double])
+    {
+        let n = close.count
+        func midpoint(_ period: Int) -> [Double] {
+            let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, into: $0) }
+            let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, into: $0) }
+            return Kernels.array(n) { out in for i in 0..<n { out[i] = (hh[i] + ll[i]) / 2.0 } }
+        }
+        let t = midpoint(tenkan), k = midpoint(kijun), b = midpoint(senkou)
+        var senkouA = [Double](repeating: .nan, count: n), senkouB = senkouA, chikou = senkouA
+        for i in kijun..<max(kijun, n) {
+            senkouA[i] = (t[i - kijun] + k[i - kijun]) / 2.0
+            senkouB[i] = b[i - kijun]
+            chikou[i] = close[i] - close[i - kijun]
+        }
+        return (t, k, senkouA, senkouB, chikou)
+    }
+
+    /// SuperTrend on (h+l)/2 ± multiplier·ATR(period) (TA-Lib's Wilder ATR) with the usual ratcheting final
+    /// bands; `line` is the active band, `direction` +1 (close above, up-trend) or −1. Lookback `period`.
+    public static func superTrend(high: Input, low: Input, close: Input, period: Int, multiplier: Double)
+        -> (line: [Double], direction: [Double])
+    {
+        let n = close.count
+        let range = atr(high: high, low: low, close: close, period: period)
+        var line = [Double](repeating: .nan, count: n), direction = line
+        guard period < n else { return (line, direction) }
+        var upper = 0.0, lower = 0.0, dir = 1.0
+        for i in period..<n {
+            let mid = (high[i] + low[i]) / 2.0
+            let basicUpper = mid + multiplier * range[i]
+            let basicLower = mid - multiplier * range[i]
+            if i == period {
+                upper = basicUpper
+                lower = basicLower
+                dir = close[i] >= mid ? 1 : -1
+            } else {
+                let previousClose = close[i - 1]
+                upper = (basicUpper < upper || previousClose > upper) ? basicUpper : upper
+                lower = (basicLower > lower || previousClose < lower) ? basicLower : lower
+                if dir < 0 && close[i] > upper { dir = 1 } else if dir > 0 && close[i] < lower { dir = -1 }
+            }
+            line[i] = dir > 0 ? lower : upper
+            direction[i] = dir
+        }
+        return (line, direction)
+    }
+
+    /// Keltner channels: EMA(period) middle line ± multiplier·ATR(period); lookback `period` (ATR's).
+    public static func keltner(high: Input, low: Input, close: Input, period: Int, multiplier: Double)
+        -> (upper: [Double], middle: [Double], lower: [Double])
+    {
+        let n = close.count
+        let mid = ema(close, period: period)
+        let range = atr(high: high, low: low, close: close, period: period)
+        var upper = [Double](repeating: .nan, count: n), middle = upper, lower = upper
+        for i in 0..<n where !range[i].isNaN && !mid[i].isNaN {
+            middle[i] = mid[i]
+            upper[i] = mid[i] + multiplier * range[i]
+            lower[i] = mid[i] - multiplier * range[i]
+        }
+        return (upper, middle, lower)
+    }
+
+    /// Donchian channels: highest high, lowest low and their midpoint over `period` bars; lookback period−1.
+    public static func donchian(high: Input, low: Input, period: Int) -> (upper: [Double], middle: [Double], lower: [Double]) {
+        let n = high.count
+        let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, into: $0) }
+        let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, into: $0) }
+        let mid = Kernels.array(n) { out in for i in 0..<n { out[i] = (hh[i] + ll[i]) / 2.0 } }
+        return (hh, mid, ll)
+    }
+}

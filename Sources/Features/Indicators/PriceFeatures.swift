@@ -1,0 +1,73 @@
+import Foundation
+
+/// Price-shape and calendar features: log returns, realised volatility, candle body/wick ratios and cyclical
+/// time of day / day of week.
+///
+///     let r = Indicators.logReturn(closes, bars: 1)       // r[0] NaN, r[t] = ln(c[t]/c[t−1])
+extension Indicators {
+    /// ln(x[t] / x[t−bars]); lookback `bars`.
+    public static func logReturn(_ x: Input, bars: Int) -> [Double] {
+        let n = x.count
+        return Kernels.array(n) { out in
+            Kernels.fillNaN(out, 0..<min(bars, n))
+            var i = bars
+            while i < n { out[i] = log(x[i] / x[i - bars]); i += 1 }
+        }
+    }
+
+    /// Realised volatility: √(Σ r²) of the last `period` one-bar log returns (not annualised); lookback `period`.
+    public static func realisedVolatility(_ x: Input, period: Int) -> [Double] {
+        let n = x.count
+        return Kernels.array(n) { out in
+            Kernels.fillNaN(out, 0..<min(period, n))
+            guard period < n else { return }
+            var squares = [Double](repeating: 0, count: n)
+            for i in 1..<n { let r = log(x[i] / x[i - 1]); squares[i] = r * r }
+            // Re-summing each window keeps the result free of running-sum drift; period is small.
+            var i = period
+            while i < n {
+                var s = 0.0
+                for j in (i - period + 1)...i { s += squares[j] }
+                out[i] = s.squareRoot()
+                i += 1
+            }
+        }
+    }
+
+    /// Candle shape as fractions of the bar's range h − l: body (c − o, signed), upper wick and lower wick.
+    /// A bar with no range gives zeros. No warm-up.
+    public static func candleShape(open: Input, high: Input, low: Input, close: Input)
+        -> (body: [Double], upperWick: [Double], lowerWick: [Double])
+    {
+        let n = close.count
+        var body = [Double](repeating: 0, count: n), upper = body, lower = body
+        for i in 0..<n {
+            let range = high[i] - low[i]
+            guard range > 0 else { continue }
+            body[i] = (close[i] - open[i]) / range
+            upper[i] = (high[i] - max(open[i], close[i])) / range
+            lower[i] = (min(open[i], close[i]) - low[i]) / range
+        }
+        return (body, upper, lower)
+    }
+
+    /// Hour of day (with minutes) and ISO day of week of the bar's open time (UTC), each as (sin, cos) of its
+    /// angle on the cycle. No warm-up.
+    public static func cyclicalTime(_ timestamps: UnsafeBufferPointer<Int64>)
+        -> (hourSin: [Double], hourCos: [Double], weekdaySin: [Double], weekdayCos: [Double])
+    {
+        let n = timestamps.count
+        var hs = [Double](repeating: 0, count: n), hc = hs, ds = hs, dc = hs
+        let msPerDay: Int64 = 86_400_000
+        for i in 0..<n {
+            let t = timestamps[i]
+            let day = floorDivide(t, msPerDay)
+            let hour = Double(t - day * msPerDay) / 3_600_000.0
+            let weekday = Double(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
+            let ha = 2.0 * Double.pi * hour / 24.0
+            let da = 2.0 * Double.pi * weekday / 7.0
+            hs[i] = sin(ha); hc[i] = cos(ha); ds[i] = sin(da); dc[i] = cos(da)
+        }
+        return (hs, hc, ds, dc)
+    }
+}

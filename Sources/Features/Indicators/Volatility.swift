@@ -1,0 +1,86 @@
+import Foundation
+
+/// Volatility indicators equal to TA-Lib's: ATR, NATR, BBANDS, STDDEV; plus Bollinger %B and bandwidth.
+///
+///     let bands = Indicators.bollinger(closes, period: 20, deviations: 2)
+///     bands.upper[19]   // SMA(20) + 2·σ, σ the population standard deviation
+extension Indicators {
+    /// Average true range with Wilder smoothing seeded by the SMA of the first `period` true ranges
+    /// (`TA_ATR`); lookback `period`.
+    public static func atr(high: Input, low: Input, close: Input, period: Int) -> [Double] {
+        let n = close.count
+        return Kernels.array(n) { out in
+            guard period >= 1, period < n else { Kernels.fillNaN(out, 0..<n); return }
+            Kernels.fillNaN(out, 0..<period)
+            if period == 1 {
+                for i in 1..<n { out[i] = Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1]) }
+                return
+            }
+            // TA_INT_SMA over the true-range buffer (which starts at bar 1), then Wilder's update.
+            var total = 0.0
+            for i in 1...period { total += Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1]) }
+            let p = Double(period), p1 = Double(period - 1)
+            var prevATR = total / p
+            out[period] = prevATR
+            var i = period + 1
+            while i < n {
+                prevATR *= p1
+                prevATR += Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1])
+                prevATR /= p
+                out[i] = prevATR
+                i += 1
+            }
+        }
+    }
+
+    /// ATR as a percentage of the close, (ATR / close)·100 (`TA_NATR`); lookback `period`.
+    public static func natr(high: Input, low: Input, close: Input, period: Int) -> [Double] {
+        var values = atr(high: high, low: low, close: close, period: period)
+        for i in values.indices where !values[i].isNaN {
+            let c = close[i]
+            values[i] = !Kernels.isZero(c) ? (values[i] / c) * 100.0 : 0.0
+        }
+        return values
+    }
+
+    /// Population standard deviation times `deviations` (`TA_STDDEV`: two-pass around the rolling mean);
+    /// lookback period−1.
+    public static func stddev(_ x: Input, period: Int, deviations: Double = 1.0) -> [Double] {
+        let n = x.count
+        let mean = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
+        var values = mean.withUnsafeBufferPointer { m in
+            Kernels.array(n) { Kernels.deviation(x, mean: m, period: period, into: $0) }
+        }
+        if deviations != 1.0 { for i in 0..<n { values[i] *= deviations } }
+        return values
+    }
+
+    /// Bollinger bands with an SMA middle band (`TA_BBANDS`, matype SMA, the same deviation multiple up and
+    /// down), plus %B = (close − lower)/(upper − lower) and bandwidth = (upper − lower)/middle (0 where the
+    /// denominator is 0); lookback period−1.
+    public static func bollinger(_ x: Input, period: Int, deviations: Double)
+        -> (upper: [Double], middle: [Double], lower: [Double], percentB: [Double], bandwidth: [Double])
+    {
+        let n = x.count
+        let middle = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
+        let sigma = middle.withUnsafeBufferPointer { m in
+            Kernels.array(n) { Kernels.deviation(x, mean: m, period: period, into: $0) }
+        }
+        var upper = [Double](repeating: .nan, count: n), lower = upper, percentB = upper, bandwidth = upper
+        for i in 0..<n where !middle[i].isNaN {
+            let m = middle[i]
+            if deviations == 1.0 {
+                upper[i] = m + sigma[i]
+                lower[i] = m - sigma[i]
+            } else {
+                let d = sigma[i] * deviations
+                upper[i] = m + d
+                lower[i] = m - d
+            }
+            let width = upper[i] - lower[i]
+            percentB[i] = width != 0 ? (x[i] - lower[i]) / width : 0.0
+            bandwidth[i] = m != 0 ? width / m : 0.0
+        }
+        return (upper, middle, lower, percentB, bandwidth)
+    }
+}
