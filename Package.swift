@@ -41,7 +41,7 @@ let package = Package(
         // Execution models, market simulator, backtester, metrics, reports.
         .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
-        .target(name: "Benchmarks", dependencies: ["Engine", "Models", "MarketData", "Features", "Simulation", "Training", "Common"],
+        .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation", "Training", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",

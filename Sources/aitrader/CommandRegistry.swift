@@ -6,6 +6,7 @@ enum CommandRegistry {
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,
         DevicesCommand.self,
+        ModelForwardCommand.self,
         EngineDemoCommand.self,
     ]
 }

@@ -38,7 +38,7 @@ public final class MediumTermModel: HorizonModel {
         postLSTM = try GateAddNorm(d, eps: eps, name: "post_lstm", layout: &layout)
         attention = try InterpretableMultiHeadAttention(dModel: d, heads: config.attentionHeads, name: "attn", layout: &layout)
         postAttention = try GateAddNorm(d, eps: eps, name: "post_attn", layout: &layout)
-        grn = try GatedResidualNetwork(input: d, hidden: d, output: d, name: "grn", layout: &layout)
+        grn = try GatedResidualNetwork(input: d, hidden: d, output: d, eps: eps, name: "grn", layout: &layout)
         head = try BetaHead(d, name: "head", layout: &layout)
         parameters = try ParameterStore(layout: layout, backend: backend, seed: seed, withGradients: trainable)
         context = Context(parameters: parameters, training: trainable, dropoutSeed: seed)

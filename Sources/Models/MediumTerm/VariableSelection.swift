@@ -33,12 +33,8 @@ public final class VariableSelection: Layer {
         // nn.Linear(1, d) default init: uniform(-1, 1) for weight and bias (fan_in 1).
         embedWeight = try layout.declare("embed_weight", prefix: name, shape: [features, dModel], initializer: .uniform(bound: 1))
         embedBias = try layout.declare("embed_bias", prefix: name, shape: [features, dModel], initializer: .uniform(bound: 1))
-        grn = try GatedResidualNetwork(input: features, hidden: dModel, output: features,
+        grn = try GatedResidualNetwork(input: features, hidden: dModel, output: features, eps: eps,
                                        name: ParameterLayout.join(name, "grn"), layout: &layout)
-        // The GRN's LayerNorm must use the model's eps: GatedResidualNetwork uses LayerNorm's default (1e-5).
-        guard eps == 1e-5 || grn.norm.eps == eps else {
-            throw .invalidArgument(context: "VariableSelection '\(name)'", message: "layer_norm_eps \(eps) unsupported by the GRN (1e-5)")
-        }
     }
 
     public func forward(_ x: Tensor, _ ctx: Context) throws(EngineError) -> Tensor {
