@@ -13,11 +13,8 @@ kernels: PyTorch in its native layouts (conv1d channels-first (B, C, L); nn.LSTM
 softmax(q k^T / sqrt(hs)) v with the probabilities materialised, as the AITrader op keeps them), forward +
 backward for the input and every parameter. `attention_sdpa_fwd_bwd` adds F.scaled_dot_product_attention
 (fused, no probabilities) for reference.
-<<<<<<< HEAD
 
 models: tools/reference/bench_torch_models.py (the reference models of models.py at the design sizes).
-=======
->>>>>>> main
 """
 import argparse
 import json
