@@ -51,7 +51,7 @@ public struct CSVSource: DataSource {
     }
 
     /// `EURUSD_H1` -> (EURUSD, 1h); `EURUSDH1` -> (EURUSD, 1h); `GOOG_1d` -> (GOOG, 1d).
-    static func parseFileName(_ stem: String) -> (String, Timeframe)? {
+    public static func parseFileName(_ stem: String) -> (String, Timeframe)? {
         if let underscore = stem.lastIndex(of: "_") {
             let symbol = String(stem[..<underscore])
             if !symbol.isEmpty, let tf = try? Timeframe(parsing: String(stem[stem.index(after: underscore)...])) {
