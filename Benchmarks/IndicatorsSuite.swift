@@ -11,6 +11,7 @@ import MarketData
 ///   `bars_per_s`, `talib_ms` (TA-Lib computing its subset of that set) and `talib_columns`.
 /// - `talib_set` {bars: 1000000, columns}: only the columns TA-Lib also computes, same parameters, with
 ///   `bars_per_s`, `talib_ms` and `speedup_vs_talib`.
+/// - with AITRADER_BENCH_DETAIL set: `indicator_<name>` {bars} for each catalog entry alone.
 public enum IndicatorsSuite: BenchSuite {
     public static let name = "indicators"
 
@@ -36,6 +37,13 @@ public enum IndicatorsSuite: BenchSuite {
         if let talib { subsetExtra += [("talib_ms", talib.ms), ("speedup_vs_talib", talib.ms / msSubset)] }
         report.results.append(BenchResult(name: "talib_set", shape: [("bars", bars), ("columns", subset.flatMap(\.columnNames).count)],
                                           ms: msSubset, runs: runs, extra: subsetExtra))
+        if ProcessInfo.processInfo.environment["AITRADER_BENCH_DETAIL"] != nil {
+            for request in all {
+                let ms = Stopwatch.median(runs: 3, warmup: 1) { _ = calculator.compute(series, requests: [request]) }
+                report.results.append(BenchResult(name: "indicator_" + request.definitionName, shape: [("bars", bars)],
+                                                  ms: ms, runs: 3))
+            }
+        }
         return report
     }
 

@@ -58,15 +58,25 @@ extension Indicators {
     {
         let n = timestamps.count
         var hs = [Double](repeating: 0, count: n), hc = hs, ds = hs, dc = hs
-        let msPerDay: Int64 = 86_400_000
+        let msPerDay: Int64 = 86_400_000, msPerMinute: Int64 = 60_000
+        // Bars open on whole minutes almost always: tables of the 1440 minutes and 7 days avoid the trigonometry.
+        let minuteAngles = (0..<1440).map { 2.0 * Double.pi * Double($0) / 1440.0 }
+        let minuteSin = minuteAngles.map { sin($0) }, minuteCos = minuteAngles.map { cos($0) }
+        let daySin = (0..<7).map { sin(2.0 * Double.pi * Double($0) / 7.0) }
+        let dayCos = (0..<7).map { cos(2.0 * Double.pi * Double($0) / 7.0) }
         for i in 0..<n {
             let t = timestamps[i]
             let day = floorDivide(t, msPerDay)
-            let hour = Double(t - day * msPerDay) / 3_600_000.0
-            let weekday = Double(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
-            let ha = 2.0 * Double.pi * hour / 24.0
-            let da = 2.0 * Double.pi * weekday / 7.0
-            hs[i] = sin(ha); hc[i] = cos(ha); ds[i] = sin(da); dc[i] = cos(da)
+            let inDay = t - day * msPerDay
+            if inDay % msPerMinute == 0 {
+                let minute = Int(inDay / msPerMinute)
+                hs[i] = minuteSin[minute]; hc[i] = minuteCos[minute]
+            } else {
+                let angle = 2.0 * Double.pi * Double(inDay) / Double(msPerDay)
+                hs[i] = sin(angle); hc[i] = cos(angle)
+            }
+            let weekday = Int(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
+            ds[i] = daySin[weekday]; dc[i] = dayCos[weekday]
         }
         return (hs, hc, ds, dc)
     }
