@@ -23,12 +23,19 @@ extension Indicators {
             guard period < n else { return }
             var squares = [Double](repeating: 0, count: n)
             for i in 1..<n { let r = log(x[i] / x[i - 1]); squares[i] = r * r }
-            // Re-summing each window keeps the result free of running-sum drift; period is small.
-            var i = period
+            // A running sum, re-summed from scratch every 1024 bars so subtraction drift cannot accumulate.
+            var s = 0.0
+            for j in 1...period { s += squares[j] }
+            out[period] = max(s, 0).squareRoot()
+            var i = period + 1
             while i < n {
-                var s = 0.0
-                for j in (i - period + 1)...i { s += squares[j] }
-                out[i] = s.squareRoot()
+                if i % 1024 == 0 {
+                    s = 0
+                    for j in (i - period + 1)...i { s += squares[j] }
+                } else {
+                    s += squares[i] - squares[i - period]
+                }
+                out[i] = max(s, 0).squareRoot()
                 i += 1
             }
         }
