@@ -7,7 +7,13 @@ APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps pydeps build release test test-c bench demo clean
+.PHONY: all deps pydeps build release test test-c bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
+
+# CUDA backend (optional; nothing else needs it). nvcc from PATH, /usr/local/cuda, or PyPI wheels in $(CUDA_VENV).
+CUDA_VENV ?= .venv-cuda
+CUDA_WHEELS := "nvidia-cuda-nvcc==13.*" "nvidia-cuda-crt==13.*" "nvidia-cuda-runtime==13.*" "nvidia-cuda-cccl==13.*" \
+               "nvidia-nvvm==13.*" "nvidia-cublas==13.*"
+CUDA_LIB := $(abspath build/cuda/libaitrader_cuda.so)
 
 all: build
 
@@ -32,9 +38,35 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
-## test-c: the C backend's own tests (no Swift needed).
+## test-c: the C backend's own tests (no Swift needed): CPU ops, and the backend loader on fake libraries
+## (plus the real CUDA library when built: without a GPU it must load and report why).
 test-c: deps
-	$(MAKE) -C CKernels/tests cpu
+	$(MAKE) -C CKernels/tests cpu loader
+
+## cuda-toolchain: nvcc + CUDA runtime + cuBLAS headers from PyPI wheels (about 1 GB, 20 s) in $(CUDA_VENV).
+cuda-toolchain:
+	@[ -x $(CUDA_VENV)/bin/python ] || python3 -m venv $(CUDA_VENV)
+	@ls $(CUDA_VENV)/lib/python3*/site-packages/nvidia/cu13/bin/nvcc >/dev/null 2>&1 || \
+	  $(CUDA_VENV)/bin/pip install -q $(CUDA_WHEELS)
+
+## cuda: build/cuda/libaitrader_cuda.so (sm_80, sm_90, compute_90 PTX; static cudart; cuBLAS loaded at run time).
+cuda:
+	$(MAKE) -j$$(nproc) -C CKernels/cuda CUDA_VENV=$(abspath $(CUDA_VENV))
+
+## cuda-check: CPU vs CUDA parity of every op (needs a GPU; exit 2 = backend unavailable, with the reason).
+cuda-check: cuda
+	$(MAKE) -C CKernels/tests parity
+	cd CKernels/tests && ./parity $(CUDA_LIB)
+
+## cuda-bench: the kernels suite timed on both backends, one JSON document per backend.
+cuda-bench: cuda
+	$(MAKE) -C CKernels/tests cuda_bench
+	cd CKernels/tests && ./cuda_bench $(CUDA_LIB)
+
+## cuda-ci: what CI runs without a GPU: install the wheels, build the library, and check the fallback path.
+cuda-ci: cuda-toolchain cuda
+	$(MAKE) -C CKernels/tests loader parity
+	cd CKernels/tests && { ./parity $(CUDA_LIB); rc=$$?; [ $$rc = 2 ] || [ $$rc = 0 ]; }
 
 test: deps test-c
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
@@ -48,4 +80,4 @@ demo: release
 	./scripts/demo.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build build/cuda

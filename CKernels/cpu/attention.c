@@ -9,8 +9,20 @@
  *     cpu->attention_fwd(cpu, out, probs, qkv, qkv + D, qkv + 2 * D, NULL, B, L, NH, HS, 3 * D, 3 * D, 3 * D, D, 0);
  */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
 #include <math.h>
+
+/* dS = P * (dP - rowsum(dP * P)) in place over the (L, L) block of one head. */
+CK_VECTOR_CLONES
+static void softmax_backward_rows(float *restrict ds, const float *restrict p, int L) {
+    for (int i = 0; i < L; i++) {
+        const float *restrict pr = p + (size_t)i * (size_t)L;
+        float *restrict dr = ds + (size_t)i * (size_t)L;
+        float d = ck_dotf(pr, dr, L);
+        for (int j = 0; j < L; j++) dr[j] = pr[j] * (dr[j] - d);
+    }
+}
 
 static ck_status check_attention(const char *op, int B, int L, int NH, int HS, int ldq, int ldk, int ldv, int ldo,
                                  int v_shared) {
@@ -83,14 +95,7 @@ ck_status ck_cpu_attention_bwd(ck_backend *b, float *dq, float *dk, float *dv, f
             if (dv != NULL)
                 ck_cpu_sgemm(1, 0, L, HS, L, vscale, p, L, g, ldo, 1.0f,
                              dv + (size_t)bi * (size_t)L * (size_t)ldv + vcol, ldv);
-            for (int i = 0; i < L; i++) {
-                const float *pr = p + (size_t)i * (size_t)L;
-                float *dr = ds + (size_t)i * (size_t)L;
-                double dot = 0.0;
-                for (int j = 0; j < L; j++) dot += (double)pr[j] * (double)dr[j];
-                float d = (float)dot;
-                for (int j = 0; j < L; j++) dr[j] = pr[j] * (dr[j] - d);
-            }
+            softmax_backward_rows(ds, p, L);
             if (dq != NULL)
                 ck_cpu_sgemm(0, 0, L, HS, L, scale, ds, L, kb + h * HS, ldk, 1.0f,
                              dq + (size_t)bi * (size_t)L * (size_t)ldq + h * HS, ldq);

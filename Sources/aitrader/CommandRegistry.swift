@@ -2,9 +2,11 @@
 enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
+        BacktestCommand.self,
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,
         DevicesCommand.self,
+        ModelForwardCommand.self,
         EngineDemoCommand.self,
     ]
 }

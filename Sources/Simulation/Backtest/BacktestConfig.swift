@@ -1,0 +1,55 @@
+/// What happens to positions still open when the data ends.
+///
+/// - `keepOpen` (default; backtesting.py's default): positions stay open, final equity marks them at the last
+///   close, and they are reported as open lots, not as trades.
+/// - `closeAtLastClose`: they are closed at the last bar's close, paying the exit commission, and reported as
+///   trades with exit reason `end_of_data` — what a trader settling the book expects.
+/// - `closeAtLastOpen`: backtesting.py's `finalize_trades=True` — a close order is processed once more against the
+///   last bar, so they close at its OPEN price.
+public enum EndOfDataPolicy: String, Sendable, Equatable {
+    case keepOpen = "keep_open"
+    case closeAtLastClose = "close_at_last_close"
+    case closeAtLastOpen = "close_at_last_open"
+}
+
+/// Settings of one backtest run.
+public struct BacktestConfig: Sendable {
+    public var cash: Double
+    public var models: ExecutionModels
+    public var endOfData: EndOfDataPolicy
+    /// Market calendars by symbol (sessions for DAY orders, `MarketSimulator.isMarketOpen`).
+    public var calendars: [String: any TradingCalendar]
+    /// Re-compute each declared indicator on this many sampled prefixes of the data and fail the run if a value
+    /// differs from the one computed on the whole series (an indicator that looks ahead). 0 = off.
+    public var lookAheadAudit: Int
+    /// Print a progress bar on stderr for long runs (only when stderr is a terminal).
+    public var progress: Bool
+
+    public init(cash: Double = 10_000, models: ExecutionModels = ExecutionModels(),
+                endOfData: EndOfDataPolicy = .keepOpen, calendars: [String: any TradingCalendar] = [:],
+                lookAheadAudit: Int = 8, progress: Bool = false) {
+        self.cash = cash
+        self.models = models
+        self.endOfData = endOfData
+        self.calendars = calendars
+        self.lookAheadAudit = lookAheadAudit
+        self.progress = progress
+    }
+}
+
+/// A backtest that cannot run: bad input or a strategy that looks ahead.
+public enum BacktestError: Error, CustomStringConvertible, Equatable, Sendable {
+    case noData
+    case lookAhead(indicator: String, bar: Int, full: Double, prefix: Double)
+    case strategy(String)
+
+    public var description: String {
+        switch self {
+        case .noData: "no bars to backtest"
+        case .lookAhead(let name, let bar, let full, let prefix):
+            "indicator '\(name)' looks ahead: at bar \(bar) it is \(full) computed on the whole series but \(prefix) "
+                + "computed on bars 0...\(bar) only"
+        case .strategy(let m): m
+        }
+    }
+}

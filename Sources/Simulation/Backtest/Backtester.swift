@@ -1,0 +1,198 @@
+import Common
+import Foundation
+import MarketData
+
+/// The event-driven backtester: steps a `MarketSimulator` from bar close to bar close, lets the
+/// `SimulatedBroker` fill working orders against each new bar, marks the account at the close, records equity,
+/// then hands the strategy a `MarketView` of closed bars only. Deterministic: the same inputs give the same
+/// result bit for bit.
+///
+///     let bars = try CSVBarReader().read(path: "data/sample/GOOG_D1.csv", symbol: "GOOG", timeframe: .d1)
+///     var strategy = SMACross(fast: 10, slow: 20)
+///     let config = BacktestConfig(cash: 10_000, models: .backtestingPy(commission: 0.002))
+///     let result = try Backtester(series: [bars], config: config).run(&strategy)
+///     result.finalEquity, result.trades.count
+///
+/// Orders for a symbol fill against the first series of that symbol (give the finest timeframe first when a
+/// symbol appears in several timeframes).
+public struct Backtester: Sendable {
+    public let series: [BarSeries]
+    public let config: BacktestConfig
+
+    public init(series: [BarSeries], config: BacktestConfig) {
+        self.series = series
+        self.config = config
+    }
+
+    public func run<S: TradingStrategy>(_ strategy: inout S) throws(BacktestError) -> BacktestResult {
+        guard let first = series.first, !first.isEmpty else { throw BacktestError.noData }
+        let symbols = series.map(\.symbol)
+        var setup = StrategySetup(symbols: symbols, series: series)
+        do { try strategy.prepare(&setup) } catch { throw BacktestError.strategy("\(strategy.name): \(error)") }
+        try audit(setup)
+
+        // Orders of a symbol trade on its first series; ATR per trading series when slippage needs it.
+        var tradingSeries: [Int?] = Array(repeating: nil, count: series.count)
+        var seen: Set<String> = []
+        for (s, bars) in series.enumerated() where !seen.contains(bars.symbol) {
+            seen.insert(bars.symbol)
+            tradingSeries[s] = s
+        }
+        let atr: [[Double]?] = series.enumerated().map { s, bars in
+            guard tradingSeries[s] != nil, let p = config.models.slippage.atrPeriod else { return nil }
+            return averageTrueRange(bars, period: p)
+        }
+
+        var sim = MarketSimulator(series: series, calendars: config.calendars)
+        var broker = SimulatedBroker(cash: config.cash, models: config.models)
+        let calendars = config.calendars
+        broker.sessionDay = { symbol, t in
+            calendars[symbol]?.sessionDay(at: t) ?? UTCTime.floorDiv(t, UTCTime.msPerDay)
+        }
+        var view = MarketView(symbols: symbols, series: series, indicatorValues: setup.values,
+                              indicatorSymbol: setup.symbolOf, closedCount: Array(repeating: 0, count: series.count),
+                              time: .min, updated: [])
+        let total = series.map(\.count).max() ?? 0
+        var times: [Int64] = [], barTimes: [Int64] = [], equity: [Double] = [], cash: [Double] = []
+        var exposure: [Double] = []
+        times.reserveCapacity(total); barTimes.reserveCapacity(total)
+        equity.reserveCapacity(total); cash.reserveCapacity(total); exposure.reserveCapacity(total)
+        let single = series.count == 1
+        let singleSymbol = first.symbol
+        var progress = ProgressBar(total: total, enabled: config.progress)
+        var wipedOut = false
+        var lastIndex = Array(repeating: -1, count: series.count)
+
+        while sim.advance() {
+            for s in sim.updated {
+                let i = sim.cursor[s] - 1
+                lastIndex[s] = i
+                guard tradingSeries[s] != nil else { continue }
+                let bar = series[s][i]
+                broker.process(symbol: series[s].symbol, bar: bar, index: i,
+                               atr: i > 0 ? atr[s]?[i - 1] : nil)
+                broker.mark(symbol: series[s].symbol, price: bar.close)
+            }
+            let e: Double
+            let gross: Double
+            if single {
+                e = broker.account.equity(symbol: singleSymbol, mark: first.close[lastIndex[0]])
+                gross = abs(broker.account.positionSize(singleSymbol)) * first.close[lastIndex[0]]
+            } else {
+                e = broker.equity
+                gross = symbols.reduce(0) { $0 + abs(broker.account.positionSize($1)) * (broker.marks[$1] ?? 0) }
+            }
+            times.append(sim.time)
+            barTimes.append(lastIndex[0] >= 0 ? first.timestamps[lastIndex[0]] : sim.time)
+            equity.append(e)
+            cash.append(broker.account.cash)
+            exposure.append(gross)
+            if e <= 0 {
+                // Wiped out: close everything at the marks, stop (backtesting.py's _OutOfMoneyError).
+                for s in series.indices where tradingSeries[s] != nil && lastIndex[s] >= 0 {
+                    let i = lastIndex[s]
+                    broker.closeAll(symbol: series[s].symbol, price: series[s].close[i], time: series[s].timestamps[i],
+                                    index: i)
+                }
+                broker.wipeOut()
+                equity[equity.count - 1] = 0
+                wipedOut = true
+                break
+            }
+            view.closedCount = sim.cursor
+            view.time = sim.time
+            view.updated = sim.updated
+            broker.decisionTime = sim.time
+            strategy.onBar(view, broker: &broker)
+            progress.step()
+        }
+        progress.finish()
+
+        if !wipedOut {
+            settle(&broker, lastIndex: lastIndex, tradingSeries: tradingSeries)
+            if let last = equity.indices.last {
+                equity[last] = broker.equity
+                cash[last] = broker.account.cash
+            }
+        }
+        broker.cancelAll(at: sim.time)
+        return BacktestResult(
+            strategy: strategy.name, parameters: strategy.parameters, symbols: symbols, timeframe: first.timeframe,
+            initialCash: config.cash, times: times, barTimes: barTimes, equity: equity, cash: cash, exposure: exposure,
+            trades: broker.account.closedTrades, openLots: broker.account.lots.values.flatMap { $0 }
+                .sorted { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) },
+            orders: broker.orders, fills: broker.fills, totalCommission: broker.account.totalCommission,
+            totalFinancing: broker.account.totalFinancing, tradedValue: broker.account.tradedValue,
+            wipedOut: wipedOut)
+    }
+
+    /// Applies the end-of-data policy to positions still open.
+    private func settle(_ broker: inout SimulatedBroker, lastIndex: [Int], tradingSeries: [Int?]) {
+        for s in series.indices where tradingSeries[s] != nil && lastIndex[s] >= 0 {
+            let i = lastIndex[s]
+            let bars = series[s]
+            switch config.endOfData {
+            case .keepOpen: break
+            case .closeAtLastClose:
+                broker.closeAll(symbol: bars.symbol, price: bars.close[i], time: bars.timestamps[i], index: i)
+            case .closeAtLastOpen:
+                broker.finalizeLikeBacktestingPy(symbol: bars.symbol, lastBar: bars[i], index: i)
+                broker.mark(symbol: bars.symbol, price: bars.close[i])
+            }
+        }
+    }
+
+    /// Re-computes each indicator on prefixes of its series and compares with the whole-series values.
+    private func audit(_ setup: StrategySetup) throws(BacktestError) {
+        guard config.lookAheadAudit > 0 else { return }
+        for k in setup.values.indices {
+            let bars = series[setup.symbolOf[k]]
+            let n = bars.count
+            guard n > 2 else { continue }
+            // Deterministic sample of cut points spread over the series.
+            for j in 1...config.lookAheadAudit {
+                let cut = max(1, min(n - 1, n * j / (config.lookAheadAudit + 1)))
+                let prefix = setup.compute[k](bars[0..<cut])
+                let i = cut - 1
+                let full = setup.values[k][i]
+                let part = prefix.count == cut ? prefix[i] : .nan
+                let same = full == part || (full.isNaN && part.isNaN)
+                    || abs(full - part) <= 1e-9 * max(1, abs(full))
+                if !same { throw BacktestError.lookAhead(indicator: setup.names[k], bar: i, full: full, prefix: part) }
+            }
+        }
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn at most every 1 %.
+struct ProgressBar {
+    let total: Int
+    let enabled: Bool
+    var done = 0
+    var nextDraw = 0
+
+    init(total: Int, enabled: Bool) {
+        self.total = max(total, 1)
+        self.enabled = enabled && isatty(2) != 0
+    }
+
+    @inline(__always) mutating func step() {
+        done += 1
+        if enabled, done >= nextDraw { draw(); nextDraw = done + total / 100 + 1 }
+    }
+
+    mutating func finish() {
+        guard enabled else { return }
+        done = total
+        draw()
+        FileHandle.standardError.write("\n".data(using: .utf8)!)
+    }
+
+    private func draw() {
+        let width = 40
+        let filled = width * done / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+        let line = "\rbacktest [\(bar)] \(100 * done / total)% \(done)/\(total) bars"
+        FileHandle.standardError.write(line.data(using: .utf8)!)
+    }
+}

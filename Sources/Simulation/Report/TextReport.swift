@@ -1,0 +1,62 @@
+import Common
+import Foundation
+
+/// The plain-text summary printed by `aitrader backtest` and written to report.txt.
+public struct TextReport {
+    public let result: BacktestResult
+    public let metrics: PerformanceMetrics
+    public var settings: [(String, String)]
+
+    public init(result: BacktestResult, metrics: PerformanceMetrics, settings: [(String, String)] = []) {
+        self.result = result
+        self.metrics = metrics
+        self.settings = settings
+    }
+
+    public func render() -> String {
+        let m = metrics
+        let params = result.parameters.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        var rows: [(String, String)] = [
+            ("Strategy", "\(result.strategy) \(params)"),
+            ("Symbols", result.symbols.joined(separator: ", ") + " (\(result.timeframe))"),
+            ("Period", "\(m.start.map { UTCTime.plain($0) } ?? "-") → \(m.end.map { UTCTime.plain($0) } ?? "-") (\(m.bars) bars)"),
+        ]
+        rows += settings.map { ($0.0.replacingOccurrences(of: "_", with: " ").capitalized, $0.1) }
+        rows += [
+            ("Initial cash", money(m.initialCash)),
+            ("Final equity", money(m.finalEquity)),
+            ("Total return", pct(m.totalReturn)),
+            ("CAGR", pct(m.cagr)),
+            ("Annual volatility", pct(m.annualVolatility)),
+            ("Sharpe ratio", fixed(m.sharpe)),
+            ("Sortino ratio", fixed(m.sortino)),
+            ("Max drawdown", pct(m.maxDrawdown) + dateRange(m.maxDrawdownStart, m.maxDrawdownEnd)),
+            ("Calmar ratio", fixed(m.calmar)),
+            ("Trades", "\(m.numTrades)"),
+            ("Win rate", pct(m.winRate)),
+            ("Profit factor", fixed(m.profitFactor)),
+            ("Expectancy", money(m.expectancy) + " per trade (" + pct(m.averageTradeReturn) + ")"),
+            ("Average win / loss", money(m.averageWin) + " / " + money(m.averageLoss)),
+            ("Exposure", pct(m.exposure)),
+            ("Turnover", fixed(m.turnover) + "× equity"),
+            ("Commission", money(m.totalCommission)),
+        ]
+        if !result.openLots.isEmpty {
+            rows.append(("Open at end", result.openLots.map { "\($0.symbol) \(number($0.size)) @ \(number($0.entryPrice))" }
+                .joined(separator: ", ")))
+        }
+        if result.wipedOut { rows.append(("WIPED OUT", "equity reached 0; the run stopped")) }
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
+            .joined(separator: "\n") + "\n"
+    }
+
+    private func dateRange(_ a: Int64?, _ b: Int64?) -> String {
+        guard let a, let b else { return "" }
+        return " (\(UTCTime.plain(a, dateOnly: true)) → \(UTCTime.plain(b, dateOnly: true)))"
+    }
+}
+
+func pct(_ v: Double) -> String { v.isFinite ? String(format: "%.2f %%", v * 100) : "-" }
+func fixed(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "-" }
+func money(_ v: Double) -> String { v.isFinite ? String(format: "%.2f", v) : "-" }

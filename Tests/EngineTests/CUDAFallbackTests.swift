@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import Engine
+
+/// The CUDA backend's fallback path on a machine without a GPU, with a stand-in library
+/// (CKernels/tests/fake_backend.c, compiled here with `cc`) that loads like libaitrader_cuda.so but reports
+/// "no CUDA-capable device is detected (fake backend)", and with the real library when `make cuda` built it.
+///
+///     AITRADER_CUDA_LIB=/tmp/libfake_nodevice.so aitrader devices
+///     // cuda   unavailable: no CUDA-capable device is detected (fake backend)
+@Suite(.serialized) struct CUDAFallbackTests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let fakeReason = "no CUDA-capable device is detected (fake backend)"
+
+    /// Compiles the stand-in backend into a temporary folder (nil when no C compiler is on PATH).
+    static func buildFakeBackend(defines: [String] = []) throws -> String? {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-fake-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let lib = dir.appendingPathComponent("libaitrader_cuda.so").path
+        let source = packageRoot.appendingPathComponent("CKernels/tests/fake_backend.c").path
+        let include = packageRoot.appendingPathComponent("CKernels/include").path
+        let result = try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-I", include] + defines + ["-o", lib, source])
+        return result.status == 0 ? lib : nil
+    }
+
+    /// Runs a program; returns its exit status and combined output.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The `aitrader` executable built beside this test bundle, if any.
+    static func aitraderExecutable() -> String? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("aitrader").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    @Test func libraryThatFindsNoDeviceReportsTheReason() throws {
+        guard let lib = try Self.buildFakeBackend() else { return } // no C compiler: nothing to load
+        #expect(throws: EngineError.unavailable(backend: "cuda", reason: Self.fakeReason)) {
+            try Backend.load(library: lib)
+        }
+    }
+
+    @Test func libraryOfAnotherABIVersionIsRefused() throws {
+        guard let lib = try Self.buildFakeBackend(defines: ["-DFAKE_ABI=999"]) else { return }
+        do {
+            _ = try Backend.load(library: lib)
+            Issue.record("a library of ABI 999 must not load")
+        } catch {
+            guard case let .unavailable(backend, reason) = error else { Issue.record("\(error)"); return }
+            #expect(backend == "cuda")
+            #expect(reason.contains("has backend ABI version 999, this program needs"))
+        }
+    }
+
+    /// The real library, when `make cuda` built it: on a machine without a GPU it must load (static CUDA runtime,
+    /// driver loaded lazily) and report the CUDA runtime's reason; on a GPU machine it must create an instance.
+    @Test func realLibraryLoadsAndExplainsOrRuns() throws {
+        let path = Self.packageRoot.appendingPathComponent("build/cuda/libaitrader_cuda.so").path
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        do {
+            let gpu = try Backend.load(library: path)
+            #expect(gpu.name == "cuda")
+            #expect(try gpu.info().computeCapability != nil)
+        } catch {
+            guard case let .unavailable(_, reason) = error else { Issue.record("\(error)"); return }
+            #expect(!reason.contains("cannot load"), "the library itself must load: \(reason)")
+            #expect(reason.contains("cudaGetDeviceCount") || reason.contains("libcublas") || reason.contains("CUDA"))
+        }
+    }
+
+    /// `aitrader devices` with AITRADER_CUDA_LIB pointing at the no-device library: CPU listed, CUDA unavailable
+    /// with the library's exact reason, exit status 0.
+    @Test func devicesCommandShowsTheReason() throws {
+        guard let exe = Self.aitraderExecutable(), let lib = try Self.buildFakeBackend() else { return }
+        var env = ProcessInfo.processInfo.environment
+        env["AITRADER_CUDA_LIB"] = lib
+        let result = try Self.run(exe, ["devices"], environment: env)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("cpu "))
+        #expect(result.stdout.contains("cuda   unavailable: \(Self.fakeReason)"), "\(result.stdout)")
+
+        env["AITRADER_CUDA_LIB"] = "/nonexistent/libaitrader_cuda.so"
+        let missing = try Self.run(exe, ["devices"], environment: env)
+        #expect(missing.stdout.contains("cuda   unavailable:"), "\(missing.stdout)")
+        #expect(missing.stdout.contains("/nonexistent/libaitrader_cuda.so"))
+    }
+}
