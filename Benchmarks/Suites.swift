@@ -1,7 +1,9 @@
 /// Every suite `aitrader bench` knows, by name. Add one line per suite.
 public enum BenchSuites {
     public static let all: [BenchSuite.Type] = [
+        ModelsSuite.self,
         KernelsSuite.self,
+        IndicatorsSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {
