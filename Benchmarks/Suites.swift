@@ -3,6 +3,7 @@ public enum BenchSuites {
     public static let all: [BenchSuite.Type] = [
         ModelsSuite.self,
         KernelsSuite.self,
+        IndicatorsSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {
