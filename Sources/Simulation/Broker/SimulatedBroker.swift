@@ -127,8 +127,12 @@ public struct SimulatedBroker: OrderRouting, Sendable {
         let o = orders[i]
         let side = o.request.side
         let isChild = o.parentID != nil
-        guard let (reference, slip) = fillPrice(o, bar: bar, isChild: isChild) else { return }
-        if case .stopLimit = o.request.kind, !orders[i].stopTriggered { orders[i].stopTriggered = true }
+        let filled = fillPrice(o, bar: bar, isChild: isChild)
+        if case .stopLimit(let stop, _) = o.request.kind, !o.stopTriggered,
+           side == .buy ? bar.high >= stop : bar.low <= stop {
+            orders[i].stopTriggered = true   // from now on it works as a limit order
+        }
+        guard let (reference, slip) = filled else { return }
         let price = slip ? models.slippage.price(reference, side: side, atr: atr) : reference
 
         if isChild {
