@@ -5,10 +5,12 @@ import Simulation
 
 /// `aitrader bench --suite backtest`: the sma_cross backtest (10/20, cash 10 000, commission 0.002, backtesting.py
 /// semantics) on 1 000 000 synthetic hourly bars, with `bars_per_s`; and, when backtesting.py is available
-/// (`AITRADER_PYTHON`, else /work/venv-ref/bin/python, else .venv/bin/python, with tools/reference/ in the working
+/// (`AITRADER_PYTHON` if set, else /work/venv-ref/bin/python, else .venv/bin/python, with tools/reference/ in the working
 /// directory), backtesting.py's time for the same run as `backtesting_py_ms`. backtesting.py is timed on the first
 /// `backtesting_py_bars` bars of the same data and scaled linearly to the full size (its per-bar cost is constant);
-/// `speedup` = backtesting_py_ms / ms. The look-ahead audit is off (backtesting.py has none).
+/// `speedup` = backtesting_py_ms / ms. On a shared machine wall times swing with load, so CPU times are reported
+/// too: `cpu_ms` (this thread's CPU time per run, median), `backtesting_py_cpu_ms` (scaled the same way) and
+/// `speedup_cpu`. The look-ahead audit is off (backtesting.py has none).
 public enum BacktestSuite: BenchSuite {
     public static let name = "backtest"
 
@@ -19,20 +21,26 @@ public enum BacktestSuite: BenchSuite {
         let config = BacktestConfig(cash: 10_000, models: .backtestingPy(commission: 0.002), lookAheadAudit: 0)
         var trades = 0
         var finalEquity = 0.0
+        var cpu: [Double] = []
         let ms = try Stopwatch.median(runs: options.quick ? 3 : 5, warmup: 1) {
+            let c0 = threadCPUms()
             var s = SMACross(fast: 10, slow: 20)
             let r = try Backtester(series: [bars], config: config).run(&s)
+            cpu.append(threadCPUms() - c0)
             trades = r.trades.count
             finalEquity = r.finalEquity
         }
-        var extra: [(String, Double)] = [("bars_per_s", Double(n) / (ms / 1_000)), ("trades", Double(trades)),
-                                         ("final_equity", finalEquity)]
+        cpu = Array(cpu.dropFirst()).sorted()
+        let cpuMs = cpu.isEmpty ? ms : cpu[cpu.count / 2]
+        var extra: [(String, Double)] = [("bars_per_s", Double(n) / (ms / 1_000)), ("cpu_ms", cpuMs),
+                                         ("trades", Double(trades)), ("final_equity", finalEquity)]
         if let python = referencePython(), FileManager.default.fileExists(atPath: script) {
             let pyBars = min(n, options.quick ? 20_000 : 100_000)
-            if let seconds = try timeBacktestingPy(python: python, bars: bars, count: pyBars) {
-                let scaled = seconds * 1_000 * Double(n) / Double(pyBars)
-                extra += [("backtesting_py_ms", scaled), ("backtesting_py_bars", Double(pyBars)),
-                          ("speedup", scaled / ms)]
+            if let (seconds, cpuSeconds) = try timeBacktestingPy(python: python, bars: bars, count: pyBars) {
+                let scale = 1_000 * Double(n) / Double(pyBars)
+                extra += [("backtesting_py_ms", seconds * scale), ("backtesting_py_bars", Double(pyBars)),
+                          ("speedup", seconds * scale / ms), ("backtesting_py_cpu_ms", cpuSeconds * scale),
+                          ("speedup_cpu", cpuSeconds * scale / cpuMs)]
             }
         }
         report.results.append(BenchResult(name: "sma_cross", shape: [("bars", n)], ms: ms, runs: options.quick ? 3 : 5,
@@ -71,16 +79,23 @@ public enum BacktestSuite: BenchSuite {
     }
 
     static func referencePython() -> String? {
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["AITRADER_PYTHON"] { candidates.append(env) }
-        candidates += ["/work/venv-ref/bin/python", ".venv/bin/python"]
+        // An explicit AITRADER_PYTHON is the only candidate (set it to "" to skip the reference run).
+        let candidates = ProcessInfo.processInfo.environment["AITRADER_PYTHON"].map { [$0] }
+            ?? ["/work/venv-ref/bin/python", ".venv/bin/python"]
         for p in candidates where FileManager.default.isExecutableFile(atPath: p) {
             if (try? runProcess(p, ["-c", "import backtesting"]))?.status == 0 { return p }
         }
         return nil
     }
 
-    static func timeBacktestingPy(python: String, bars: BarSeries, count: Int) throws -> Double? {
+    /// This thread's CPU time in milliseconds.
+    static func threadCPUms() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+    }
+
+    static func timeBacktestingPy(python: String, bars: BarSeries, count: Int) throws -> (Double, Double)? {
         let csv = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader_bench_\(getpid()).csv").path
         defer { try? FileManager.default.removeItem(atPath: csv) }
         var text = "Datetime,Open,High,Low,Close,Volume\n"
@@ -92,8 +107,8 @@ public enum BacktestSuite: BenchSuite {
         let (status, out) = try runProcess(python, [script, csv, "\(count)", "10", "20"])
         guard status == 0, let line = out.split(separator: "\n").last,
               let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let seconds = obj["seconds"] as? Double else { return nil }
-        return seconds
+              let seconds = obj["seconds"] as? Double, let cpuSeconds = obj["cpu_seconds"] as? Double else { return nil }
+        return (seconds, cpuSeconds)
     }
 
     static func runProcess(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {

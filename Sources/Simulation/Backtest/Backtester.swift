@@ -68,12 +68,11 @@ public struct Backtester: Sendable {
                 let i = sim.cursor[s] - 1
                 lastIndex[s] = i
                 guard tradingSeries[s] != nil else { continue }
-                let bar = series[s][i]
                 if broker.needsBars {
-                    broker.process(symbol: series[s].symbol, bar: bar, index: i,
+                    broker.process(symbol: series[s].symbol, bar: series[s][i], index: i,
                                    atr: i > 0 ? atr[s]?[i - 1] : nil)
                 }
-                broker.mark(slot: slots[s], price: bar.close)
+                broker.mark(slot: slots[s], price: series[s].close[i])
             }
             let e: Double
             var gross: Double
@@ -108,8 +107,11 @@ public struct Backtester: Sendable {
             // Element-wise copies keep the view's buffers uniquely owned (no allocation per bar).
             for s in sim.cursor.indices { view.closedCount[s] = sim.cursor[s] }
             view.time = sim.time
-            view.updated.removeAll(keepingCapacity: true)
-            view.updated.append(contentsOf: sim.updated)
+            if view.updated.count == sim.updated.count {
+                for k in sim.updated.indices { view.updated[k] = sim.updated[k] }
+            } else {
+                view.updated = Array(sim.updated)
+            }
             broker.decisionTime = sim.time
             strategy.onBar(view, broker: &broker)
             progress.step()

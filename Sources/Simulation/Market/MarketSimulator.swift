@@ -59,11 +59,13 @@ public struct MarketSimulator: Sendable {
             next = min(next, closeTimes[s][cursor[s]])
         }
         guard next != .max else { return false }
-        updated.removeAll(keepingCapacity: true)
+        var n = 0
         for s in cursor.indices where cursor[s] < closeTimes[s].count && closeTimes[s][cursor[s]] == next {
             cursor[s] += 1
-            updated.append(s)
+            if n < updated.count { updated[n] = s } else { updated.append(s) }
+            n += 1
         }
+        if n < updated.count { updated.removeLast(updated.count - n) }
         time = next
         return true
     }
