@@ -41,7 +41,7 @@ let package = Package(
         // Execution models, market simulator, backtester, metrics, reports.
         .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
-        .target(name: "Benchmarks", dependencies: ["Engine", "Models", "MarketData", "Features", "Simulation", "Training", "Common"],
+        .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation", "Training", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
@@ -50,7 +50,7 @@ let package = Package(
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"]),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),

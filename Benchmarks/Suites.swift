@@ -2,6 +2,9 @@
 public enum BenchSuites {
     public static let all: [BenchSuite.Type] = [
         BacktestSuite.self,
+        ModelsSuite.self,
+        KernelsSuite.self,
+        IndicatorsSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {

@@ -7,13 +7,38 @@
  *     cpu->glu_fwd(cpu, out, x, N, C);                          // x (N, 2C) = [a | g] -> a * sigmoid(g)
  */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
 #include <math.h>
 #include <string.h>
 
 #define SOFTPLUS_THRESHOLD 20.0f
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* Loops over the vectorised sigmoid / tanh of cpu_math.h. */
+CK_VECTOR_CLONES
+static void sigmoid_loop(float *restrict out, const float *restrict inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = ck_sigmoidf(inp[i]);
+}
+
+CK_VECTOR_CLONES
+static void tanh_loop(float *restrict out, const float *restrict inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = ck_tanhf(inp[i]);
+}
+
+CK_VECTOR_CLONES
+static void glu_row(float *restrict y, const float *restrict a, const float *restrict g, int C) {
+    for (int j = 0; j < C; j++) y[j] = a[j] * ck_sigmoidf(g[j]);
+}
+
+CK_VECTOR_CLONES
+static void glu_row_backward(float *restrict da, float *restrict dg, const float *restrict dy,
+                             const float *restrict a, const float *restrict g, int C) {
+    for (int j = 0; j < C; j++) {
+        float s = ck_sigmoidf(g[j]);
+        da[j] += dy[j] * s;
+        dg[j] += dy[j] * a[j] * s * (1.0f - s);
+    }
+}
 
 ck_status ck_cpu_activation_fwd(ck_backend *b, float *out, const float *inp, size_t n, ck_activation act) {
     (void)b;
@@ -36,10 +61,18 @@ ck_status ck_cpu_activation_fwd(ck_backend *b, float *out, const float *inp, siz
         for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : expm1f(inp[i]);
         return CK_OK;
     case CK_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++) out[i] = sigmoidf(inp[i]);
+        if (out == inp) { /* in place: the restrict loop needs distinct buffers, so go element by element */
+            for (size_t i = 0; i < n; i++) out[i] = ck_sigmoidf(inp[i]);
+        } else {
+            sigmoid_loop(out, inp, n);
+        }
         return CK_OK;
     case CK_ACT_TANH:
-        for (size_t i = 0; i < n; i++) out[i] = tanhf(inp[i]);
+        if (out == inp) {
+            for (size_t i = 0; i < n; i++) out[i] = ck_tanhf(inp[i]);
+        } else {
+            tanh_loop(out, inp, n);
+        }
         return CK_OK;
     case CK_ACT_SOFTPLUS:
         for (size_t i = 0; i < n; i++) {
@@ -91,7 +124,7 @@ ck_status ck_cpu_activation_bwd(ck_backend *b, float *dinp, const float *dout, c
         CK_REQUIRE(inp != NULL, "activation_bwd(softplus): inp is NULL");
         for (size_t i = 0; i < n; i++) {
             float x = inp[i];
-            dinp[i] += x > SOFTPLUS_THRESHOLD ? dout[i] : dout[i] * sigmoidf(x);
+            dinp[i] += x > SOFTPLUS_THRESHOLD ? dout[i] : dout[i] * ck_sigmoidf(x);
         }
         return CK_OK;
     }
@@ -106,7 +139,7 @@ ck_status ck_cpu_glu_fwd(ck_backend *b, float *out, const float *inp, int N, int
     for (int r = 0; r < N; r++) {
         const float *a = inp + (size_t)r * 2u * (size_t)C, *g = a + C;
         float *y = out + (size_t)r * (size_t)C;
-        for (int j = 0; j < C; j++) y[j] = a[j] * sigmoidf(g[j]);
+        glu_row(y, a, g, C);
     }
     return CK_OK;
 }
@@ -120,11 +153,7 @@ ck_status ck_cpu_glu_bwd(ck_backend *b, float *dinp, const float *dout, const fl
         const float *a = inp + (size_t)r * 2u * (size_t)C, *g = a + C;
         const float *dy = dout + (size_t)r * (size_t)C;
         float *da = dinp + (size_t)r * 2u * (size_t)C, *dg = da + C;
-        for (int j = 0; j < C; j++) {
-            float s = sigmoidf(g[j]);
-            da[j] += dy[j] * s;
-            dg[j] += dy[j] * a[j] * s * (1.0f - s);
-        }
+        glu_row_backward(da, dg, dy, a, g, C);
     }
     return CK_OK;
 }

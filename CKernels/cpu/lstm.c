@@ -13,11 +13,53 @@
  *     cpu->lstm_fwd(cpu, h_out, NULL, cache, x, w_ih, w_hh, b_ih, b_hh, NULL, NULL, B, L, IN, H, 0);
  */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
-#include <math.h>
 #include <string.h>
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+/* One sequence's step: row = pre-activations [i|f|g|o] (4H) -> activated gates, then c (H) and h (H). */
+CK_VECTOR_CLONES
+static void lstm_cell_forward(float *restrict row, const float *restrict cprev, float *restrict h, int H) {
+    float *restrict gi = row, *restrict gf = row + H, *restrict gg = row + 2 * H, *restrict go = row + 3 * H;
+    float *restrict c = row + 4 * H;
+    for (int j = 0; j < H; j++) {
+        float i = ck_sigmoidf(gi[j]), f = ck_sigmoidf(gf[j]), g = ck_tanhf(gg[j]), o = ck_sigmoidf(go[j]);
+        float cn = f * cprev[j] + i * g;
+        gi[j] = i;
+        gf[j] = f;
+        gg[j] = g;
+        go[j] = o;
+        c[j] = cn;
+        h[j] = o * ck_tanhf(cn);
+    }
+}
+
+/* One sequence's step backward: gate gradients dg (4H) from dh (this step's output gradient + the carry dhn)
+ * and the cell carry dcn, which is replaced by the carry to the previous step. */
+CK_VECTOR_CLONES
+static void lstm_cell_backward(const float *restrict row, const float *restrict cprev, const float *restrict dh_step,
+                               const float *restrict dhn, float *restrict dcn, float *restrict dg, int H) {
+    const float *restrict gi = row, *restrict gf = row + H, *restrict gg = row + 2 * H, *restrict go = row + 3 * H;
+    const float *restrict c = row + 4 * H;
+    for (int j = 0; j < H; j++) {
+        float i = gi[j], f = gf[j], g = gg[j], o = go[j];
+        float tc = ck_tanhf(c[j]);
+        float dh = dh_step[j] + dhn[j];
+        float dc = dcn[j] + dh * o * (1.0f - tc * tc);
+        dg[j] = dc * g * i * (1.0f - i);
+        dg[H + j] = dc * cprev[j] * f * (1.0f - f);
+        dg[2 * H + j] = dc * i * (1.0f - g * g);
+        dg[3 * H + j] = dh * tc * o * (1.0f - o);
+        dcn[j] = dc * f;
+    }
+}
+
+/* H zeros: the initial cell state when c0 is NULL (per-thread workspace slot 1). */
+static const float *zeros(int H) {
+    float *z = ck_cpu_workspace(1, (size_t)H);
+    if (z != NULL) memset(z, 0, (size_t)H * sizeof(float));
+    return z;
+}
 
 static ck_status check_lstm(const char *op, int B, int L, int IN, int H, int reverse) {
     CK_REQUIRE(B >= 0 && L >= 0 && IN >= 0 && H >= 0, "%s: sizes must be >= 0 (B=%d L=%d IN=%d H=%d)", op, B, L, IN,
@@ -45,6 +87,8 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
     CK_REQUIRE(IN == 0 || (inp != NULL && w_ih != NULL), "lstm_fwd: inp or w_ih is NULL");
     const size_t G = 4u * (size_t)H, ROW = 5u * (size_t)H;
     const size_t rows = (size_t)B * (size_t)L;
+    const float *zero = zeros(H);
+    if (zero == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the zero state");
 
     /* Pre-activations of all steps: bias sum, then + inp @ w_ih^T (written straight into the cache). */
     for (size_t r = 0; r < rows; r++) {
@@ -67,22 +111,10 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
         }
         for (int bi = 0; bi < B; bi++) {
             float *row = cache + ((size_t)bi * (size_t)L + (size_t)t) * ROW;
-            float *gi = row, *gf = row + H, *gg = row + 2 * H, *go = row + 3 * H, *c = row + 4 * H;
-            const float *cprev = NULL;
+            const float *cprev = zero;
             if (s > 0) cprev = cache + ((size_t)bi * (size_t)L + (size_t)tp) * ROW + 4 * H;
             else if (c0 != NULL) cprev = c0 + (size_t)bi * (size_t)H;
-            float *h = h_out + ((size_t)bi * (size_t)L + (size_t)t) * (size_t)H;
-            for (int j = 0; j < H; j++) {
-                float i = sigmoidf(gi[j]), f = sigmoidf(gf[j]), g = tanhf(gg[j]), o = sigmoidf(go[j]);
-                float cp = cprev ? cprev[j] : 0.0f;
-                float cn = f * cp + i * g;
-                gi[j] = i;
-                gf[j] = f;
-                gg[j] = g;
-                go[j] = o;
-                c[j] = cn;
-                h[j] = o * tanhf(cn);
-            }
+            lstm_cell_forward(row, cprev, h_out + ((size_t)bi * (size_t)L + (size_t)t) * (size_t)H, H);
         }
     }
     if (c_final != NULL) {
@@ -119,6 +151,8 @@ ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
     float *dgates = scratch;          /* (B, L, 4H) pre-activation gradients */
     float *dh_next = scratch + rows * G; /* (B, H) gradient reaching h of the current step from the next one */
     float *dc_next = dh_next + BH;    /* (B, H) gradient reaching c of the current step from the next one */
+    const float *zero = zeros(H);
+    if (zero == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_bwd: no memory for the zero state");
     memset(dh_next, 0, BH * sizeof(float));
     if (dc_final != NULL) memcpy(dc_next, dc_final, BH * sizeof(float));
     else memset(dc_next, 0, BH * sizeof(float));
@@ -128,26 +162,11 @@ ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
         int tp = reverse ? t + 1 : t - 1;
         for (int bi = 0; bi < B; bi++) {
             size_t r = (size_t)bi * (size_t)L + (size_t)t;
-            const float *row = cache + r * ROW;
-            const float *gi = row, *gf = row + H, *gg = row + 2 * H, *go = row + 3 * H, *c = row + 4 * H;
-            const float *cprev = NULL;
+            const float *cprev = zero;
             if (s > 0) cprev = cache + ((size_t)bi * (size_t)L + (size_t)tp) * ROW + 4 * H;
             else if (c0 != NULL) cprev = c0 + (size_t)bi * (size_t)H;
-            const float *dh_step = dh_out + r * (size_t)H;
-            float *dhn = dh_next + (size_t)bi * (size_t)H, *dcn = dc_next + (size_t)bi * (size_t)H;
-            float *dg = dgates + r * G;
-            for (int j = 0; j < H; j++) {
-                float i = gi[j], f = gf[j], g = gg[j], o = go[j];
-                float tc = tanhf(c[j]);
-                float dh = dh_step[j] + dhn[j];
-                float dc = dcn[j] + dh * o * (1.0f - tc * tc);
-                float cp = cprev ? cprev[j] : 0.0f;
-                dg[j] = dc * g * i * (1.0f - i);
-                dg[H + j] = dc * cp * f * (1.0f - f);
-                dg[2 * H + j] = dc * i * (1.0f - g * g);
-                dg[3 * H + j] = dh * tc * o * (1.0f - o);
-                dcn[j] = dc * f;
-            }
+            lstm_cell_backward(cache + r * ROW, cprev, dh_out + r * (size_t)H, dh_next + (size_t)bi * (size_t)H,
+                               dc_next + (size_t)bi * (size_t)H, dgates + r * G, H);
         }
         /* dh reaching the previous step: dgates_t (B, 4H) @ w_hh (4H, H). */
         if (s > 0 || dh0 != NULL) {

@@ -6,28 +6,47 @@
  *     cpu->softmax_bwd(cpu, dlogits, dprobs, probs, N, C);   // dlogits += probs * (dprobs - <dprobs, probs>)
  */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
 #include <math.h>
 #include <string.h>
 
-void ck_cpu_softmax_rows(float *x, int rows, int C, int ld) {
-    for (int r = 0; r < rows; r++) {
-        float *row = x + (size_t)r * (size_t)ld;
-        float mx = -INFINITY;
-        for (int j = 0; j < C; j++) mx = row[j] > mx ? row[j] : mx;
-        if (mx == -INFINITY) {
-            memset(row, 0, (size_t)C * sizeof(float));
-            continue;
-        }
-        double sum = 0.0;
-        for (int j = 0; j < C; j++) {
-            float e = expf(row[j] - mx);
-            row[j] = e;
-            sum += e;
-        }
-        float inv = (float)(1.0 / sum);
-        for (int j = 0; j < C; j++) row[j] *= inv;
+/* One row, in place. Max and sum run in CK_LANES independent lanes (a fixed order, so results do not depend on
+ * the vector width or thread count) which the compiler maps onto vector registers. */
+CK_VECTOR_CLONES
+static void softmax_row(float *restrict row, int C) {
+    float lane[CK_LANES];
+    for (int l = 0; l < CK_LANES; l++) lane[l] = -INFINITY;
+    int j = 0;
+    for (; j + CK_LANES <= C; j += CK_LANES)
+        for (int l = 0; l < CK_LANES; l++) lane[l] = row[j + l] > lane[l] ? row[j + l] : lane[l];
+    float mx = -INFINITY;
+    for (int l = 0; l < CK_LANES; l++) mx = lane[l] > mx ? lane[l] : mx;
+    for (int t = j; t < C; t++) mx = row[t] > mx ? row[t] : mx;
+    if (mx == -INFINITY) { /* fully masked row */
+        for (int t = 0; t < C; t++) row[t] = 0.0f;
+        return;
     }
+    for (int l = 0; l < CK_LANES; l++) lane[l] = 0.0f;
+    for (j = 0; j + CK_LANES <= C; j += CK_LANES)
+        for (int l = 0; l < CK_LANES; l++) {
+            float e = ck_expf(row[j + l] - mx);
+            row[j + l] = e;
+            lane[l] += e;
+        }
+    float sum = 0.0f;
+    for (int t = j; t < C; t++) {
+        float e = ck_expf(row[t] - mx);
+        row[t] = e;
+        sum += e;
+    }
+    sum += ck_lane_sum(lane);
+    float inv = 1.0f / sum;
+    for (int t = 0; t < C; t++) row[t] *= inv;
+}
+
+void ck_cpu_softmax_rows(float *x, int rows, int C, int ld) {
+    for (int r = 0; r < rows; r++) softmax_row(x + (size_t)r * (size_t)ld, C);
 }
 
 ck_status ck_cpu_softmax_fwd(ck_backend *b, float *out, const float *inp, int N, int C) {

@@ -4,6 +4,7 @@
  * the Philox mask formula of ckernels.h), thread determinism, memory functions, argument errors.
  */
 #include "test_util.h"
+#include "../cpu/cpu_math.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -108,6 +109,30 @@ static void test_digamma(void) {
     }
     test_record_error("digamma", "exact", worst);
     CHECK(isinf(ck_cpu_digamma(0.0)) && isnan(ck_cpu_digamma(-2.0)), "digamma poles");
+}
+
+/* The vectorised exp / sigmoid / tanh of cpu_math.h against double-precision libm. */
+static void test_fast_math(void) {
+    double e_exp = 0, e_sig = 0, e_tanh = 0;
+    for (int i = 0; i <= 400000; i++) {
+        float x = -87.0f + 175.0f * (float)i / 400000.0f;
+        double want = exp((double)x);
+        e_exp = fmax(e_exp, fabs(ck_expf(x) - want) / want);
+        float y = -30.0f + 60.0f * (float)i / 400000.0f;
+        double s = 1.0 / (1.0 + exp(-(double)y));
+        e_sig = fmax(e_sig, fabs(ck_sigmoidf(y) - s) / s);
+        float z = -10.0f + 20.0f * (float)i / 400000.0f;
+        double t = tanh((double)z);
+        if (z != 0.0f) e_tanh = fmax(e_tanh, fabs(ck_tanhf(z) - t) / fabs(t));
+    }
+    CHECK(e_exp < 5e-7 && e_sig < 5e-7 && e_tanh < 5e-7, "fast math: exp %.3e sigmoid %.3e tanh %.3e", e_exp, e_sig,
+          e_tanh);
+    CHECK(ck_expf(-INFINITY) == 0.0f && ck_expf(-100.0f) == 0.0f && isinf(ck_expf(INFINITY)) == 0,
+          "ck_expf limits: -inf -> 0, large -> finite saturation");
+    CHECK(ck_tanhf(50.0f) == 1.0f && ck_tanhf(-50.0f) == -1.0f && ck_sigmoidf(-200.0f) >= 0.0f, "saturation");
+    test_record_error("fast_expf", "double", e_exp);
+    test_record_error("fast_sigmoidf", "double", e_sig);
+    test_record_error("fast_tanhf", "double", e_tanh);
 }
 
 /* ---- dropout ---------------------------------------------------------------------------------------------- */
@@ -266,6 +291,7 @@ void run_misc_tests(void) {
     test_gemm();
     test_reductions();
     test_digamma();
+    test_fast_math();
     test_dropout();
     test_thread_determinism();
     test_backend_basics();

@@ -17,7 +17,7 @@ public final class Concat {
             throw .invalidArgument(context: "Concat", message: "needs at least one input of rank >= 1")
         }
         let lead = Array(first.shape.dropLast())
-        for t in inputs where Array(t.shape.dropLast()) != lead {
+        for t in inputs where t.shape.isEmpty || Array(t.shape.dropLast()) != lead {
             throw .shapeMismatch(context: "Concat forward", message: "leading dimensions differ: \(first.shape) vs \(t.shape)")
         }
         let rows = lead.reduce(1, *)

@@ -19,7 +19,8 @@ public final class GatedResidualNetwork: Layer {
     public let norm: LayerNorm
     private var sum = ActivationBuffer()
 
-    public init(input: Int, hidden: Int, output: Int, name: String, layout: inout ParameterLayout) throws(EngineError) {
+    public init(input: Int, hidden: Int, output: Int, eps: Float = 1e-5, name: String,
+                layout: inout ParameterLayout) throws(EngineError) {
         inputSize = input
         hiddenSize = hidden
         outputSize = output
@@ -28,7 +29,7 @@ public final class GatedResidualNetwork: Layer {
         fc2 = try Linear(hidden, hidden, name: p("fc2"), layout: &layout)
         gate = try GatedLinearUnit(hidden, output, name: p("gate"), layout: &layout)
         skip = input == output ? nil : try Linear(input, output, name: p("skip"), layout: &layout)
-        norm = try LayerNorm(output, name: p("norm"), layout: &layout)
+        norm = try LayerNorm(output, eps: eps, name: p("norm"), layout: &layout)
     }
 
     public func forward(_ x: Tensor, _ ctx: Context) throws(EngineError) -> Tensor {

@@ -25,3 +25,20 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
         }
     }
 }
+
+import Engine
+
+extension ModelError {
+    /// An engine failure while doing `context` (loading a checkpoint, running a model).
+    public init(_ error: EngineError, _ context: String) {
+        self = .engine(context: context, message: error.description)
+    }
+
+    /// A safetensors failure: the message already names the file and tensor.
+    public init(_ error: SafetensorsError) {
+        switch error {
+        case let .io(source, message): self = .checkpoint(path: source, message: message)
+        default: self = .checkpoint(path: "", message: error.description)
+        }
+    }
+}

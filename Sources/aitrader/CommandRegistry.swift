@@ -5,7 +5,10 @@ enum CommandRegistry {
         BacktestCommand.self,
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,
+        FeaturesComputeCommand.self,
+        FeaturesShowCommand.self,
         DevicesCommand.self,
+        ModelForwardCommand.self,
         EngineDemoCommand.self,
     ]
 }

@@ -117,3 +117,45 @@ import Testing
         }
     }
 }
+
+/// cat([last step, mean over time]) built from TimePool and Concat, as a Layer for the parity/FD helpers.
+final class PoolConcatProbe: Layer {
+    let last = TimePool(.last), mean = TimePool(.mean), cat = Concat()
+    var sum = ActivationBuffer()
+
+    func forward(_ x: Tensor, _ ctx: Context) throws(EngineError) -> Tensor {
+        try cat.forward([last.forward(x, ctx), mean.forward(x, ctx)], ctx)
+    }
+
+    func backward(_ dOut: Tensor, _ ctx: Context, inputGradient: Bool) throws(EngineError) -> Tensor? {
+        let parts = try cat.backward(dOut, ctx)
+        let a = try last.backward(parts[0], ctx), b = try mean.backward(parts[1], ctx)
+        let s = try sum.tensor(a.shape, on: ctx.backend)
+        try s.copy(from: a)
+        try ctx.backend.axpy(s, b, count: s.count)
+        return s
+    }
+}
+
+@Suite(.serialized) struct SmallOpParityTests {
+    @Test func poolingAndConcat() throws {
+        try checkParity("pool_concat") { _ in PoolConcatProbe() }
+        try checkGradients("pool+concat", inputShape: [2, 5, 3]) { _ in PoolConcatProbe() }
+    }
+
+    @Test func softmax() throws {
+        try checkParity("softmax") { _ in Softmax() }
+        try checkGradients("softmax", inputShape: [3, 6], h: 1e-3) { _ in Softmax() }
+    }
+
+    @Test func addSumsAndConcatChecksShapes() throws {
+        let store = try ParameterStore(layout: ParameterLayout(), backend: .cpu)
+        let ctx = Context(parameters: store)
+        let a = try Tensor([1, 2, 3], shape: [3], on: .cpu), b = try Tensor([10, 20, 30], shape: [3], on: .cpu)
+        #expect(try Add().forward(a, b, ctx).toArray() == [11, 22, 33])
+        #expect(throws: EngineError.self) { try Add().forward(a, try Tensor([1], shape: [1], on: .cpu), ctx) }
+        let x = try Tensor([1, 2, 3, 4], shape: [2, 2], on: .cpu), y = try Tensor([5, 6], shape: [2, 1], on: .cpu)
+        #expect(try Concat().forward([x, y], ctx).toArray() == [1, 2, 5, 3, 4, 6])
+        #expect(throws: EngineError.self) { try Concat().forward([x, try Tensor([1, 2, 3], shape: [3, 1], on: .cpu)], ctx) }
+    }
+}

@@ -137,4 +137,25 @@ import Testing
         let c = try buffer.tensor([11], on: .cpu)
         #expect(c.storage !== a.storage && buffer.capacity == 11)
     }
+
+    @Test func pytorchDefaultInitialisationBounds() throws {
+        var layout = ParameterLayout()
+        _ = try Linear(64, 32, name: "fc", layout: &layout)
+        _ = try Conv1d(8, 16, kernelSize: 5, name: "conv", layout: &layout)
+        _ = try LSTM(inputSize: 10, hiddenSize: 25, name: "lstm", layout: &layout)
+        _ = try MultiHeadAttention(embedDim: 16, heads: 4, name: "attn", layout: &layout)
+        let store = try ParameterStore(layout: layout, backend: .cpu, seed: 3)
+        func bound(_ name: String) throws -> Float { try store.value(named: name).toArray().map(abs).max()! }
+        let expected: [(String, Float)] = [
+            ("fc.weight", 1 / 8), ("fc.bias", 1 / 8), ("conv.weight", 1 / Float(40).squareRoot()),
+            ("lstm.weight_ih_l0", 1 / 5), ("lstm.bias_hh_l0", 1 / 5),
+            ("attn.in_proj_weight", (6 / Float(16 + 48)).squareRoot()), ("attn.out_proj.weight", 1 / 4),
+        ]
+        for (name, b) in expected {
+            let m = try bound(name)
+            #expect(m <= b && m > 0.9 * b, "\(name): max |w| \(m), bound \(b)")
+        }
+        #expect(try store.value(named: "attn.in_proj_bias").toArray().allSatisfy { $0 == 0 })
+        #expect(try store.value(named: "attn.out_proj.bias").toArray().allSatisfy { $0 == 0 })
+    }
 }

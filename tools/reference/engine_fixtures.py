@@ -225,11 +225,29 @@ def optimizers():
     save("optimizers", tensors)
 
 
+class PoolConcat(nn.Module):
+    """cat([last step, mean over time], -1) of a (B, L, C) sequence (the short_term pooling)."""
+
+    def forward(self, x):
+        return torch.cat([x[:, -1], x.mean(dim=1)], dim=-1)
+
+
+class SoftmaxLast(nn.Module):
+    def forward(self, x):
+        return torch.softmax(x, dim=-1)
+
+
+def small_ops():
+    run_layer("pool_concat", PoolConcat(), rand(2, 5, 3))
+    run_layer("softmax", SoftmaxLast(), rand(3, 2, 6, scale=3.0))
+
+
 if __name__ == "__main__":
     layers()
     activations()
     positional()
     optimizers()
     lstm_state()
+    small_ops()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
     print(f"wrote {len(os.listdir(OUT))} fixtures, {total} bytes, to {os.path.normpath(OUT)}")

@@ -1,0 +1,238 @@
+import Common
+import Foundation
+
+/// What the store knows about one dataset (one symbol and timeframe).
+public struct DatasetRecord: Equatable, Sendable {
+    public var symbol: String
+    public var timeframe: Timeframe
+    /// Where the bars came from (`csv:/path/file.csv`, `alpaca`, `mt5`, ...).
+    public var source: String
+    /// Open time of the first and last bar (UTC epoch ms); nil when empty.
+    public var firstTimestamp: Int64?
+    public var lastTimestamp: Int64?
+    public var rows: Int
+    /// SHA-256 (hex) of the Parquet file.
+    public var checksum: String
+    /// File path relative to the store root.
+    public var path: String
+    /// UTC epoch ms of the last write.
+    public var updatedAt: Int64
+    /// Rows set aside in quarantine files over the dataset's life (0 = never).
+    public var quarantinedRows: Int
+
+    public init(symbol: String, timeframe: Timeframe, source: String, firstTimestamp: Int64?, lastTimestamp: Int64?,
+                rows: Int, checksum: String, path: String, updatedAt: Int64, quarantinedRows: Int = 0) {
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.source = source
+        self.firstTimestamp = firstTimestamp
+        self.lastTimestamp = lastTimestamp
+        self.rows = rows
+        self.checksum = checksum
+        self.path = path
+        self.updatedAt = updatedAt
+        self.quarantinedRows = quarantinedRows
+    }
+}
+
+/// A quarantine file: invalid rows set aside by a write with policy `.quarantine`.
+public struct QuarantineRecord: Equatable, Sendable {
+    public var symbol: String
+    public var timeframe: Timeframe
+    /// Relative to the store root.
+    public var path: String
+    public var rows: Int
+    /// Rule names with counts, e.g. `ohlc_consistency=2, non_finite=1`.
+    public var rules: String
+    public var createdAt: Int64
+}
+
+/// One schema change: SQL applied in a transaction together with its `schema_version` row.
+public struct MetadataMigration: Sendable {
+    public var version: Int
+    public var summary: String
+    public var sql: String
+
+    public init(version: Int, summary: String, sql: String) {
+        self.version = version
+        self.summary = summary
+        self.sql = sql
+    }
+}
+
+/// The bar store's SQLite catalogue: datasets (symbol, timeframe, source, first/last timestamp, rows, checksum,
+/// path, last update), quarantine files and a write log. The schema is versioned: `schema_version` holds one row
+/// per applied migration, and opening a database applies the missing ones in order, each in its own transaction
+/// (a failing migration leaves the database at the previous version). WAL journal mode.
+///
+///     let meta = try MetadataStore(path: "data/metadata.sqlite")
+///     try meta.upsert(record)
+///     try meta.dataset(symbol: "EURUSD", timeframe: .h1)?.rows
+public final class MetadataStore: Sendable {
+    public let database: SQLiteDatabase
+
+    /// The migrations of this version of AITrader, in order. Append; never edit an applied one.
+    public static let migrations: [MetadataMigration] = [
+        MetadataMigration(version: 1, summary: "datasets catalogue", sql: """
+            CREATE TABLE datasets (
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                source TEXT NOT NULL,
+                first_ts INTEGER,
+                last_ts INTEGER,
+                rows INTEGER NOT NULL,
+                checksum TEXT NOT NULL,
+                path TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (symbol, timeframe)
+            );
+            """),
+        MetadataMigration(version: 2, summary: "quarantine files and write log", sql: """
+            ALTER TABLE datasets ADD COLUMN quarantined_rows INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE quarantine (
+                id INTEGER PRIMARY KEY,
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                path TEXT NOT NULL,
+                rows INTEGER NOT NULL,
+                rules TEXT NOT NULL,
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE write_log (
+                id INTEGER PRIMARY KEY,
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                source TEXT NOT NULL,
+                rows_added INTEGER NOT NULL,
+                rows_total INTEGER NOT NULL,
+                checksum TEXT NOT NULL,
+                written_at INTEGER NOT NULL
+            );
+            CREATE INDEX write_log_dataset ON write_log (symbol, timeframe, written_at);
+            """),
+    ]
+
+    /// Opens (creating if needed) and migrates the database at `path`.
+    public convenience init(path: String) throws(StorageError) {
+        try self.init(path: path, migrations: Self.migrations)
+    }
+
+    /// Opens with an explicit migration list (tests use prefixes of `migrations`, or broken ones).
+    init(path: String, migrations: [MetadataMigration]) throws(StorageError) {
+        database = try SQLiteDatabase(path: path)
+        let mode = try database.query("PRAGMA journal_mode=WAL").first?.first?.string
+        if mode?.lowercased() != "wal" && path != ":memory:" {
+            throw StorageError(.database, path: path, reason: "cannot enable WAL journal mode (got \(mode ?? "nothing"))")
+        }
+        try database.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
+        try migrate(migrations)
+    }
+
+    /// The highest applied migration (0 for a new database).
+    public func schemaVersion() throws(StorageError) -> Int {
+        Int(try database.query("SELECT COALESCE(MAX(version), 0) FROM schema_version").first?.first?.int ?? 0)
+    }
+
+    private func migrate(_ migrations: [MetadataMigration]) throws(StorageError) {
+        try database.execute("""
+            CREATE TABLE IF NOT EXISTS schema_version (
+                version INTEGER PRIMARY KEY, summary TEXT NOT NULL, applied_at INTEGER NOT NULL)
+            """)
+        let current = try schemaVersion()
+        if let newest = migrations.last?.version, current > newest {
+            throw StorageError(.database, path: database.path,
+                               reason: "database schema version \(current) is newer than this program's \(newest); upgrade AITrader")
+        }
+        for m in migrations where m.version > current {
+            do {
+                try database.transaction { () throws(StorageError) in
+                    try database.execute(m.sql)
+                    try database.run("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
+                                     [.integer(Int64(m.version)), .text(m.summary), .integer(Self.now())])
+                }
+            } catch {
+                let left = (try? schemaVersion()) ?? current
+                throw StorageError(.database, path: database.path,
+                                   reason: "migration \(m.version) (\(m.summary)) failed, database left at version \(left): \(error.reason)")
+            }
+        }
+    }
+
+    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    // MARK: datasets
+
+    private static let datasetColumns =
+        "symbol, timeframe, source, first_ts, last_ts, rows, checksum, path, updated_at, quarantined_rows"
+
+    public func datasets() throws(StorageError) -> [DatasetRecord] {
+        try database.query("SELECT \(Self.datasetColumns) FROM datasets ORDER BY symbol, timeframe").compactMap(Self.record)
+    }
+
+    public func dataset(symbol: String, timeframe: Timeframe) throws(StorageError) -> DatasetRecord? {
+        try database.query("SELECT \(Self.datasetColumns) FROM datasets WHERE symbol = ? AND timeframe = ?",
+                           [.text(symbol), .text(timeframe.rawValue)]).first.flatMap(Self.record)
+    }
+
+    private static func record(_ row: [SQLiteValue]) -> DatasetRecord? {
+        guard row.count == 10, let symbol = row[0].string, let tfText = row[1].string,
+              let tf = Timeframe(rawValue: tfText) else { return nil }
+        return DatasetRecord(symbol: symbol, timeframe: tf, source: row[2].string ?? "", firstTimestamp: row[3].int,
+                             lastTimestamp: row[4].int, rows: Int(row[5].int ?? 0), checksum: row[6].string ?? "",
+                             path: row[7].string ?? "", updatedAt: row[8].int ?? 0, quarantinedRows: Int(row[9].int ?? 0))
+    }
+
+    /// Inserts or replaces the dataset's row and logs the write (`rowsAdded` new bars), in one transaction that
+    /// also runs `commitHook` last: if the hook throws (e.g. the data file could not be put in place), the
+    /// catalogue is rolled back too.
+    public func upsert(_ r: DatasetRecord, rowsAdded: Int,
+                       commitHook: () throws(StorageError) -> Void = {}) throws(StorageError) {
+        try database.transaction { () throws(StorageError) in
+            try database.run("""
+                INSERT INTO datasets (\(Self.datasetColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (symbol, timeframe) DO UPDATE SET source = excluded.source, first_ts = excluded.first_ts,
+                    last_ts = excluded.last_ts, rows = excluded.rows, checksum = excluded.checksum, path = excluded.path,
+                    updated_at = excluded.updated_at, quarantined_rows = excluded.quarantined_rows
+                """, [.text(r.symbol), .text(r.timeframe.rawValue), .text(r.source),
+                      r.firstTimestamp.map { .integer($0) } ?? .null, r.lastTimestamp.map { .integer($0) } ?? .null,
+                      .integer(Int64(r.rows)), .text(r.checksum), .text(r.path), .integer(r.updatedAt),
+                      .integer(Int64(r.quarantinedRows))])
+            try database.run("""
+                INSERT INTO write_log (symbol, timeframe, source, rows_added, rows_total, checksum, written_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.text(r.symbol), .text(r.timeframe.rawValue), .text(r.source), .integer(Int64(rowsAdded)),
+                      .integer(Int64(r.rows)), .text(r.checksum), .integer(r.updatedAt)])
+            try commitHook()
+        }
+    }
+
+    public func removeDataset(symbol: String, timeframe: Timeframe) throws(StorageError) {
+        try database.run("DELETE FROM datasets WHERE symbol = ? AND timeframe = ?", [.text(symbol), .text(timeframe.rawValue)])
+    }
+
+    // MARK: quarantine
+
+    public func addQuarantine(_ q: QuarantineRecord) throws(StorageError) {
+        try database.run("""
+            INSERT INTO quarantine (symbol, timeframe, path, rows, rules, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """, [.text(q.symbol), .text(q.timeframe.rawValue), .text(q.path), .integer(Int64(q.rows)), .text(q.rules),
+                  .integer(q.createdAt)])
+    }
+
+    public func quarantine(symbol: String, timeframe: Timeframe) throws(StorageError) -> [QuarantineRecord] {
+        try database.query("""
+            SELECT symbol, timeframe, path, rows, rules, created_at FROM quarantine
+            WHERE symbol = ? AND timeframe = ? ORDER BY id
+            """, [.text(symbol), .text(timeframe.rawValue)]).compactMap { row in
+            guard let s = row[0].string, let tf = row[1].string.flatMap(Timeframe.init(rawValue:)) else { return nil }
+            return QuarantineRecord(symbol: s, timeframe: tf, path: row[2].string ?? "", rows: Int(row[3].int ?? 0),
+                                    rules: row[4].string ?? "", createdAt: row[5].int ?? 0)
+        }
+    }
+
+    /// Number of writes logged for a dataset.
+    public func writeCount(symbol: String, timeframe: Timeframe) throws(StorageError) -> Int {
+        Int(try database.query("SELECT COUNT(*) FROM write_log WHERE symbol = ? AND timeframe = ?",
+                               [.text(symbol), .text(timeframe.rawValue)]).first?.first?.int ?? 0)
+    }
+}

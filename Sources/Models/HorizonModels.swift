@@ -1,0 +1,18 @@
+import Engine
+
+/// Builds any of the three models from its configuration.
+///
+///     let model = try HorizonModels.make(.defaults(.mediumTerm), backend: backend, seed: 42)
+///     model.parameterCount    // 343842
+public enum HorizonModels {
+    /// A new model with PyTorch-default initialisation drawn from `seed`. `trainable: false` gives an
+    /// inference-only model (no gradient buffer, inference mode).
+    public static func make(_ configuration: ModelConfiguration, backend: Backend, seed: UInt64 = 0,
+                            trainable: Bool = true) throws(EngineError) -> any HorizonModel {
+        switch configuration {
+        case .shortTerm(let c): try ShortTermModel(c, backend: backend, seed: seed, trainable: trainable)
+        case .mediumTerm(let c): try MediumTermModel(c, backend: backend, seed: seed, trainable: trainable)
+        case .longTerm(let c): try LongTermModel(c, backend: backend, seed: seed, trainable: trainable)
+        }
+    }
+}

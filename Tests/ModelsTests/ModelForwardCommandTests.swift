@@ -1,0 +1,64 @@
+import Engine
+import Foundation
+import Testing
+@testable import Models
+
+/// `aitrader model forward` on the checkpoints written by PyTorch (tools/reference/model_fixtures.py): the
+/// output file matches PyTorch's outputs. Runs the built executable; skipped when it is not next to the tests.
+@Suite struct ModelForwardCommandTests {
+    static var executable: String? {
+        var dir = Bundle.module.bundleURL.deletingLastPathComponent()
+        for _ in 0 ..< 3 {
+            let candidate = dir.appendingPathComponent("aitrader").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
+
+    @Test(.enabled(if: executable != nil, "the aitrader executable is not built next to the tests"),
+          arguments: ModelType.allCases)
+    func runsAPyTorchCheckpoint(_ type: ModelType) throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-forward-\(getpid())-\(type.rawValue).safetensors").path
+        defer { unlink(output) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.executable))
+        process.arguments = ["model", "forward", "--checkpoint", try Parity.fixture("\(type.rawValue)_small.safetensors"),
+                             "--input", try Parity.fixture("\(type.rawValue)_small_io.safetensors"), "--output", output,
+                             "--device", "cpu", "--batch-size", "2"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(text)")
+        let written = try SafetensorsFile(contentsOf: output)
+        let reference = try Parity.file("\(type.rawValue)_small_io.safetensors")
+        #expect(written.metadata["model_type"] == type.rawValue)
+        var compared = 0
+        for (name, tensor) in written.tensors where reference.tensors[name] != nil {
+            let e = Parity.relativeError(try tensor.floats(), try reference.floats(name))
+            #expect(e <= 1e-4, "\(name): \(e)")
+            compared += 1
+        }
+        #expect(compared == written.tensors.count && compared >= 3)
+    }
+
+    @Test(.enabled(if: executable != nil, "the aitrader executable is not built next to the tests"))
+    func wrongInputShapeIsAClearError() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.executable))
+        process.arguments = ["model", "forward", "--checkpoint", try Parity.fixture("short_term_small.safetensors"),
+                             "--input", try Parity.fixture("medium_term_small_io.safetensors"), "--output", "/tmp/unused.safetensors",
+                             "--device", "cpu"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("'x'") && text.contains("(B, 10, 5)"), "\(text)")
+    }
+}
