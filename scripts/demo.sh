@@ -18,3 +18,8 @@ echo "== engine: compute backends on this machine"
 $BIN devices
 echo "== engine: train a tiny Conv1d-LSTM Beta-head direction model on EURUSD H1 (the loss falls)"
 $BIN engine demo --csv data/sample/EURUSD_H1.csv --steps 60
+echo "== simulation: backtest sma_cross (10/20) on the EURUSD H1 sample, backtesting.py semantics -> results/demo_backtest"
+$BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --profile trader --risk-profile moderate \
+  --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest
+echo "-- results/demo_backtest/summary.json"
+cat results/demo_backtest/summary.json
