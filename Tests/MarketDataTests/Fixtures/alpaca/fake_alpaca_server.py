@@ -139,7 +139,9 @@ def main():
     server.script = [s for s in args.script.split(",") if s]
     server.requests = []
     server.lock = threading.Lock()
-    threading.Timer(args.lifetime, server.shutdown).start()
+    timer = threading.Timer(args.lifetime, server.shutdown)
+    timer.daemon = True
+    timer.start()
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 
