@@ -1,4 +1,5 @@
 import CKernels
+import Engine
 import Foundation
 
 /// `aitrader bench --suite kernels`: one layer's forward + backward on a backend table (fp32), at the shapes of
@@ -9,20 +10,23 @@ import Foundation
 ///     print(report.json())
 ///
 /// The backend is a parameter so that any `ck_backend` (the CPU singleton, a loaded CUDA library) runs the same
-/// work; timings include a `sync` after each call, so asynchronous backends are timed to completion.
+/// work; `run(_:)` picks it with `Devices.select` (`--device auto|cpu|cuda`). Timings include a `sync` after
+/// each call, so asynchronous backends are timed to completion.
 public enum KernelsSuite: BenchSuite {
     public static let name = "kernels"
 
     public static func run(_ options: BenchOptions) async throws -> BenchReport {
-        let (backend, device) = try KernelBackends.select(options.device)
-        return try run(options, on: backend, device: device)
+        let backend = try Devices.select(device: options.device, threads: options.threads)
+        return try run(options, on: backend.raw, device: backend.name)
     }
 
     /// Runs every kernel benchmark on `backend`; `device` is the report's `device` field ("cpu" or "cuda").
     public static func run(_ options: BenchOptions, on backend: UnsafeMutablePointer<ck_backend>,
                            device: String) throws -> BenchReport {
         let bench = KernelBench(backend: backend, runs: options.quick ? 3 : 20, warmup: options.quick ? 1 : 3)
-        if let threads = options.threads { try bench.check(backend.pointee.set_option!(backend, CK_OPT_THREADS, Int32(threads)), "set_option(threads)") }
+        if let threads = options.threads, backend.pointee.caps & UInt32(CK_CAP_HOST_MEMORY) != 0 {
+            try bench.check(backend.pointee.set_option!(backend, CK_OPT_THREADS, Int32(threads)), "set_option(threads)")
+        }
         var info = ck_device_info()
         try bench.check(backend.pointee.device_info!(backend, &info), "device_info")
         let deviceName = withUnsafeBytes(of: info.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -42,49 +46,6 @@ public struct KernelBenchError: Error, CustomStringConvertible {
     public var status: Int
     public var message: String
     public var description: String { "\(operation) failed with status \(status): \(message)" }
-}
-
-/// Finds the backend for `--device auto|cpu|cuda`. The CUDA library (`libaitrader_cuda.so`, `make cuda`) is looked
-/// for at `$AITRADER_CUDA_LIB`, else next to the executable, else on the dynamic linker's search path.
-enum KernelBackends {
-    static func select(_ device: String) throws -> (UnsafeMutablePointer<ck_backend>, String) {
-        switch device.lowercased() {
-        case "cpu":
-            return (ck_cpu_backend(), "cpu")
-        case "cuda":
-            return (try loadCUDA().get(), "cuda")
-        case "auto":
-            if case .success(let backend) = loadCUDA() { return (backend, "cuda") }
-            return (ck_cpu_backend(), "cpu")
-        default:
-            throw KernelBenchError(operation: "--device", status: Int(CK_ERR_INVALID_ARGUMENT.rawValue),
-                                   message: "expected auto, cpu or cuda, got '\(device)'")
-        }
-    }
-
-    static func loadCUDA() -> Result<UnsafeMutablePointer<ck_backend>, KernelBenchError> {
-        let environment = ProcessInfo.processInfo.environment
-        var candidates: [String] = []
-        if let explicit = environment["AITRADER_CUDA_LIB"], !explicit.isEmpty {
-            candidates = [explicit]
-        } else {
-            if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-                let next = (exe as NSString).deletingLastPathComponent + "/libaitrader_cuda.so"
-                if FileManager.default.fileExists(atPath: next) { candidates.append(next) }
-            }
-            candidates.append("libaitrader_cuda.so")
-        }
-        var reasons: [String] = []
-        for path in candidates {
-            var out: UnsafeMutablePointer<ck_backend>? = nil
-            var err = [CChar](repeating: 0, count: 1024)
-            let status = ck_load_backend(path, 0, &out, &err, err.count)
-            if status == CK_OK, let out { return .success(out) }
-            reasons.append(String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        }
-        return .failure(KernelBenchError(operation: "load CUDA backend", status: Int(CK_ERR_UNAVAILABLE.rawValue),
-                                         message: reasons.joined(separator: "; ")))
-    }
 }
 
 /// Device buffers and timed calls of one benchmark run.

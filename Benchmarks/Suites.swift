@@ -1,8 +1,11 @@
 /// Every suite `aitrader bench` knows, by name. Add one line per suite.
 public enum BenchSuites {
     public static let all: [BenchSuite.Type] = [
+        BacktestSuite.self,
+        ModelsSuite.self,
         KernelsSuite.self,
         DataSuite.self,
+        IndicatorsSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {

@@ -35,6 +35,76 @@ static ck_status check_attention(const char *op, int B, int L, int NH, int HS, i
     return CK_OK;
 }
 
+/* The arguments of one call, shared by the workers that each take a range of batch elements. */
+typedef struct attention_args {
+    float *out, *probs, *dq, *dk, *dv, *scratch; /* probs: written by forward */
+    const float *q, *k, *v, *mask, *dout, *saved_probs; /* saved_probs: read by backward */
+    int L, NH, HS, ldq, ldk, ldv, ldo, v_shared;
+} attention_args;
+
+/* OpenBLAS runs a product below m*n*k = 65536 * 4 (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD) on the calling
+ * thread; heads that small are spread over the backend's threads by batch element, larger ones leave the
+ * threading to OpenBLAS. Either way every head is computed the same way, whatever the thread count. */
+static int heads_per_thread_worthwhile(int L, int HS) { return (size_t)L * (size_t)L * (size_t)HS < 65536u * 4u; }
+
+static void attention_fwd_range(void *ctx, int begin, int end) {
+    const attention_args *a = ctx;
+    const int L = a->L, NH = a->NH, HS = a->HS;
+    const float scale = 1.0f / sqrtf((float)HS);
+    const size_t LL = (size_t)L * (size_t)L;
+    for (int bi = begin; bi < end; bi++) {
+        const float *qb = a->q + (size_t)bi * (size_t)L * (size_t)a->ldq;
+        const float *kb = a->k + (size_t)bi * (size_t)L * (size_t)a->ldk;
+        const float *vb = a->v + (size_t)bi * (size_t)L * (size_t)a->ldv;
+        float *ob = a->out + (size_t)bi * (size_t)L * (size_t)a->ldo;
+        for (int h = 0; h < NH; h++) {
+            float *p = a->probs + ((size_t)bi * (size_t)NH + (size_t)h) * LL;
+            ck_cpu_sgemm(0, 1, L, L, HS, scale, qb + h * HS, a->ldq, kb + h * HS, a->ldk, 0.0f, p, L);
+            if (a->mask != NULL)
+                for (size_t j = 0; j < LL; j++) p[j] += a->mask[j];
+            ck_cpu_softmax_rows(p, L, L, L);
+            if (a->v_shared) {
+                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f / (float)NH, p, L, vb, a->ldv, h == 0 ? 0.0f : 1.0f, ob, a->ldo);
+            } else {
+                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f, p, L, vb + h * HS, a->ldv, 0.0f, ob + h * HS, a->ldo);
+            }
+        }
+    }
+}
+
+static void attention_bwd_range(void *ctx, int begin, int end) {
+    const attention_args *a = ctx;
+    const int L = a->L, NH = a->NH, HS = a->HS, ldq = a->ldq, ldk = a->ldk, ldv = a->ldv, ldo = a->ldo;
+    const float scale = 1.0f / sqrtf((float)HS);
+    const float vscale = a->v_shared ? 1.0f / (float)NH : 1.0f;
+    const size_t LL = (size_t)L * (size_t)L;
+    for (int bi = begin; bi < end; bi++) {
+        const float *qb = a->q + (size_t)bi * (size_t)L * (size_t)ldq;
+        const float *kb = a->k + (size_t)bi * (size_t)L * (size_t)ldk;
+        const float *vb = a->v + (size_t)bi * (size_t)L * (size_t)ldv;
+        const float *gb = a->dout + (size_t)bi * (size_t)L * (size_t)ldo;
+        for (int h = 0; h < NH; h++) {
+            size_t head = (size_t)bi * (size_t)NH + (size_t)h;
+            const float *p = a->saved_probs + head * LL;
+            float *ds = a->scratch + head * LL;
+            int vcol = a->v_shared ? 0 : h * HS;
+            const float *g = gb + vcol;
+            /* dP = vscale * dO V^T;  dV += vscale * P^T dO */
+            ck_cpu_sgemm(0, 1, L, L, HS, vscale, g, ldo, vb + vcol, ldv, 0.0f, ds, L);
+            if (a->dv != NULL)
+                ck_cpu_sgemm(1, 0, L, HS, L, vscale, p, L, g, ldo, 1.0f,
+                             a->dv + (size_t)bi * (size_t)L * (size_t)ldv + vcol, ldv);
+            softmax_backward_rows(ds, p, L);
+            if (a->dq != NULL)
+                ck_cpu_sgemm(0, 0, L, HS, L, scale, ds, L, kb + h * HS, ldk, 1.0f,
+                             a->dq + (size_t)bi * (size_t)L * (size_t)ldq + h * HS, ldq);
+            if (a->dk != NULL)
+                ck_cpu_sgemm(1, 0, L, HS, L, scale, ds, L, qb + h * HS, ldq, 1.0f,
+                             a->dk + (size_t)bi * (size_t)L * (size_t)ldk + h * HS, ldk);
+        }
+    }
+}
+
 ck_status ck_cpu_attention_fwd(ck_backend *b, float *out, float *probs, const float *q, const float *k,
                                const float *v, const float *mask, int B, int L, int NH, int HS, int ldq, int ldk,
                                int ldv, int ldo, int v_shared) {
@@ -44,26 +114,10 @@ ck_status ck_cpu_attention_fwd(ck_backend *b, float *out, float *probs, const fl
     if (B == 0 || L == 0) return CK_OK;
     CK_REQUIRE(out != NULL && probs != NULL && q != NULL && k != NULL && v != NULL,
                "attention_fwd: out, probs, q, k or v is NULL");
-    const float scale = 1.0f / sqrtf((float)HS);
-    const size_t LL = (size_t)L * (size_t)L;
-    for (int bi = 0; bi < B; bi++) {
-        const float *qb = q + (size_t)bi * (size_t)L * (size_t)ldq;
-        const float *kb = k + (size_t)bi * (size_t)L * (size_t)ldk;
-        const float *vb = v + (size_t)bi * (size_t)L * (size_t)ldv;
-        float *ob = out + (size_t)bi * (size_t)L * (size_t)ldo;
-        for (int h = 0; h < NH; h++) {
-            float *p = probs + ((size_t)bi * (size_t)NH + (size_t)h) * LL;
-            ck_cpu_sgemm(0, 1, L, L, HS, scale, qb + h * HS, ldq, kb + h * HS, ldk, 0.0f, p, L);
-            if (mask != NULL)
-                for (size_t j = 0; j < LL; j++) p[j] += mask[j];
-            ck_cpu_softmax_rows(p, L, L, L);
-            if (v_shared) {
-                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f / (float)NH, p, L, vb, ldv, h == 0 ? 0.0f : 1.0f, ob, ldo);
-            } else {
-                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f, p, L, vb + h * HS, ldv, 0.0f, ob + h * HS, ldo);
-            }
-        }
-    }
+    attention_args args = {.out = out, .probs = probs, .q = q, .k = k, .v = v, .mask = mask, .L = L, .NH = NH,
+                           .HS = HS, .ldq = ldq, .ldk = ldk, .ldv = ldv, .ldo = ldo, .v_shared = v_shared};
+    if (heads_per_thread_worthwhile(L, HS)) ck_cpu_parallel_for(B, 1, attention_fwd_range, &args);
+    else attention_fwd_range(&args, 0, B);
     return CK_OK;
 }
 
@@ -76,33 +130,10 @@ ck_status ck_cpu_attention_bwd(ck_backend *b, float *dq, float *dk, float *dv, f
     if (B == 0 || L == 0) return CK_OK;
     CK_REQUIRE(scratch != NULL && dout != NULL && q != NULL && k != NULL && v != NULL && probs != NULL,
                "attention_bwd: scratch, dout, q, k, v or probs is NULL");
-    const float scale = 1.0f / sqrtf((float)HS);
-    const float vscale = v_shared ? 1.0f / (float)NH : 1.0f;
-    const size_t LL = (size_t)L * (size_t)L;
-    for (int bi = 0; bi < B; bi++) {
-        const float *qb = q + (size_t)bi * (size_t)L * (size_t)ldq;
-        const float *kb = k + (size_t)bi * (size_t)L * (size_t)ldk;
-        const float *vb = v + (size_t)bi * (size_t)L * (size_t)ldv;
-        const float *gb = dout + (size_t)bi * (size_t)L * (size_t)ldo;
-        for (int h = 0; h < NH; h++) {
-            size_t head = (size_t)bi * (size_t)NH + (size_t)h;
-            const float *p = probs + head * LL;
-            float *ds = scratch + head * LL;
-            int vcol = v_shared ? 0 : h * HS;
-            const float *g = gb + vcol;
-            /* dP = vscale * dO V^T */
-            ck_cpu_sgemm(0, 1, L, L, HS, vscale, g, ldo, vb + vcol, ldv, 0.0f, ds, L);
-            if (dv != NULL)
-                ck_cpu_sgemm(1, 0, L, HS, L, vscale, p, L, g, ldo, 1.0f,
-                             dv + (size_t)bi * (size_t)L * (size_t)ldv + vcol, ldv);
-            softmax_backward_rows(ds, p, L);
-            if (dq != NULL)
-                ck_cpu_sgemm(0, 0, L, HS, L, scale, ds, L, kb + h * HS, ldk, 1.0f,
-                             dq + (size_t)bi * (size_t)L * (size_t)ldq + h * HS, ldq);
-            if (dk != NULL)
-                ck_cpu_sgemm(1, 0, L, HS, L, scale, ds, L, qb + h * HS, ldq, 1.0f,
-                             dk + (size_t)bi * (size_t)L * (size_t)ldk + h * HS, ldk);
-        }
-    }
+    attention_args args = {.dq = dq, .dk = dk, .dv = dv, .scratch = scratch, .dout = dout, .q = q, .k = k, .v = v,
+                           .saved_probs = probs, .L = L, .NH = NH, .HS = HS, .ldq = ldq, .ldk = ldk, .ldv = ldv, .ldo = ldo,
+                           .v_shared = v_shared};
+    if (heads_per_thread_worthwhile(L, HS)) ck_cpu_parallel_for(B, 1, attention_bwd_range, &args);
+    else attention_bwd_range(&args, 0, B);
     return CK_OK;
 }

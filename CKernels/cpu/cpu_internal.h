@@ -33,8 +33,14 @@ ck_status ck_cpu_fail(ck_status status, const char *fmt, ...) __attribute__((for
 #define CK_CPU_WORKSPACE_SLOTS 4
 float *ck_cpu_workspace(int slot, size_t floats);
 
-/** Threads currently configured (OpenBLAS). */
+/** Threads currently configured (OpenBLAS and the backend's own loops). */
 int ck_cpu_threads(void);
+
+/** Runs fn(ctx, begin, end) over [0, n) split into contiguous ranges of at least min_chunk items, on up to
+ *  ck_cpu_threads() threads (the caller runs the first range). Work items must be independent, so results do
+ *  not depend on the thread count. Used for coarse work only (one range costs a thread start, ~20 us). */
+typedef void (*ck_cpu_range_fn)(void *ctx, int begin, int end);
+void ck_cpu_parallel_for(int n, int min_chunk, ck_cpu_range_fn fn, void *ctx);
 
 /** Plain single-precision GEMM on row-major data (no argument checks): C = alpha op(A) op(B) + beta C. */
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,

@@ -34,7 +34,7 @@ public enum GradientClipping {
         guard let g = store.gradients else {
             throw .invalidState(context: "GradientClipping", message: "the parameter store has no gradient buffer")
         }
-        let out = try Tensor(zeros: [1], on: store.backend)
+        let out = store.scalarScratch
         try store.backend.globalNorm(out: out, g, count: g.count)
         return try out.scalar()
     }

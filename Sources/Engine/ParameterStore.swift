@@ -15,6 +15,8 @@ public final class ParameterStore: @unchecked Sendable {
     public let gradients: Tensor?
     private let valueViews: [Tensor]
     private let gradientViews: [Tensor]
+    /// One float of backend memory for reductions (the gradient norm), allocated once.
+    let scalarScratch: Tensor
 
     /// Allocates the buffers and initialises every parameter from `seed` (see `ParameterLayout.initialValues`).
     public init(layout: ParameterLayout, backend: Backend, seed: UInt64 = 0, withGradients: Bool = true) throws(EngineError) {
@@ -29,6 +31,7 @@ public final class ParameterStore: @unchecked Sendable {
         }
         valueViews = vv
         gradientViews = gv
+        scalarScratch = try Tensor(zeros: [1], on: backend)
     }
 
     public var hasGradients: Bool { gradients != nil }

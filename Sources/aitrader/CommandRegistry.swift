@@ -2,9 +2,17 @@
 enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
+        DataImportCommand.self,
+        DataFetchCommand.self,
+        DataUpdateCommand.self,
+        DataListCommand.self,
+        DataShowCommand.self,
+        DataValidateCommand.self,
         BacktestCommand.self,
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,
+        FeaturesComputeCommand.self,
+        FeaturesShowCommand.self,
         DevicesCommand.self,
         ModelForwardCommand.self,
         EngineDemoCommand.self,

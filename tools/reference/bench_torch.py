@@ -13,6 +13,8 @@ kernels: PyTorch in its native layouts (conv1d channels-first (B, C, L); nn.LSTM
 softmax(q k^T / sqrt(hs)) v with the probabilities materialised, as the AITrader op keeps them), forward +
 backward for the input and every parameter. `attention_sdpa_fwd_bwd` adds F.scaled_dot_product_attention
 (fused, no probabilities) for reference.
+
+models: tools/reference/bench_torch_models.py (the reference models of models.py at the design sizes).
 """
 import argparse
 import json
@@ -109,7 +111,12 @@ def suite_kernels(device, runs, warmup):
     return out
 
 
-SUITES = {"kernels": suite_kernels}
+def suite_models(device, runs, warmup):
+    from bench_torch_models import suite_models as run_models
+    return run_models(device, runs, warmup, timed, result, quick=runs < 5)
+
+
+SUITES = {"kernels": suite_kernels, "models": suite_models}
 
 
 def main():

@@ -161,10 +161,17 @@ enum Kernels {
         for i in 0..<n {
             let m = mean[i]
             if m.isNaN { out[i] = .nan; continue }
-            var s = 0.0
+            // Four partial sums break the add latency chain; the terms are all positive, so the order changes the
+            // result by a few ulps at most.
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
             var j = i - period + 1
-            while j <= i { let d = x[j] - m; s += d * d; j += 1 }
-            out[i] = (s / p).squareRoot()
+            while j + 3 <= i {
+                let d0 = x[j] - m, d1 = x[j + 1] - m, d2 = x[j + 2] - m, d3 = x[j + 3] - m
+                s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+                j += 4
+            }
+            while j <= i { let d = x[j] - m; s0 += d * d; j += 1 }
+            out[i] = (((s0 + s1) + (s2 + s3)) / p).squareRoot()
         }
     }
 
@@ -173,40 +180,49 @@ enum Kernels {
     /// Rolling maximum over `period` values ending at each index (a monotonic deque: O(n) whatever the period).
     /// Output NaN before `start + period - 1`.
     static func rollingMax(_ x: Input, period: Int, start: Int = 0, into out: Output) {
-        rollingExtreme(x, period: period, start: start, into: out, index: nil, keepsBack: { $0 >= $1 })
+        rollingExtreme(x, period: period, start: start, maximum: true, values: out, indices: nil)
     }
 
     /// Rolling minimum over `period` values ending at each index.
     static func rollingMin(_ x: Input, period: Int, start: Int = 0, into out: Output) {
-        rollingExtreme(x, period: period, start: start, into: out, index: nil, keepsBack: { $0 <= $1 })
+        rollingExtreme(x, period: period, start: start, maximum: false, values: out, indices: nil)
     }
 
-    /// Rolling extreme with a monotonic deque. `keepsBack(back, new)` says whether an older value stays in front
-    /// of a newer one; pass a strict comparison to report the most recent index on ties (as TA-Lib's AROON does).
-    /// When `index` is given it receives the position of the extreme (as Double) instead of/in addition to values.
-    static func rollingExtreme(_ x: Input, period: Int, start: Int, into out: Output?, index: Output?,
-                               keepsBack: (Double, Double) -> Bool) {
+    /// Rolling maximum or minimum with a monotonic deque. On ties the most recent index is the extreme (as in
+    /// TA-Lib's AROON). `values` receives the extreme, `indices` its position (as Double); either may be nil.
+    static func rollingExtreme(_ x: Input, period: Int, start: Int, maximum: Bool, values: Output?, indices: Output?) {
         let n = x.count
         let first = start + period - 1
-        if let out { fillNaN(out, 0..<min(first, n)) }
-        if let index { fillNaN(index, 0..<min(first, n)) }
-        guard first < n else { return }
-        var deque = [Int](repeating: 0, count: period + 1)
-        var head = 0, tail = 0   // ring indices into deque, size = tail - head
-        let cap = period + 1
-        var i = start
-        while i < n {
-            let v = x[i]
-            while tail > head, !keepsBack(x[deque[(tail - 1) % cap]], v) { tail -= 1 }
-            deque[tail % cap] = i
-            tail += 1
-            if deque[head % cap] <= i - period { head += 1 }
-            if i >= first {
-                let at = deque[head % cap]
-                if let out { out[i] = x[at] }
-                if let index { index[i] = Double(at) }
+        if let values { fillNaN(values, 0..<min(first, n)) }
+        if let indices { fillNaN(indices, 0..<min(first, n)) }
+        guard first < n, start < n else { return }
+        let deque = UnsafeMutablePointer<Int>.allocate(capacity: n - start)
+        defer { deque.deallocate() }
+        var head = 0, tail = 0
+        let xs = x.baseAddress!
+        @inline(__always) func emit(_ i: Int) {
+            let at = deque[head]
+            if let values { values[i] = xs[at] }
+            if let indices { indices[i] = Double(at) }
+        }
+        if maximum {
+            for i in start..<n {
+                let v = xs[i]
+                while tail > head && xs[deque[tail - 1]] <= v { tail -= 1 }
+                deque[tail] = i
+                tail += 1
+                if deque[head] <= i - period { head += 1 }
+                if i >= first { emit(i) }
             }
-            i += 1
+        } else {
+            for i in start..<n {
+                let v = xs[i]
+                while tail > head && xs[deque[tail - 1]] >= v { tail -= 1 }
+                deque[tail] = i
+                tail += 1
+                if deque[head] <= i - period { head += 1 }
+                if i >= first { emit(i) }
+            }
         }
     }
 }

@@ -23,12 +23,19 @@ extension Indicators {
             guard period < n else { return }
             var squares = [Double](repeating: 0, count: n)
             for i in 1..<n { let r = log(x[i] / x[i - 1]); squares[i] = r * r }
-            // Re-summing each window keeps the result free of running-sum drift; period is small.
-            var i = period
+            // A running sum, re-summed from scratch every 1024 bars so subtraction drift cannot accumulate.
+            var s = 0.0
+            for j in 1...period { s += squares[j] }
+            out[period] = max(s, 0).squareRoot()
+            var i = period + 1
             while i < n {
-                var s = 0.0
-                for j in (i - period + 1)...i { s += squares[j] }
-                out[i] = s.squareRoot()
+                if i % 1024 == 0 {
+                    s = 0
+                    for j in (i - period + 1)...i { s += squares[j] }
+                } else {
+                    s += squares[i] - squares[i - period]
+                }
+                out[i] = max(s, 0).squareRoot()
                 i += 1
             }
         }
@@ -58,15 +65,25 @@ extension Indicators {
     {
         let n = timestamps.count
         var hs = [Double](repeating: 0, count: n), hc = hs, ds = hs, dc = hs
-        let msPerDay: Int64 = 86_400_000
+        let msPerDay: Int64 = 86_400_000, msPerMinute: Int64 = 60_000
+        // Bars open on whole minutes almost always: tables of the 1440 minutes and 7 days avoid the trigonometry.
+        let minuteAngles = (0..<1440).map { 2.0 * Double.pi * Double($0) / 1440.0 }
+        let minuteSin = minuteAngles.map { sin($0) }, minuteCos = minuteAngles.map { cos($0) }
+        let daySin = (0..<7).map { sin(2.0 * Double.pi * Double($0) / 7.0) }
+        let dayCos = (0..<7).map { cos(2.0 * Double.pi * Double($0) / 7.0) }
         for i in 0..<n {
             let t = timestamps[i]
             let day = floorDivide(t, msPerDay)
-            let hour = Double(t - day * msPerDay) / 3_600_000.0
-            let weekday = Double(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
-            let ha = 2.0 * Double.pi * hour / 24.0
-            let da = 2.0 * Double.pi * weekday / 7.0
-            hs[i] = sin(ha); hc[i] = cos(ha); ds[i] = sin(da); dc[i] = cos(da)
+            let inDay = t - day * msPerDay
+            if inDay % msPerMinute == 0 {
+                let minute = Int(inDay / msPerMinute)
+                hs[i] = minuteSin[minute]; hc[i] = minuteCos[minute]
+            } else {
+                let angle = 2.0 * Double.pi * Double(inDay) / Double(msPerDay)
+                hs[i] = sin(angle); hc[i] = cos(angle)
+            }
+            let weekday = Int(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
+            ds[i] = daySin[weekday]; dc[i] = dayCos[weekday]
         }
         return (hs, hc, ds, dc)
     }

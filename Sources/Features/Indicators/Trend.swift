@@ -75,10 +75,10 @@ extension Indicators {
     public static func aroon(high: Input, low: Input, period: Int) -> (up: [Double], down: [Double], oscillator: [Double]) {
         let n = high.count
         let highIdx = Kernels.array(n) {
-            Kernels.rollingExtreme(high, period: period + 1, start: 0, into: nil, index: $0, keepsBack: { $0 > $1 })
+            Kernels.rollingExtreme(high, period: period + 1, start: 0, maximum: true, values: nil, indices: $0)
         }
         let lowIdx = Kernels.array(n) {
-            Kernels.rollingExtreme(low, period: period + 1, start: 0, into: nil, index: $0, keepsBack: { $0 < $1 })
+            Kernels.rollingExtreme(low, period: period + 1, start: 0, maximum: false, values: nil, indices: $0)
         }
         let factor = 100.0 / Double(period)
         let p = Double(period)

@@ -1,0 +1,115 @@
+import Features
+import Foundation
+import MarketData
+
+/// `aitrader bench --suite indicators`: the default full indicator set on 1M bars, and the subset TA-Lib has,
+/// each next to TA-Lib's time for that subset on the same machine (measured through Python: AITRADER_PYTHON or
+/// /work/venv-ref/bin/python with talib; `talib_ms` is omitted when neither is available).
+///
+/// Results:
+/// - `all_default` {bars: 1000000, columns}: every catalog output at default parameters (one thread), with
+///   `bars_per_s`, `talib_ms` (TA-Lib computing its subset of that set) and `talib_columns`.
+/// - `talib_set` {bars: 1000000, columns}: only the columns TA-Lib also computes, same parameters, with
+///   `bars_per_s`, `talib_ms` and `speedup_vs_talib`.
+/// - with AITRADER_BENCH_DETAIL set: `indicator_<name>` {bars} for each catalog entry alone.
+public enum IndicatorsSuite: BenchSuite {
+    public static let name = "indicators"
+
+    public static func run(_ options: BenchOptions) async throws -> BenchReport {
+        let bars = options.quick ? 100_000 : 1_000_000
+        let runs = options.quick ? 3 : 7
+        let series = randomWalk(count: bars)
+        let calculator = TechnicalIndicatorCalculator()
+        var report = BenchReport(suite: name, device: "cpu", deviceName: cpuName(), threads: 1)
+
+        let talib = talibReference(bars: bars)
+        let all = IndicatorRequest.defaultSet
+        var width = 0
+        let msAll = Stopwatch.median(runs: runs, warmup: 1) { width = calculator.compute(series, requests: all).width }
+        var extra: [(String, Double)] = [("bars_per_s", Double(bars) / (msAll / 1e3))]
+        if let talib { extra += [("talib_ms", talib.ms), ("talib_columns", Double(talib.columns))] }
+        report.results.append(BenchResult(name: "all_default", shape: [("bars", bars), ("columns", width)], ms: msAll,
+                                          runs: runs, extra: extra))
+
+        let subset = talibSubset()
+        let msSubset = Stopwatch.median(runs: runs, warmup: 1) { _ = calculator.compute(series, requests: subset) }
+        var subsetExtra: [(String, Double)] = [("bars_per_s", Double(bars) / (msSubset / 1e3))]
+        if let talib { subsetExtra += [("talib_ms", talib.ms), ("speedup_vs_talib", talib.ms / msSubset)] }
+        report.results.append(BenchResult(name: "talib_set", shape: [("bars", bars), ("columns", subset.flatMap(\.columnNames).count)],
+                                          ms: msSubset, runs: runs, extra: subsetExtra))
+        if ProcessInfo.processInfo.environment["AITRADER_BENCH_DETAIL"] != nil {
+            for request in all {
+                let ms = Stopwatch.median(runs: 3, warmup: 1) { _ = calculator.compute(series, requests: [request]) }
+                report.results.append(BenchResult(name: "indicator_" + request.definitionName, shape: [("bars", bars)],
+                                                  ms: ms, runs: 3))
+            }
+        }
+        return report
+    }
+
+    /// The columns tools/reference/talib_fixtures.py computes with TA-Lib (every output of a catalog entry that
+    /// equals a TA-Lib function, except Bollinger %B and bandwidth which TA-Lib lacks).
+    static func talibSubset() -> [IndicatorRequest] {
+        IndicatorCatalog.all.filter { $0.talib != nil }.map { d in
+            let outputs = d.outputs.indices.filter { !["bbands_pctb", "bbands_width"].contains(d.outputs[$0]) }
+            return try! IndicatorRequest(definition: d, outputs: outputs)
+        }
+    }
+
+    /// A geometric random walk with OHLCV structure, hourly bars.
+    static func randomWalk(count: Int) -> BarSeries {
+        var state: UInt64 = 0x1234_5678
+        func uniform() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var ts = [Int64](repeating: 0, count: count), o = [Double](repeating: 0, count: count)
+        var h = o, l = o, c = o, v = o
+        var p = 100.0
+        for i in 0..<count {
+            let open = p
+            p *= 1 + 0.002 * (uniform() - 0.5)
+            ts[i] = 1_500_000_000_000 + Int64(i) * 3_600_000
+            o[i] = open
+            c[i] = p
+            h[i] = max(open, p) * (1 + 0.001 * uniform())
+            l[i] = min(open, p) * (1 - 0.001 * uniform())
+            v[i] = (100 + 9900 * uniform()).rounded()
+        }
+        return BarSeries(symbol: "BENCH", timeframe: .h1, timestamps: ts, open: o, high: h, low: l, close: c, volume: v)
+    }
+
+    /// TA-Lib's median time for the same set, from `talib_fixtures.py --bench N`.
+    static func talibReference(bars: Int) -> (ms: Double, columns: Int)? {
+        var pythons: [String] = []
+        if let env = ProcessInfo.processInfo.environment["AITRADER_PYTHON"], !env.isEmpty { pythons.append(env) }
+        pythons.append("/work/venv-ref/bin/python")
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let scripts = [here.appendingPathComponent("tools/reference/talib_fixtures.py").path,
+                       FileManager.default.currentDirectoryPath + "/tools/reference/talib_fixtures.py"]
+        guard let script = scripts.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
+        for python in pythons where FileManager.default.isExecutableFile(atPath: python) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [script, "--bench", String(bars)]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { continue }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0,
+                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let ms = json["talib_ms"] as? Double else { continue }
+            return (ms, json["columns"] as? Int ?? 0)
+        }
+        return nil
+    }
+
+    static func cpuName() -> String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+        return (model ?? "x86_64") + ", 1 thread"
+    }
+}

@@ -1,0 +1,155 @@
+import Common
+import Foundation
+import MarketData
+
+/// Computed features kept as Parquet next to the bar store, keyed by content so that changed bars, a changed
+/// feature configuration or new feature code invalidate exactly the files they affect.
+///
+/// Layout under the data root (the same root as `ParquetBarStore`):
+///
+///     features/<SYMBOL>/<tf>/<model>.parquet    timestamp + one DOUBLE column per feature (NaN in warm-up rows),
+///                                               row groups of 65536 bars with timestamp statistics
+///
+/// Each file carries its cache key in the Parquet key-value metadata: SHA-256 over the source bars' content hash
+/// (the bar store's file checksum), the feature set's configuration hash and `FeatureCodeVersion.current`; plus
+/// the feature names and their warm-up lengths. `features(...)` recomputes only when the key differs, and reads
+/// only the row groups (and columns) a time range needs.
+///
+///     let store = try FeatureStore(root: "data")
+///     try store.computeAndStore(symbol: "EURUSD", timeframe: .h1, model: .mediumTerm)
+///     let frame = try store.features(symbol: "EURUSD", timeframe: .h1, model: .mediumTerm,
+///                                    start: UTCTime.milliseconds(year: 2017, month: 6, day: 1), end: nil)
+///     try store.featureNames(model: .shortTerm)
+public final class FeatureStore: Sendable {
+    public let root: String
+    public let bars: ParquetBarStore
+    public let configDirectory: String
+    public let rowGroupRows: Int
+
+    /// What a stored feature file holds.
+    public struct Entry: Sendable, Equatable {
+        public var path: String
+        public var key: String
+        public var rows: Int
+        public var names: [String]
+        public var lookbacks: [Int]
+        /// True when this call computed and wrote the file (false: the stored file was current).
+        public var computed: Bool
+    }
+
+    public init(root: String, bars: ParquetBarStore? = nil, configDirectory: String = "configs/features",
+                rowGroupRows: Int = 65_536) throws {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        self.bars = try bars ?? ParquetBarStore(root: self.root)
+        self.configDirectory = configDirectory
+        self.rowGroupRows = rowGroupRows
+    }
+
+    // MARK: configuration
+
+    public func featureSet(model: ModelKind) throws(FeatureError) -> FeatureSet {
+        try FeatureSet.load(model: model, directory: configDirectory)
+    }
+
+    /// The feature names (column order) a model type consumes.
+    public func featureNames(model: ModelKind) throws(FeatureError) -> [String] { try featureSet(model: model).names }
+
+    public func path(symbol: String, timeframe: Timeframe, model: ModelKind) throws -> String {
+        let barPath = try ParquetBarStore.relativePath(symbol: symbol, timeframe: timeframe)
+        // bars/<SYMBOL>/<tf>.parquet -> features/<SYMBOL>/<tf>/<model>.parquet
+        let parts = barPath.split(separator: "/")
+        let stem = String(parts[2].dropLast(".parquet".count))
+        return "\(root)/features/\(parts[1])/\(stem)/\(model.rawValue).parquet"
+    }
+
+    /// The cache key the stored file must carry to be current.
+    public func cacheKey(symbol: String, timeframe: Timeframe, set: FeatureSet) throws -> String {
+        guard let record = try bars.metadata.dataset(symbol: symbol, timeframe: timeframe) else {
+            throw FeatureError(reason: "no bars for \(symbol) \(timeframe) in \(root) (import them with `aitrader data`)")
+        }
+        return Self.key(barsHash: record.checksum, set: set)
+    }
+
+    static func key(barsHash: String, set: FeatureSet) -> String {
+        ContentHash.hex(of: Array("bars:\(barsHash)|config:\(set.configHash)|code:\(FeatureCodeVersion.current)".utf8))
+    }
+
+    // MARK: writing
+
+    /// Computes the model's features over every stored bar of the symbol and timeframe and writes them, unless the
+    /// stored file already has the current key (then nothing is computed; `force` recomputes anyway).
+    @discardableResult
+    public func computeAndStore(symbol: String, timeframe: Timeframe, model: ModelKind, force: Bool = false) throws -> Entry {
+        let set = try featureSet(model: model)
+        let key = try cacheKey(symbol: symbol, timeframe: timeframe, set: set)
+        let file = try path(symbol: symbol, timeframe: timeframe, model: model)
+        if !force, let existing = try storedEntry(path: file), existing.key == key { return existing }
+        let series = try bars.read(symbol: symbol, timeframe: timeframe)
+        let frame = set.compute(series)
+        try write(frame, key: key, set: set, to: file)
+        return Entry(path: file, key: key, rows: frame.count, names: frame.names, lookbacks: frame.lookbacks, computed: true)
+    }
+
+    func write(_ frame: FeatureFrame, key: String, set: FeatureSet, to file: String) throws {
+        var columns: [ParquetColumn] = [.timestamps("timestamp", frame.timestamps)]
+        for (name, values) in zip(frame.names, frame.columns) { columns.append(.doubles(name, values)) }
+        let table = ParquetTable(columns, metadata: [
+            "aitrader.features.key": key,
+            "aitrader.features.model": set.model.rawValue,
+            "aitrader.features.config": set.configHash,
+            "aitrader.features.code_version": String(FeatureCodeVersion.current),
+            "aitrader.features.lookbacks": frame.lookbacks.map(String.init).joined(separator: ","),
+        ])
+        var options = ParquetWriteOptions()
+        options.rowGroupRows = rowGroupRows
+        try AtomicFile.createDirectories(URL(fileURLWithPath: file).deletingLastPathComponent().path)
+        try ParquetWriter(options: options).write(table, to: file)
+    }
+
+    // MARK: reading
+
+    /// The stored file's entry (nil when there is none).
+    public func storedEntry(symbol: String, timeframe: Timeframe, model: ModelKind) throws -> Entry? {
+        try storedEntry(path: path(symbol: symbol, timeframe: timeframe, model: model))
+    }
+
+    func storedEntry(path file: String) throws -> Entry? {
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        let reader = try ParquetReader(path: file)
+        let meta = reader.keyValueMetadata
+        let names = reader.fields.map(\.name).filter { $0 != "timestamp" }
+        let lookbacks = (meta["aitrader.features.lookbacks"] ?? "").split(separator: ",").compactMap { Int($0) }
+        return Entry(path: file, key: meta["aitrader.features.key"] ?? "", rows: reader.rowCount, names: names,
+                     lookbacks: lookbacks.count == names.count ? lookbacks : Array(repeating: 0, count: names.count),
+                     computed: false)
+    }
+
+    /// Features with `start <= timestamp < end` (nil = unbounded), recomputed first if the bars, the configuration or
+    /// the code changed. Only the row groups overlapping the range, and only `columns` (all when nil), are decoded.
+    /// Lookbacks in the returned frame count from its first row (a range starting after the warm-up has none).
+    public func features(symbol: String, timeframe: Timeframe, model: ModelKind, start: Int64? = nil, end: Int64? = nil,
+                         columns: [String]? = nil) throws -> FeatureFrame {
+        let entry = try computeAndStore(symbol: symbol, timeframe: timeframe, model: model)
+        let selected = columns ?? entry.names
+        for name in selected where !entry.names.contains(name) {
+            throw FeatureError(reason: "feature '\(name)' is not in the \(model) set (\(entry.names.joined(separator: ", ")))")
+        }
+        let reader = try ParquetReader(path: entry.path)
+        let lo = start ?? Int64.min, hi = end.map { $0 &- 1 } ?? Int64.max
+        let groups = lo <= hi ? reader.rowGroups(overlapping: lo...hi, column: "timestamp") : []
+        let table = try reader.read(columns: ["timestamp"] + selected, rowGroups: groups)
+        guard let timestamps = table["timestamp"]?.epochMilliseconds else {
+            throw FeatureError(location: entry.path, reason: "no timestamp column")
+        }
+        // Warm-up rows are the first `lookback` rows of the whole file; find where this read starts in it.
+        var firstRow = 0
+        for g in 0..<(groups.first ?? 0) { firstRow += reader.rowCount(rowGroup: g) }
+        var frame = FeatureFrame(timestamps: timestamps)
+        for name in selected {
+            let values = table[name]?.doubles ?? []
+            let lookback = entry.lookbacks[entry.names.firstIndex(of: name)!]
+            frame.append(name: name, values: values, lookback: max(0, lookback - firstRow))
+        }
+        return frame.slice(from: start, to: end)
+    }
+}

@@ -1,0 +1,102 @@
+import Common
+import Foundation
+
+/// Settings of the Alpaca Market Data v2 client. Keys come from the environment (`APCA_API_KEY_ID`,
+/// `APCA_API_SECRET_KEY`, the names Alpaca's SDKs use) or from configuration; they are sent as the
+/// `APCA-API-KEY-ID` / `APCA-API-SECRET-KEY` headers and never logged or printed (`description` masks them).
+///
+///     var config = AlpacaConfiguration.fromEnvironment()
+///     config.feed = "sip"              // stocks: iex (free), sip (paid), otc, boats
+///     config.adjustment = "all"        // raw, split, dividend, all
+///     let source = AlpacaSource(configuration: config)
+public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
+    /// Market data endpoint (`https://data.alpaca.markets`); tests point it at a local fake server.
+    public var dataURL: String
+    /// Trading endpoint, used for the asset list (`https://paper-api.alpaca.markets`).
+    public var tradingURL: String
+    public var keyID: String?
+    public var secretKey: String?
+    /// Stock feed: `iex`, `sip`, `otc`, `boats`; nil = the account's default.
+    public var feed: String?
+    /// Corporate-action adjustment of stock bars: `raw`, `split`, `dividend`, `all`.
+    public var adjustment: String
+    /// Crypto venue location in `/v1beta3/crypto/{loc}/bars`.
+    public var cryptoLocation: String
+    /// Rows per page (Alpaca's maximum is 10,000).
+    public var pageLimit: Int
+    /// Client-side rate limit (Alpaca: 200 requests a minute on the free plan).
+    public var requestsPerMinute: Int
+    public var retry: RetryPolicy
+    /// Seconds per HTTP request.
+    public var timeout: Double
+
+    public init(dataURL: String = "https://data.alpaca.markets", tradingURL: String = "https://paper-api.alpaca.markets",
+                keyID: String? = nil, secretKey: String? = nil, feed: String? = nil, adjustment: String = "raw",
+                cryptoLocation: String = "us", pageLimit: Int = 10_000, requestsPerMinute: Int = 200,
+                retry: RetryPolicy = RetryPolicy(), timeout: Double = 30) {
+        self.dataURL = dataURL
+        self.tradingURL = tradingURL
+        self.keyID = keyID
+        self.secretKey = secretKey
+        self.feed = feed
+        self.adjustment = adjustment
+        self.cryptoLocation = cryptoLocation
+        self.pageLimit = min(10_000, max(1, pageLimit))
+        self.requestsPerMinute = max(1, requestsPerMinute)
+        self.retry = retry
+        self.timeout = timeout
+    }
+
+    /// Reads `APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`, `APCA_API_DATA_URL`, `APCA_API_BASE_URL`, `ALPACA_FEED`.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> AlpacaConfiguration
+    {
+        var c = AlpacaConfiguration()
+        c.keyID = environment["APCA_API_KEY_ID"].flatMap { $0.isEmpty ? nil : $0 }
+        c.secretKey = environment["APCA_API_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if let url = environment["APCA_API_DATA_URL"], !url.isEmpty { c.dataURL = url }
+        if let url = environment["APCA_API_BASE_URL"], !url.isEmpty { c.tradingURL = url }
+        if let feed = environment["ALPACA_FEED"], !feed.isEmpty { c.feed = feed }
+        return c
+    }
+
+    public static let adjustments = ["raw", "split", "dividend", "all"]
+    public static let feeds = ["iex", "sip", "otc", "boats", "delayed_sip", "overnight"]
+
+    /// Checks option values before any request is sent.
+    public func validate() throws(SourceError) {
+        guard Self.adjustments.contains(adjustment) else {
+            throw .invalidRequest("adjustment '\(adjustment)' is not one of \(Self.adjustments.joined(separator: ", "))")
+        }
+        if let feed, !Self.feeds.contains(feed) {
+            throw .invalidRequest("feed '\(feed)' is not one of \(Self.feeds.joined(separator: ", "))")
+        }
+    }
+
+    var authHeaders: [String: String] {
+        var h: [String: String] = [:]
+        if let keyID { h["APCA-API-KEY-ID"] = keyID }
+        if let secretKey { h["APCA-API-SECRET-KEY"] = secretKey }
+        return h
+    }
+
+    public var description: String {
+        "AlpacaConfiguration(dataURL: \(dataURL), key: \(keyID == nil ? "none" : "***"), feed: \(feed ?? "default"), "
+            + "adjustment: \(adjustment))"
+    }
+
+    /// Alpaca's timeframe spelling: `1Min` ... `30Min`, `1Hour`, `4Hour`, `1Day`, `1Week`, `1Month`.
+    public static func timeframe(_ tf: Timeframe) -> String {
+        switch tf {
+        case .m1: "1Min"
+        case .m5: "5Min"
+        case .m15: "15Min"
+        case .m30: "30Min"
+        case .h1: "1Hour"
+        case .h4: "4Hour"
+        case .d1: "1Day"
+        case .w1: "1Week"
+        case .mn1: "1Month"
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import MarketData
+import Testing
+@testable import Features
+
+@Suite struct FeatureStoreTests {
+    /// A fresh data root with the EURUSD sample in its bar store.
+    static func makeStore(rowGroupRows: Int = 1024) throws -> (FeatureStore, String) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-fs-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let bars = try ParquetBarStore(root: root)
+        try bars.append(try TestData.sample("EURUSD_H1"), source: "test")
+        let store = try FeatureStore(root: root, bars: bars,
+                                     configDirectory: TestData.root.appendingPathComponent("configs/features").path,
+                                     rowGroupRows: rowGroupRows)
+        return (store, root)
+    }
+
+    @Test func storesReadsRangesAndMatchesADirectComputation() throws {
+        let (store, root) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = try store.computeAndStore(symbol: "EURUSD", timeframe: .h1, model: .shortTerm)
+        #expect(first.computed && first.rows == 5000)
+        #expect(try store.featureNames(model: .shortTerm) == first.names)
+        let again = try store.computeAndStore(symbol: "EURUSD", timeframe: .h1, model: .shortTerm)
+        #expect(!again.computed && again.key == first.key)   // cached
+
+        let bars = try TestData.sample("EURUSD_H1")
+        let direct = try store.featureSet(model: .shortTerm).compute(bars)
+        let all = try store.features(symbol: "EURUSD", timeframe: .h1, model: .shortTerm)
+        #expect(all.timestamps == direct.timestamps && all.lookbacks == direct.lookbacks)
+        for k in 0..<direct.width {
+            #expect(zip(all.columns[k], direct.columns[k]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(direct.names[k])")
+        }
+        // A range inside the data: only the overlapping row groups are read; values equal the full run's rows.
+        let start = bars.timestamps[2500], end = bars.timestamps[2600]
+        let range = try store.features(symbol: "EURUSD", timeframe: .h1, model: .shortTerm, start: start, end: end,
+                                       columns: ["rsi_14", "hour_sin"])
+        #expect(range.count == 100 && range.names == ["rsi_14", "hour_sin"])
+        #expect(range["rsi_14"]! == Array(direct["rsi_14"]![2500..<2600]))
+        #expect(range.lookbacks == [0, 0])
+        let head = try store.features(symbol: "EURUSD", timeframe: .h1, model: .shortTerm, end: bars.timestamps[50])
+        #expect(head.maxLookback == direct.maxLookback && head.count == 50)
+        #expect(throws: FeatureError.self) {
+            try store.features(symbol: "EURUSD", timeframe: .h1, model: .shortTerm, columns: ["sma_999"])
+        }
+    }
+
+    @Test func changedBarsOrConfigInvalidateExactlyTheirFiles() throws {
+        let (store, root) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let short = try store.computeAndStore(symbol: "EURUSD", timeframe: .h1, model: .shortTerm)
+        let medium = try store.computeAndStore(symbol: "EURUSD", timeframe: .h1, model: .mediumTerm)
+        #expect(short.key != medium.key)
+
+        // A different configuration directory (one feature changed) invalidates only that model's file.
+        let configs = root + "/configs"
+        try FileManager.default.createDirectory(atPath: configs, withIntermediateDirectories: true)
+        for model in ModelKind.allCases {
+            let source = TestData.root.appendingPathComponent("configs/features/\(model.rawValue).yaml").path
+            var text = try String(contentsOfFile: source, encoding: .utf8)
+            if model == .shortTerm { text = text.replacingOccurrences(of: "  - rsi_7\n", with: "  - rsi_9\n") }
+            try text.write(toFile: "\(configs)/\(model.rawValue).yaml", atomically: true, encoding: .utf8)
+        }
+        let edited = try FeatureStore(root: root, bars: store.bars, configDirectory: configs, rowGroupRows: 1024)
+        let short2 = try edited.computeAndStore(symbol: "EURUSD", timeframe: .h1, model: .shortTerm)
+        let medium2 = try edited.computeAndStore(symbol: "EURUSD", timeframe: .h1, model: .mediumTerm)
+        #expect(short2.computed && short2.key != short.key && short2.names.contains("rsi_9"))
+        #expect(!medium2.computed && medium2.key == medium.key)
+
+        // New bars change the bar store's content hash: both files are recomputed on the next read.
+        let more = TestData.randomWalk(count: 10, seed: 4, start: try TestData.sample("EURUSD_H1").timestamps[4999] + 3_600_000,
+                                       price: 1.1)
+        try store.bars.append(BarSeries(symbol: "EURUSD", timeframe: .h1, timestamps: more.timestamps.array,
+                                        open: more.open.array, high: more.high.array, low: more.low.array,
+                                        close: more.close.array, volume: more.volume.array), source: "test")
+        let after = try store.features(symbol: "EURUSD", timeframe: .h1, model: .mediumTerm)
+        #expect(after.count == 5010)
+        #expect(try store.storedEntry(symbol: "EURUSD", timeframe: .h1, model: .mediumTerm)!.key != medium.key)
+    }
+
+    @Test func missingBarsAreAnExplainedError() throws {
+        let (store, root) = try Self.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(throws: FeatureError.self) { try store.computeAndStore(symbol: "GBPUSD", timeframe: .h1, model: .shortTerm) }
+    }
+}

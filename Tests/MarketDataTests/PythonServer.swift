@@ -1,0 +1,80 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A Python helper server started for one test (the fake Alpaca API, the MetaTrader 5 bridge): launched with the
+/// first `python3` on PATH, bound to 127.0.0.1 on an ephemeral port it prints as `PORT <n>`, and terminated when
+/// the test ends. `start` returns nil when python3 is not installed, so such tests skip cleanly.
+final class PythonServer: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    /// The server's standard error, kept in a file (a pipe nobody drains could block it).
+    let stderrPath: String
+
+    static var python: String? {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return paths.map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    private init(process: Process, port: Int, stderrPath: String) {
+        self.process = process
+        self.port = port
+        self.stderrPath = stderrPath
+    }
+
+    var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    static func start(script: String, arguments: [String], environment: [String: String] = [:],
+                      timeout: Double = 15) throws -> PythonServer? {
+        guard let python else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-u", script] + arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let out = Pipe()
+        let stderrPath = NSTemporaryDirectory() + "aitrader-test-\(UUID().uuidString).stderr"
+        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.standardOutput = out
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        try process.run()
+        // Read the "PORT n" line with a deadline.
+        let handle = out.fileHandleForReading
+        let box = LineBox()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            // read(2) directly: FileHandle.availableData can wait for end of file on Linux pipes.
+            var buffer = Data()
+            var chunk = [UInt8](repeating: 0, count: 256)
+            while !buffer.contains(0x0A) {
+                let n = read(handle.fileDescriptor, &chunk, chunk.count)
+                if n <= 0 { break }
+                buffer.append(contentsOf: chunk[0..<n])
+            }
+            box.line = String(decoding: buffer, as: UTF8.self)
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + timeout) == .success,
+              let line = box.line?.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
+              let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) else {
+            process.terminate()
+            let message = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+            throw ServerError(message: "\(script) did not report its port: \(message)")
+        }
+        return PythonServer(process: process, port: port, stderrPath: stderrPath)
+    }
+
+    func stop() {
+        // SIGKILL: the test runner can start children with SIGTERM blocked, and these servers need no cleanup.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: stderrPath)
+    }
+
+    deinit { stop() }
+
+    struct ServerError: Error, CustomStringConvertible { let message: String; var description: String { message } }
+    final class LineBox: @unchecked Sendable { var line: String? }
+}
