@@ -44,7 +44,7 @@ extension Indicators {
     }
 
     /// The average gain/loss loop RSI and CMO share.
-    static func wilderOscillator(_ x: Input, period: Int, _ value: (Double, Double) -> Double) -> [Double] {
+    @inline(__always) static func wilderOscillator(_ x: Input, period: Int, _ value: (Double, Double) -> Double) -> [Double] {
         let n = x.count
         return Kernels.array(n) { out in
             guard period < n, period >= 2 else { Kernels.fillNaN(out, 0..<n); return }
@@ -82,12 +82,16 @@ extension Indicators {
     /// starting at `start`; TA-Lib's STOCH/STOCHF formula, 0 when the range is zero.
     static func fastK(high: Input, low: Input, close: Input, period: Int, start: Int) -> [Double] {
         let n = close.count
-        let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, start: start, into: $0) }
-        let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, start: start, into: $0) }
         return Kernels.array(n) { out in
-            for i in 0..<n {
-                let diff = hh[i] - ll[i]
-                out[i] = diff.isNaN ? .nan : (diff != 0.0 ? (close[i] - ll[i]) / diff * 100.0 : 0.0)
+            let first = start + period - 1
+            Kernels.fillNaN(out, 0..<min(first, n))
+            guard first < n else { return }
+            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
+            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
+            for i in first..<n {
+                let h = hh.update(i), l = ll.update(i)
+                let diff = h - l
+                out[i] = diff != 0.0 ? (close[i] - l) / diff * 100.0 : 0.0
             }
         }
     }
@@ -125,12 +129,16 @@ extension Indicators {
     /// Williams %R (`TA_WILLR`); lookback period−1.
     public static func willr(high: Input, low: Input, close: Input, period: Int) -> [Double] {
         let n = close.count
-        let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, into: $0) }
-        let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, into: $0) }
         return Kernels.array(n) { out in
-            for i in 0..<n {
-                let diff = (hh[i] - ll[i]) / (-100.0)
-                out[i] = diff.isNaN ? .nan : (diff != 0.0 ? (hh[i] - close[i]) / diff : 0.0)
+            let first = period - 1
+            Kernels.fillNaN(out, 0..<min(first, n))
+            guard first < n else { return }
+            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
+            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
+            for i in first..<n {
+                let h = hh.update(i), l = ll.update(i)
+                let diff = (h - l) / (-100.0)
+                out[i] = diff != 0.0 ? (h - close[i]) / diff : 0.0
             }
         }
     }
@@ -235,12 +243,15 @@ extension Indicators {
 
     /// TRIX: 1-bar rate of change (percent) of a triple EMA (`TA_TRIX`); lookback 3·(period−1) + 1.
     public static func trix(_ x: Input, period: Int) -> [Double] {
-        let n = x.count
-        let lb = period - 1
-        let e1 = ema(x, period: period)
-        let e2 = e1.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.ema(b, period: period, start: lb, into: $0) } }
-        let e3 = e2.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.ema(b, period: period, start: 2 * lb, into: $0) } }
-        return e3.withUnsafeBufferPointer { roc($0, period: 1, start: 3 * lb) }
+        Kernels.array(x.count) { out in
+            let lookback = 3 * (period - 1) + 1
+            Kernels.fillNaN(out, 0..<min(lookback, x.count))
+            var previous = Double.nan
+            Kernels.emaChain(x, period: period, depth: 3) { i, _, _, e3 in
+                if i >= lookback { out[i] = previous != 0.0 ? ((e3 / previous) - 1.0) * 100.0 : 0.0 }
+                previous = e3
+            }
+        }
     }
 
     /// Ultimate oscillator (`TA_ULTOSC`), weights 4/2/1 for the shortest/middle/longest period;

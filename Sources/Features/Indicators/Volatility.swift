@@ -66,20 +66,18 @@ extension Indicators {
         let sigma = middle.withUnsafeBufferPointer { m in
             Kernels.array(n) { Kernels.deviation(x, mean: m, period: period, into: $0) }
         }
-        var upper = [Double](repeating: .nan, count: n), lower = upper, percentB = upper, bandwidth = upper
-        for i in 0..<n where !middle[i].isNaN {
-            let m = middle[i]
-            if deviations == 1.0 {
-                upper[i] = m + sigma[i]
-                lower[i] = m - sigma[i]
-            } else {
-                let d = sigma[i] * deviations
-                upper[i] = m + d
-                lower[i] = m - d
+        let (upper, lower, percentB, bandwidth) = Kernels.arrays(n) { upper, lower, percentB, bandwidth in
+            for i in 0..<n {
+                let m = middle[i]
+                if m.isNaN { upper[i] = .nan; lower[i] = .nan; percentB[i] = .nan; bandwidth[i] = .nan; continue }
+                let d = deviations == 1.0 ? sigma[i] : sigma[i] * deviations
+                let u = m + d, l = m - d
+                upper[i] = u
+                lower[i] = l
+                let width = u - l
+                percentB[i] = width != 0 ? (x[i] - l) / width : 0.0
+                bandwidth[i] = m != 0 ? width / m : 0.0
             }
-            let width = upper[i] - lower[i]
-            percentB[i] = width != 0 ? (x[i] - lower[i]) / width : 0.0
-            bandwidth[i] = m != 0 ? width / m : 0.0
         }
         return (upper, middle, lower, percentB, bandwidth)
     }
