@@ -95,9 +95,17 @@ extension Indicators {
     /// Donchian channels: highest high, lowest low and their midpoint over `period` bars; lookback period−1.
     public static func donchian(high: Input, low: Input, period: Int) -> (upper: [Double], middle: [Double], lower: [Double]) {
         let n = high.count
-        let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, into: $0) }
-        let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, into: $0) }
-        let mid = Kernels.array(n) { out in for i in 0..<n { out[i] = (hh[i] + ll[i]) / 2.0 } }
-        return (hh, mid, ll)
+        return Kernels.arrays(n) { upper, middle, lower in
+            let first = period - 1
+            Kernels.fillNaN(upper, 0..<min(first, n)); Kernels.fillNaN(middle, 0..<min(first, n))
+            Kernels.fillNaN(lower, 0..<min(first, n))
+            guard first < n else { return }
+            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
+            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
+            for i in first..<n {
+                let h = hh.update(i), l = ll.update(i)
+                upper[i] = h; lower[i] = l; middle[i] = (h + l) / 2.0
+            }
+        }
     }
 }

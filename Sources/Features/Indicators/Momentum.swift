@@ -13,17 +13,44 @@ extension Indicators {
         let lookbackSignal = signal - 1
         let lookback = lookbackSignal + slowP - 1
         let lineStart = slowP - 1   // first bar where the MACD line exists
-        let slowE = Kernels.array(n) { Kernels.ema(x, period: slowP, start: 0, into: $0) }
-        let fastE = Kernels.array(n) { Kernels.ema(x, period: fastP, start: lineStart - (fastP - 1), into: $0) }
-        let line = Kernels.array(n) { out in for i in 0..<n { out[i] = fastE[i] - slowE[i] } }
-        let sig = line.withUnsafeBufferPointer { b in
-            Kernels.array(n) { Kernels.ema(b, period: signal, start: lineStart, into: $0) }
+        guard lookback < n else {
+            let none = [Double](repeating: .nan, count: n)
+            return (none, none, none)
         }
-        let macdOut = Kernels.array(n) { out in
-            Kernels.fillNaN(out, 0..<min(lookback, n))
-            if lookback < n { for i in lookback..<n { out[i] = line[i] } }
+        // The MACD line from `lineStart` on (slow EMA seeded at 0, fast EMA seeded `fast-1` bars before lineStart).
+        let line = Kernels.array(n) { out in
+            Kernels.fillNaN(out, 0..<lineStart)
+            let kSlow = Kernels.emaFactor(slowP), kFast = Kernels.emaFactor(fastP)
+            var slow = 0.0, fast = 0.0
+            for i in 0...lineStart { slow += x[i] }
+            slow /= Double(slowP)
+            for i in (lineStart - fastP + 1)...lineStart { fast += x[i] }
+            fast /= Double(fastP)
+            out[lineStart] = fast - slow
+            var i = lineStart + 1
+            while i < n {
+                let v = x[i]
+                slow = ((v - slow) * kSlow) + slow
+                fast = ((v - fast) * kFast) + fast
+                out[i] = fast - slow
+                i += 1
+            }
         }
-        let hist = Kernels.array(n) { out in for i in 0..<n { out[i] = macdOut[i] - sig[i] } }
+        let (macdOut, sig, hist) = Kernels.arrays(n) { m, s, h in
+            Kernels.fillNaN(m, 0..<lookback); Kernels.fillNaN(s, 0..<lookback); Kernels.fillNaN(h, 0..<lookback)
+            let k = Kernels.emaFactor(signal)
+            var prev = 0.0
+            for i in lineStart...lookback { prev += line[i] }
+            prev /= Double(signal)
+            m[lookback] = line[lookback]; s[lookback] = prev; h[lookback] = line[lookback] - prev
+            var i = lookback + 1
+            while i < n {
+                let v = line[i]
+                prev = ((v - prev) * k) + prev
+                m[i] = v; s[i] = prev; h[i] = v - prev
+                i += 1
+            }
+        }
         return (macdOut, sig, hist)
     }
 

@@ -43,16 +43,13 @@ extension Indicators {
         return values
     }
 
-    /// Population standard deviation times `deviations` (`TA_STDDEV`: two-pass around the rolling mean);
-    /// lookback period−1.
+    /// Population standard deviation times `deviations` (`TA_STDDEV`; see `Kernels.deviation`); lookback period−1.
     public static func stddev(_ x: Input, period: Int, deviations: Double = 1.0) -> [Double] {
         let n = x.count
-        let mean = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
-        var values = mean.withUnsafeBufferPointer { m in
-            Kernels.array(n) { Kernels.deviation(x, mean: m, period: period, into: $0) }
+        return Kernels.array(n) { out in
+            Kernels.deviation(x, period: period, into: out)
+            if deviations != 1.0 { for i in 0..<n { out[i] *= deviations } }
         }
-        if deviations != 1.0 { for i in 0..<n { values[i] *= deviations } }
-        return values
     }
 
     /// Bollinger bands with an SMA middle band (`TA_BBANDS`, matype SMA, the same deviation multiple up and
@@ -63,9 +60,7 @@ extension Indicators {
     {
         let n = x.count
         let middle = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
-        let sigma = middle.withUnsafeBufferPointer { m in
-            Kernels.array(n) { Kernels.deviation(x, mean: m, period: period, into: $0) }
-        }
+        let sigma = Kernels.array(n) { Kernels.deviation(x, period: period, into: $0) }
         let (upper, lower, percentB, bandwidth) = Kernels.arrays(n) { upper, lower, percentB, bandwidth in
             for i in 0..<n {
                 let m = middle[i]
