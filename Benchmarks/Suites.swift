@@ -1,6 +1,7 @@
 /// Every suite `aitrader bench` knows, by name. Add one line per suite.
 public enum BenchSuites {
     public static let all: [BenchSuite.Type] = [
+        BacktestSuite.self,
         ModelsSuite.self,
         KernelsSuite.self,
         IndicatorsSuite.self,

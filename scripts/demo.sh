@@ -5,7 +5,21 @@ cd "$(dirname "$0")/.."
 BIN=.build/release/aitrader
 echo "== aitrader: commands available"
 $BIN help
+echo "== data: import the EURUSD and GOOG samples into a fresh store, list, validate, show a resampled range"
+DEMO_DATA=$(mktemp -d)
+trap 'rm -rf "$DEMO_DATA"' EXIT
+$BIN data import --csv data/sample/EURUSD_H1.csv --symbol EURUSD --timeframe 1h --data-root "$DEMO_DATA"
+$BIN data import --csv data/sample/GOOG_D1.csv --symbol GOOG --timeframe 1d --data-root "$DEMO_DATA"
+$BIN data list --data-root "$DEMO_DATA"
+$BIN data validate --data-root "$DEMO_DATA" --gaps 3
+$BIN data show --symbol EURUSD --timeframe 1h --resample 1d --start 2017-06-01 --end 2017-07-01 --rows 10 --data-root "$DEMO_DATA"
+$BIN data show --symbol EURUSD --timeframe 1h --resample 4h --output "$DEMO_DATA/EURUSD_4h.parquet" --data-root "$DEMO_DATA"
 echo "== engine: compute backends on this machine"
 $BIN devices
 echo "== engine: train a tiny Conv1d-LSTM Beta-head direction model on EURUSD H1 (the loss falls)"
 $BIN engine demo --csv data/sample/EURUSD_H1.csv --steps 60
+echo "== simulation: backtest sma_cross (10/20) on the EURUSD H1 sample, backtesting.py semantics -> results/demo_backtest"
+$BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --profile trader --risk-profile moderate \
+  --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest
+echo "-- results/demo_backtest/summary.json"
+cat results/demo_backtest/summary.json

@@ -175,6 +175,7 @@ CK_CUDA_EXPORT ck_status ck_backend_create(int device_index, ck_backend **out, c
     cu->device = device_index;
     cu->api = api;
     cu->sm_count = prop.multiProcessorCount;
+    cu->multi_device = count > 1;
     const char *graphs = getenv("AITRADER_CUDA_GRAPHS");
     cu->use_graphs = !(graphs && strcmp(graphs, "0") == 0);
     ck_cuda_fill_memory_ops(&cu->table);

@@ -50,10 +50,17 @@ struct ck_cuda {
     bool use_graphs;            /* CUDA-graph the recurrent loop for small batches (env AITRADER_CUDA_GRAPHS=0 turns off) */
     void *lstm_graphs;          /* lstm.cu: cached graph executables */
     int sm_count;
+    bool multi_device;          /* more than one GPU visible: every op first makes this instance's device current */
     char error[1024];
 };
 
-static inline ck_cuda *ck_cuda_of(ck_backend *b) { return reinterpret_cast<ck_cuda *>(b); }
+/** The instance behind a table pointer; with several GPUs visible, also makes the instance's GPU current for the
+ *  calling thread (kernels and copies go to the device of the current context). */
+static inline ck_cuda *ck_cuda_of(ck_backend *b) {
+    ck_cuda *cu = reinterpret_cast<ck_cuda *>(b);
+    if (cu->multi_device) cudaSetDevice(cu->device);
+    return cu;
+}
 
 /* ---- errors (errors.cu) --------------------------------------------------------------------------------- */
 /** Records "what: message" as the instance's last error and returns code. */

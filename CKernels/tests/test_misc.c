@@ -286,6 +286,43 @@ static void test_backend_basics(void) {
     CHECK(fabsf(out[0] - 0.7310586f) < 1e-6f && out[2] == 0.0f, "softmax of large logits");
 }
 
+/* NULL biases equal zero biases; empty sequences leave the state alone; NULL gradients are skipped. */
+static void test_optional_arguments(void) {
+    test_rng rng = test_rng_make(13);
+    int B = 2, L = 5, C = 3, O = 4, K = 3, H = 3;
+    float *x = test_buffer((size_t)B * L * C), *w = test_buffer((size_t)O * C * K), *zero = test_buffer(4u * H + O);
+    float *y1 = test_buffer((size_t)B * L * O), *y2 = test_buffer((size_t)B * L * O);
+    test_fill(&rng, x, (size_t)B * L * C, -1, 1);
+    test_fill(&rng, w, (size_t)O * C * K, -1, 1);
+    for (size_t i = 0; i < (size_t)B * L * O; i++) y1[i] = NAN; /* forward must overwrite, not accumulate */
+    CHECK_OK(cpu, cpu->conv1d_fwd(cpu, y1, x, w, NULL, B, L, C, O, K));
+    CHECK_OK(cpu, cpu->conv1d_fwd(cpu, y2, x, w, zero, B, L, C, O, K));
+    CHECK(memcmp(y1, y2, (size_t)B * L * O * sizeof(float)) == 0, "conv1d: NULL bias differs from a zero bias");
+    for (size_t i = 0; i < (size_t)B * L * O; i++) y1[i] = NAN;
+    CHECK_OK(cpu, cpu->linear_fwd(cpu, y1, x, w, NULL, B * L, C, O));
+    CHECK_OK(cpu, cpu->linear_fwd(cpu, y2, x, w, zero, B * L, C, O));
+    CHECK(memcmp(y1, y2, (size_t)B * L * O * sizeof(float)) == 0, "linear: NULL bias differs from a zero bias");
+    /* LSTM: NULL biases / states equal zeros; L = 0 passes c0 through to c_final */
+    float *wih = test_buffer(4u * H * C), *whh = test_buffer(4u * H * H), *h1 = test_buffer((size_t)B * L * H);
+    float *h2 = test_buffer((size_t)B * L * H), *cache = test_buffer(CK_LSTM_CACHE_FLOATS(B, L, H));
+    float *c0 = test_buffer((size_t)B * H), *cf = test_buffer((size_t)B * H);
+    test_fill(&rng, wih, 4u * H * C, -1, 1);
+    test_fill(&rng, whh, 4u * H * H, -1, 1);
+    test_fill(&rng, c0, (size_t)B * H, -1, 1);
+    CHECK_OK(cpu, cpu->lstm_fwd(cpu, h1, NULL, cache, x, wih, whh, NULL, NULL, NULL, NULL, B, L, C, H, 1));
+    CHECK_OK(cpu, cpu->lstm_fwd(cpu, h2, NULL, cache, x, wih, whh, zero, zero, zero, zero, B, L, C, H, 1));
+    CHECK(memcmp(h1, h2, (size_t)B * L * H * sizeof(float)) == 0, "lstm: NULL biases/states differ from zeros");
+    CHECK_OK(cpu, cpu->lstm_fwd(cpu, h1, cf, cache, x, wih, whh, NULL, NULL, NULL, c0, B, 0, C, H, 0));
+    CHECK(memcmp(cf, c0, (size_t)B * H * sizeof(float)) == 0, "lstm with L = 0: c_final must equal c0");
+    /* backward with every optional gradient NULL is a no-op that succeeds */
+    float *scratch = test_buffer(CK_LSTM_BWD_SCRATCH_FLOATS(B, L, H));
+    CHECK_OK(cpu, cpu->lstm_fwd(cpu, h1, NULL, cache, x, wih, whh, NULL, NULL, NULL, NULL, B, L, C, H, 0));
+    CHECK_OK(cpu, cpu->lstm_bwd(cpu, NULL, NULL, NULL, NULL, NULL, NULL, NULL, scratch, h1, NULL, x, wih, whh, NULL,
+                                NULL, cache, h1, B, L, C, H, 0));
+    CHECK_OK(cpu, cpu->conv1d_bwd(cpu, NULL, NULL, NULL, y1, x, w, B, L, C, O, K));
+    CHECK_OK(cpu, cpu->linear_bwd(cpu, NULL, NULL, NULL, y1, x, w, B * L, C, O));
+}
+
 void run_misc_tests(void) {
     cpu = ck_cpu_backend();
     test_gemm();
@@ -295,4 +332,5 @@ void run_misc_tests(void) {
     test_dropout();
     test_thread_determinism();
     test_backend_basics();
+    test_optional_arguments();
 }

@@ -2,6 +2,12 @@
 enum CommandRegistry {
     static let all: [AITraderCommand.Type] = [
         BenchCommand.self,
+        DataImportCommand.self,
+        DataFetchCommand.self,
+        DataUpdateCommand.self,
+        DataListCommand.self,
+        DataShowCommand.self,
+        DataValidateCommand.self,
         BacktestCommand.self,
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,

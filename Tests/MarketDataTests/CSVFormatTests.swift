@@ -94,4 +94,25 @@ import Testing
         #expect(throws: DataError.self) { try DateFormat(parsing: "%Q") }
         #expect(throws: DataError.self) { try CSVColumnMapping(parsing: "price=Close") }
     }
+
+    @Test func fastNumberParsingEqualsStrtod() {
+        var rng = SystemRandomNumberGenerator()
+        var cases = ["0", "-0", "1.", ".5", "007.250", "1e5", "1.5E-3", "123456789012345", "1234567890123456789",
+                     "0.1", "0.000000000000000000000012345", "9007199254740993", "-2.5", "+3.75", "1.0716", "abc", ".",
+                     "1.2.3", "5x", "nan", "inf", "0x1p3", "-", ""]
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...17, using: &rng)
+            var t = String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
+            let dot = Int.random(in: 0...digits, using: &rng)
+            if dot < digits { t.insert(".", at: t.index(t.startIndex, offsetBy: dot)) }
+            cases.append(Bool.random(using: &rng) ? "-" + t : t)
+        }
+        for text in cases {
+            let bytes = Array(text.utf8)
+            let fast = CSVLines.double(bytes, 0..<bytes.count)
+            let reference = CSVLines.strtodDouble(bytes, 0..<bytes.count)
+            #expect(fast?.bitPattern == reference?.bitPattern || (fast?.isNaN == true && reference?.isNaN == true),
+                    "\(text): \(String(describing: fast)) vs strtod \(String(describing: reference))")
+        }
+    }
 }

@@ -15,16 +15,23 @@ public struct Account: Sendable {
     public private(set) var cash: Double
     public var commission: CommissionModel
     public var leverage: Double
-    /// Open lots per symbol, oldest first.
-    public private(set) var lots: [String: [OpenLot]] = [:]
     public private(set) var closedTrades: [ClosedTrade] = []
     /// Commission paid so far (all legs) and financing charged so far.
     public private(set) var totalCommission: Double = 0
     public private(set) var totalFinancing: Double = 0
     /// Σ |units × price| of every fill, for turnover.
     public private(set) var tradedValue: Double = 0
-    /// Financing charged per open lot, keyed by symbol then lot index, reported on the closed trade.
-    private var lotFinancing: [String: [Double]] = [:]
+
+    // Per-symbol state lives in slots (dense indices) so the per-bar hot path needs no hashing.
+    /// Symbol of each slot.
+    public private(set) var slotSymbols: [String] = []
+    private var slotOf: [String: Int] = [:]
+    private var lotsBySlot: [[OpenLot]] = []
+    /// Financing charged per open lot, reported on the closed trade.
+    private var financingBySlot: [[Double]] = []
+    /// Σ size and Σ size × entry of each slot's lots, summed in lot order (backtesting.py's sums).
+    private var unitsBySlot: [Double] = []
+    private var costBySlot: [Double] = []
 
     public init(cash: Double, commission: CommissionModel = .none, leverage: Double = 1) {
         precondition(cash > 0, "initial cash must be > 0")
@@ -34,51 +41,93 @@ public struct Account: Sendable {
         self.leverage = leverage
     }
 
-    /// Signed units held in `symbol`.
-    public func positionSize(_ symbol: String) -> Double {
-        var s = 0.0
-        for lot in lots[symbol] ?? [] { s += lot.size }
-        return s
+    /// The slot of `symbol`, created on first use.
+    public mutating func slot(for symbol: String) -> Int {
+        if let s = slotOf[symbol] { return s }
+        slotOf[symbol] = slotSymbols.count
+        slotSymbols.append(symbol)
+        lotsBySlot.append([])
+        financingBySlot.append([])
+        unitsBySlot.append(0)
+        costBySlot.append(0)
+        return slotSymbols.count - 1
     }
+
+    public func existingSlot(_ symbol: String) -> Int? { slotOf[symbol] }
+
+    /// Open lots per symbol, oldest first.
+    public var lots: [String: [OpenLot]] {
+        var d: [String: [OpenLot]] = [:]
+        for (i, l) in lotsBySlot.enumerated() where !l.isEmpty { d[slotSymbols[i]] = l }
+        return d
+    }
+
+    public func lots(_ symbol: String) -> [OpenLot] { slotOf[symbol].map { lotsBySlot[$0] } ?? [] }
+
+    /// Signed units held in `symbol`.
+    public func positionSize(_ symbol: String) -> Double { slotOf[symbol].map { unitsBySlot[$0] } ?? 0 }
+
+    @inline(__always) public func positionSize(slot: Int) -> Double { unitsBySlot[slot] }
 
     /// The position's average entry price (0 when flat).
     public func averagePrice(_ symbol: String) -> Double {
-        var units = 0.0, cost = 0.0
-        for lot in lots[symbol] ?? [] { units += lot.size; cost += lot.size * lot.entryPrice }
-        return units == 0 ? 0 : cost / units
+        guard let s = slotOf[symbol], unitsBySlot[s] != 0 else { return 0 }
+        return costBySlot[s] / unitsBySlot[s]
     }
 
     /// Unrealised P&L of `symbol` at `mark`: mark × Σ size − Σ size × entry (backtesting.py's formula).
     public func unrealizedPnL(_ symbol: String, mark: Double) -> Double {
-        guard let l = lots[symbol], !l.isEmpty else { return 0 }
-        var units = 0.0, cost = 0.0
-        for lot in l { units += lot.size; cost += lot.size * lot.entryPrice }
-        return mark * units - cost
+        slotOf[symbol].map { unrealizedPnL(slot: $0, mark: mark) } ?? 0
+    }
+
+    @inline(__always) public func unrealizedPnL(slot: Int, mark: Double) -> Double {
+        lotsBySlot[slot].isEmpty ? 0 : mark * unitsBySlot[slot] - costBySlot[slot]
     }
 
     /// Realised P&L so far (closed trades, net of their commission).
     public var realizedPnL: Double { closedTrades.reduce(0) { $0 + $1.pnl } }
 
-    public var hasOpenLots: Bool { lots.values.contains { !$0.isEmpty } }
+    public var hasOpenLots: Bool { lotsBySlot.contains { !$0.isEmpty } }
 
     /// Cash plus unrealised P&L of every open symbol at `marks` (a symbol without a mark counts at entry).
     public func equity(marks: [String: Double]) -> Double {
         var e = cash
-        for (symbol, l) in lots where !l.isEmpty {
-            e += unrealizedPnL(symbol, mark: marks[symbol] ?? averagePrice(symbol))
+        for (s, l) in lotsBySlot.enumerated() where !l.isEmpty {
+            e += unrealizedPnL(slot: s, mark: marks[slotSymbols[s]] ?? costBySlot[s] / unitsBySlot[s])
         }
         return e
     }
 
-    /// Equity when only `symbol` has open lots (the single-symbol fast path of the backtester).
+    /// Cash plus unrealised P&L with marks given per slot (NaN or missing: the average entry price).
+    public func equity(slotMarks marks: [Double]) -> Double {
+        var e = cash
+        for (s, l) in lotsBySlot.enumerated() where !l.isEmpty { e += unrealizedPnL(slot: s, mark: mark(s, marks)) }
+        return e
+    }
+
+    private func mark(_ s: Int, _ marks: [Double]) -> Double {
+        s < marks.count && !marks[s].isNaN ? marks[s] : costBySlot[s] / unitsBySlot[s]
+    }
+
+    /// max(0, equity − margin used) with marks per slot.
+    public func marginAvailable(slotMarks marks: [Double]) -> Double {
+        var used = 0.0
+        for (s, l) in lotsBySlot.enumerated() where !l.isEmpty {
+            let m = mark(s, marks)
+            for lot in l { used += abs(lot.size) * m / leverage }
+        }
+        return max(0, equity(slotMarks: marks) - used)
+    }
+
+    /// Equity when only `slot` has open lots (the single-symbol fast path of the backtester).
     @inline(__always)
-    public func equity(symbol: String, mark: Double) -> Double { cash + unrealizedPnL(symbol, mark: mark) }
+    public func equity(slot: Int, mark: Double) -> Double { cash + unrealizedPnL(slot: slot, mark: mark) }
 
     /// max(0, equity − margin used), margin used = Σ |size| × mark / leverage.
     public func marginAvailable(marks: [String: Double]) -> Double {
         var used = 0.0
-        for (symbol, l) in lots {
-            let mark = marks[symbol] ?? averagePrice(symbol)
+        for (s, l) in lotsBySlot.enumerated() where !l.isEmpty {
+            let mark = marks[slotSymbols[s]] ?? costBySlot[s] / unitsBySlot[s]
             for lot in l { used += abs(lot.size) * mark / leverage }
         }
         return max(0, equity(marks: marks) - used)
@@ -102,17 +151,26 @@ public struct Account: Sendable {
         cash -= commission.commission(units: size, price: price)
         totalCommission += commission.commission(units: size, price: price)
         tradedValue += abs(size * price)
-        lots[symbol, default: []].append(OpenLot(symbol: symbol, size: size, entryPrice: price, entryTime: time,
-                                                 entryBar: bar, tag: tag))
-        lotFinancing[symbol, default: []].append(0)
+        let k = slot(for: symbol)
+        lotsBySlot[k].append(OpenLot(symbol: symbol, size: size, entryPrice: price, entryTime: time, entryBar: bar,
+                                     tag: tag))
+        financingBySlot[k].append(0)
+        resum(k)
+    }
+
+    /// Recomputes a slot's Σ size and Σ size × entry in lot order (after any change to its lots).
+    private mutating func resum(_ k: Int) {
+        var units = 0.0, cost = 0.0
+        for lot in lotsBySlot[k] { units += lot.size; cost += lot.size * lot.entryPrice }
+        unitsBySlot[k] = units
+        costBySlot[k] = cost
     }
 
     /// Sets the bracket children of the newest lot of `symbol`.
     mutating func attachBracket(symbol: String, stopLoss: Int?, takeProfit: Int?) {
-        guard var l = lots[symbol], !l.isEmpty else { return }
-        l[l.count - 1].stopLossOrderID = stopLoss
-        l[l.count - 1].takeProfitOrderID = takeProfit
-        lots[symbol] = l
+        guard let k = slotOf[symbol], !lotsBySlot[k].isEmpty else { return }
+        lotsBySlot[k][lotsBySlot[k].count - 1].stopLossOrderID = stopLoss
+        lotsBySlot[k][lotsBySlot[k].count - 1].takeProfitOrderID = takeProfit
     }
 
     /// Closes up to `units` (positive) of `symbol`'s position that has the sign opposite to `side`... i.e. reduces
@@ -121,8 +179,9 @@ public struct Account: Sendable {
     @discardableResult
     public mutating func reduce(symbol: String, units: Double, price: Double, time: Int64, bar: Int,
                                 reason: String) -> (closed: Double, bracketIDs: [Int]) {
-        guard var l = lots[symbol], !l.isEmpty else { return (0, []) }
-        var fin = lotFinancing[symbol] ?? Array(repeating: 0, count: l.count)
+        guard let k = slotOf[symbol], !lotsBySlot[k].isEmpty else { return (0, []) }
+        var l = lotsBySlot[k]
+        var fin = financingBySlot[k]
         var left = units
         var ids: [Int] = []
         while left > 0, !l.isEmpty {
@@ -141,34 +200,34 @@ public struct Account: Sendable {
                 fin[0] -= financing
             }
         }
-        lots[symbol] = l
-        lotFinancing[symbol] = fin
+        lotsBySlot[k] = l
+        financingBySlot[k] = fin
+        resum(k)
         return (units - left, ids)
     }
 
     /// Closes one specific lot (a bracket child fired) at `price`.
     mutating func closeLot(symbol: String, bracketOrderID: Int, price: Double, time: Int64, bar: Int,
                            reason: String) -> [Int] {
-        guard var l = lots[symbol],
-              let i = l.firstIndex(where: { $0.stopLossOrderID == bracketOrderID || $0.takeProfitOrderID == bracketOrderID })
+        guard let k = slotOf[symbol],
+              let i = lotsBySlot[k].firstIndex(where: {
+                  $0.stopLossOrderID == bracketOrderID || $0.takeProfitOrderID == bracketOrderID })
         else { return [] }
-        let lot = l.remove(at: i)
-        var fin = lotFinancing[symbol] ?? []
-        let financing = i < fin.count ? fin.remove(at: i) : 0
+        let lot = lotsBySlot[k].remove(at: i)
+        let financing = financingBySlot[k].remove(at: i)
         record(lot, size: lot.size, exitPrice: price, time: time, bar: bar, reason: reason, financing: financing)
-        lots[symbol] = l
-        lotFinancing[symbol] = fin
+        resum(k)
         return [lot.stopLossOrderID, lot.takeProfitOrderID].compactMap { $0 }.filter { $0 != bracketOrderID }
     }
 
     /// Charges financing on every open lot of `symbol` for `rollovers` rollovers at `price`.
     mutating func chargeFinancing(symbol: String, model: FinancingModel, price: Double, rollovers: Int) {
-        guard rollovers > 0, let l = lots[symbol] else { return }
-        for (i, lot) in l.enumerated() {
+        guard rollovers > 0, let k = slotOf[symbol] else { return }
+        for (i, lot) in lotsBySlot[k].enumerated() {
             let c = model.charge(units: lot.size, price: price, rollovers: rollovers)
             cash -= c
             totalFinancing += c
-            lotFinancing[symbol]?[i] += c
+            financingBySlot[k][i] += c
         }
     }
 

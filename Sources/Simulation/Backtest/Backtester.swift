@@ -58,7 +58,7 @@ public struct Backtester: Sendable {
         times.reserveCapacity(total); barTimes.reserveCapacity(total)
         equity.reserveCapacity(total); cash.reserveCapacity(total); exposure.reserveCapacity(total)
         let single = series.count == 1
-        let singleSymbol = first.symbol
+        let slots = series.map { broker.slot(for: $0.symbol) }
         var progress = ProgressBar(total: total, enabled: config.progress)
         var wipedOut = false
         var lastIndex = Array(repeating: -1, count: series.count)
@@ -68,19 +68,24 @@ public struct Backtester: Sendable {
                 let i = sim.cursor[s] - 1
                 lastIndex[s] = i
                 guard tradingSeries[s] != nil else { continue }
-                let bar = series[s][i]
-                broker.process(symbol: series[s].symbol, bar: bar, index: i,
-                               atr: i > 0 ? atr[s]?[i - 1] : nil)
-                broker.mark(symbol: series[s].symbol, price: bar.close)
+                if broker.needsBars {
+                    broker.process(symbol: series[s].symbol, bar: series[s][i], index: i,
+                                   atr: i > 0 ? atr[s]?[i - 1] : nil)
+                }
+                broker.mark(slot: slots[s], price: series[s].close[i])
             }
             let e: Double
-            let gross: Double
+            var gross: Double
             if single {
-                e = broker.account.equity(symbol: singleSymbol, mark: first.close[lastIndex[0]])
-                gross = abs(broker.account.positionSize(singleSymbol)) * first.close[lastIndex[0]]
+                let close = first.close[lastIndex[0]]
+                e = broker.account.equity(slot: slots[0], mark: close)
+                gross = abs(broker.account.positionSize(slot: slots[0])) * close
             } else {
                 e = broker.equity
-                gross = symbols.reduce(0) { $0 + abs(broker.account.positionSize($1)) * (broker.marks[$1] ?? 0) }
+                gross = 0
+                for (k, m) in broker.slotMarks.enumerated() where !m.isNaN {
+                    gross += abs(broker.account.positionSize(slot: k)) * m
+                }
             }
             times.append(sim.time)
             barTimes.append(lastIndex[0] >= 0 ? first.timestamps[lastIndex[0]] : sim.time)
@@ -99,9 +104,14 @@ public struct Backtester: Sendable {
                 wipedOut = true
                 break
             }
-            view.closedCount = sim.cursor
+            // Element-wise copies keep the view's buffers uniquely owned (no allocation per bar).
+            for s in sim.cursor.indices { view.closedCount[s] = sim.cursor[s] }
             view.time = sim.time
-            view.updated = sim.updated
+            if view.updated.count == sim.updated.count {
+                for k in sim.updated.indices { view.updated[k] = sim.updated[k] }
+            } else {
+                view.updated = Array(sim.updated)
+            }
             broker.decisionTime = sim.time
             strategy.onBar(view, broker: &broker)
             progress.step()

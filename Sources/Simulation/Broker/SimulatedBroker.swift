@@ -22,7 +22,13 @@ public struct SimulatedBroker: OrderRouting, Sendable {
     /// Indices into `orders` of the orders still working, oldest first.
     private var working: [Int] = []
     /// Latest price per symbol (the last bar's close, or the open while a bar is being processed).
-    public private(set) var marks: [String: Double] = [:]
+    public var marks: [String: Double] {
+        var d: [String: Double] = [:]
+        for (i, m) in slotMarks.enumerated() where !m.isNaN { d[account.slotSymbols[i]] = m }
+        return d
+    }
+    /// Latest price per account slot (NaN before the first).
+    public private(set) var slotMarks: [Double] = []
     /// The time strategy decisions are stamped with (the close time of the bar being handed to the strategy).
     public var decisionTime: Int64 = 0
     /// The session day of a time, for `TimeInForce.day` (defaults to the UTC date).
@@ -36,7 +42,7 @@ public struct SimulatedBroker: OrderRouting, Sendable {
 
     // MARK: OrderRouting
 
-    public var equity: Double { account.equity(marks: marks) }
+    public var equity: Double { account.equity(slotMarks: slotMarks) }
     public var cash: Double { account.cash }
     public func positionSize(_ symbol: String) -> Double { account.positionSize(symbol) }
     public var workingOrders: [Order] { working.map { orders[$0] } }
@@ -87,18 +93,38 @@ public struct SimulatedBroker: OrderRouting, Sendable {
     // MARK: Bar processing
 
     /// Updates the mark of `symbol` (called with each bar's close by the backtester).
-    public mutating func mark(symbol: String, price: Double) { marks[symbol] = price }
+    public mutating func mark(symbol: String, price: Double) { mark(slot: slot(for: symbol), price: price) }
+
+    @inline(__always)
+    public mutating func mark(slot: Int, price: Double) { slotMarks[slot] = price }
+
+    /// The account slot of `symbol` (dense index for per-bar work without hashing).
+    public mutating func slot(for symbol: String) -> Int {
+        let s = account.slot(for: symbol)
+        while slotMarks.count <= s { slotMarks.append(.nan) }
+        return s
+    }
+
+    private func markOr(_ symbol: String, _ fallback: Double) -> Double {
+        guard let s = account.existingSlot(symbol), s < slotMarks.count, !slotMarks[s].isNaN else { return fallback }
+        return slotMarks[s]
+    }
+
+    /// Whether `process` has anything to do (working orders, or financing to accrue).
+    public var needsBars: Bool { !working.isEmpty || models.financing != nil }
 
     /// Fills what `bar` makes fillable for `symbol`'s working orders. `index` is the bar's index in the symbol's
     /// series (recorded on trades), `atr` the ATR of the bars before this one (for ATR slippage).
     public mutating func process(symbol: String, bar: Bar, index: Int, atr: Double? = nil) {
-        if let financing = models.financing, let previous = lastBarTime[symbol] {
-            let n = financing.rollovers(from: previous, to: bar.timestamp)
-            account.chargeFinancing(symbol: symbol, model: financing, price: marks[symbol] ?? bar.open, rollovers: n)
+        if let financing = models.financing {
+            if let previous = lastBarTime[symbol] {
+                let n = financing.rollovers(from: previous, to: bar.timestamp)
+                account.chargeFinancing(symbol: symbol, model: financing, price: markOr(symbol, bar.open), rollovers: n)
+            }
+            lastBarTime[symbol] = bar.timestamp
         }
-        lastBarTime[symbol] = bar.timestamp
         guard !working.isEmpty else { return }
-        marks[symbol] = bar.open
+        mark(symbol: symbol, price: bar.open)
         var k = 0
         while k < working.count {
             let i = working[k]
@@ -127,8 +153,12 @@ public struct SimulatedBroker: OrderRouting, Sendable {
         let o = orders[i]
         let side = o.request.side
         let isChild = o.parentID != nil
-        guard let (reference, slip) = fillPrice(o, bar: bar, isChild: isChild) else { return }
-        if case .stopLimit = o.request.kind, !orders[i].stopTriggered { orders[i].stopTriggered = true }
+        let filled = fillPrice(o, bar: bar, isChild: isChild)
+        if case .stopLimit(let stop, _) = o.request.kind, !o.stopTriggered,
+           side == .buy ? bar.high >= stop : bar.low <= stop {
+            orders[i].stopTriggered = true   // from now on it works as a limit order
+        }
+        guard let (reference, slip) = filled else { return }
         let price = slip ? models.slippage.price(reference, side: side, atr: atr) : reference
 
         if isChild {
@@ -162,7 +192,7 @@ public struct SimulatedBroker: OrderRouting, Sendable {
                 // Sized from the margin available now (as backtesting.py does: a strategy that wants to reverse
                 // closes first, so the close's proceeds count), then netted against any opposite position.
                 let units = account.affordableUnits(fraction: f, price: price,
-                                                    marginAvailable: account.marginAvailable(marks: marks))
+                                                    marginAvailable: account.marginAvailable(slotMarks: slotMarks))
                 guard units > 0 else {
                     finish(i, .rejected, reason: .insufficientMargin, at: bar.timestamp)
                     return
@@ -189,7 +219,7 @@ public struct SimulatedBroker: OrderRouting, Sendable {
         }
         if remaining > 0 {
             let perUnit = price + account.commission.commission(units: remaining, price: price) / remaining
-            if remaining * perUnit > account.marginAvailable(marks: marks) * account.leverage {
+            if remaining * perUnit > account.marginAvailable(slotMarks: slotMarks) * account.leverage {
                 for c in cancelled { cancel(c, reason: .positionClosed, at: bar.timestamp) }
                 if quantity - remaining > 0 {
                     recordFill(i, units: quantity - remaining, price: price, bar: bar, index: index)

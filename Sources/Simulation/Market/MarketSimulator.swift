@@ -20,24 +20,24 @@ public struct MarketSimulator: Sendable {
     public private(set) var time: Int64 = .min
     /// Series indices whose bar closed at `time`.
     public private(set) var updated: [Int] = []
-    private let durations: [Int64]
+    /// Close time of every bar of every series (precomputed: the clock's inner loop reads only these).
+    private let closeTimes: [[Int64]]
 
     public init(series: [BarSeries], calendars: [String: any TradingCalendar] = [:]) {
         self.series = series
         symbols = series.map(\.symbol)
         self.calendars = calendars
         cursor = Array(repeating: 0, count: series.count)
-        durations = series.map(\.timeframe.milliseconds)
+        closeTimes = series.map { bars in
+            let ts = bars.timestamps.array, d = bars.timeframe.milliseconds
+            return ts.indices.map { i in i + 1 < ts.count ? min(ts[i] + d, ts[i + 1]) : ts[i] + d }
+        }
         updated.reserveCapacity(series.count)
     }
 
     /// The close time of bar `i` of series `s`.
     @inline(__always)
-    public func closeTime(series s: Int, bar i: Int) -> Int64 {
-        let ts = series[s].timestamps
-        let nominal = ts[i] + durations[s]
-        return i + 1 < ts.count ? min(nominal, ts[i + 1]) : nominal
-    }
+    public func closeTime(series s: Int, bar i: Int) -> Int64 { closeTimes[s][i] }
 
     /// Positions the clock just before the first bar closing at or after `at` (bars closing earlier count as
     /// already closed: they are history).
@@ -55,15 +55,17 @@ public struct MarketSimulator: Sendable {
     @discardableResult
     public mutating func advance() -> Bool {
         var next = Int64.max
-        for s in cursor.indices where cursor[s] < series[s].count {
-            next = min(next, closeTime(series: s, bar: cursor[s]))
+        for s in cursor.indices where cursor[s] < closeTimes[s].count {
+            next = min(next, closeTimes[s][cursor[s]])
         }
         guard next != .max else { return false }
-        updated.removeAll(keepingCapacity: true)
-        for s in cursor.indices where cursor[s] < series[s].count && closeTime(series: s, bar: cursor[s]) == next {
+        var n = 0
+        for s in cursor.indices where cursor[s] < closeTimes[s].count && closeTimes[s][cursor[s]] == next {
             cursor[s] += 1
-            updated.append(s)
+            if n < updated.count { updated[n] = s } else { updated.append(s) }
+            n += 1
         }
+        if n < updated.count { updated.removeLast(updated.count - n) }
         time = next
         return true
     }

@@ -1,7 +1,8 @@
 import Common
 import Foundation
 
-/// Writes a backtest's files: summary.json, trades.csv, equity.csv, orders.csv, report.txt and report.html.
+/// Writes a backtest's files: summary.json, trades.csv, equity.csv, orders.csv, report.txt, report.html, and
+/// equity.parquet / trades.parquet.
 ///
 /// - trades.csv: `entry_time,exit_time,side,size,entry_price,exit_price,pnl,commission` (ISO-8601 UTC times,
 ///   size unsigned, side long/short), then `symbol,return,exit_reason`.
@@ -37,6 +38,7 @@ public struct ResultFiles {
         try put("report.txt", TextReport(result: result, metrics: metrics, settings: settings).render())
         try put("report.html", HTMLReport(result: result, metrics: metrics, settings: settings, prices: prices)
             .render())
+        written += try writeParquet(to: directory)
         return written
     }
 

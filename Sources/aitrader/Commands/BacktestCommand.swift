@@ -11,13 +11,14 @@ enum BacktestCommand: AITraderCommand {
     static var usage: String {
         """
         Usage: aitrader backtest --symbol SYMBOL --strategy sma_cross --output DIR
-                                 [--data FILE.csv] [--timeframe TF] [--start DATE] [--end DATE]
+                                 [--data FILE.csv | --data-root DIR] [--timeframe TF] [--start DATE] [--end DATE]
                                  [--profile scalper|trader|investor] [--risk-profile conservative|moderate|aggressive]
                                  [--fast 10] [--slow 20] [--cash 10000] [--commission 0.002] [--slippage-bps BPS]
                                  [--latency-ms MS] [--sizing all-equity|risk] [--end-of-data keep_open|close_at_last_close|close_at_last_open]
                                  [--market fx|crypto|equities] [--risk-free RATE] [--config configs/simulation.yaml]
                                  [--profiles configs/profiles.yaml] [--progress] [--quiet]
-          --data        bars from a CSV (Date/Datetime,Open,High,Low,Close[,Volume]); without it, from the data store
+          --data        bars from a CSV (Date/Datetime,Open,High,Low,Close[,Volume]); without it, from the bar store
+          --data-root   the bar store's root (default: data), filled by `aitrader data import`
           --timeframe   the bars' timeframe (default: the trading profile's first, trader = 1h)
           --start/--end a date range; an --end given as a date includes that whole day
           --commission  fraction of traded value per leg (0.002 = 20 bps); overrides the config's commission
@@ -25,7 +26,8 @@ enum BacktestCommand: AITraderCommand {
                         fraction and ATR stop)
           --end-of-data what happens to open positions at the end (default keep_open, as backtesting.py)
           --market      annualisation calendar (default: guessed from the symbol; EURUSD = fx)
-        Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, report.txt, report.html and prints the summary.
+        Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, report.txt, report.html, equity.parquet and
+        trades.parquet, and prints the summary.
         Execution models come from configs/simulation.yaml when present (see that file).
         """
     }
@@ -35,6 +37,7 @@ enum BacktestCommand: AITraderCommand {
         let strategyName = arguments.string("strategy") ?? "sma_cross"
         let output = try arguments.require("output")
         let dataPath = arguments.string("data")
+        let dataRoot = arguments.string("data-root") ?? "data"
         let timeframeText = arguments.string("timeframe")
         let startText = arguments.string("start"), endText = arguments.string("end")
         let profileName = arguments.string("profile") ?? "trader"
@@ -79,15 +82,16 @@ enum BacktestCommand: AITraderCommand {
         }
 
         // Bars.
+        let start = try startText.map { try date($0, name: "start", endOfDay: false) }
+        let end = try endText.map { try date($0, name: "end", endOfDay: true) }
         var bars: BarSeries
         if let dataPath {
             bars = try CSVBarReader().read(path: dataPath, symbol: symbol, timeframe: timeframe)
+            bars = bars.slice(from: start, to: end)
         } else {
-            throw UsageError("no --data given and no bar store is configured in this build; pass --data FILE.csv")
+            let store = try ParquetBarStore(root: dataRoot)
+            bars = try store.read(symbol: symbol, timeframe: timeframe, start: start, end: end)
         }
-        let start = try startText.map { try date($0, name: "start", endOfDay: false) }
-        let end = try endText.map { try date($0, name: "end", endOfDay: true) }
-        bars = bars.slice(from: start, to: end)
         guard bars.count >= 2 else { throw UsageError("fewer than 2 bars of \(symbol) in the requested range") }
 
         // Models: config file, then risk profile leverage, then command-line overrides.
@@ -125,7 +129,7 @@ enum BacktestCommand: AITraderCommand {
         var settings: [(String, String)] = [("profile", profileName), ("risk_profile", riskName),
                                             ("market", market.rawValue), ("sizing", sizing),
                                             ("end_of_data", endOfData.rawValue)]
-        if let dataPath { settings.append(("data", dataPath)) }
+        settings.append(("data", dataPath ?? "store:\(dataRoot)"))
         let files = ResultFiles(result: result, metrics: metrics, settings: settings)
         let written = try files.write(to: output, prices: PriceSeries(symbol: symbol, times: bars.timestamps.array,
                                                                       close: bars.close.array))

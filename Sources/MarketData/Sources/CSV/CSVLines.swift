@@ -20,8 +20,11 @@ struct CSVLines {
     mutating func next() -> (Int, Range<Int>)? {
         while position < bytes.count {
             let start = position
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            let end = bytes.withUnsafeBufferPointer { b in
+                var e = start
+                while e < b.count && b[e] != 0x0A { e += 1 }
+                return e
+            }
             position = end + 1
             lineNumber += 1
             var stop = end
@@ -42,8 +45,13 @@ struct CSVLines {
     }
 
     /// Splits `line` into field ranges (quotes and surrounding spaces removed), reusing `fields`' storage.
-    static func split(_ bytes: [UInt8], _ line: Range<Int>, _ delimiter: UInt8, into fields: inout [Range<Int>]) {
+    static func split(_ array: [UInt8], _ line: Range<Int>, _ delimiter: UInt8, into fields: inout [Range<Int>]) {
         fields.removeAll(keepingCapacity: true)
+        array.withUnsafeBufferPointer { bytes in split(bytes, line, delimiter, into: &fields) }
+    }
+
+    private static func split(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, _ delimiter: UInt8,
+                              into fields: inout [Range<Int>]) {
         var i = line.lowerBound
         let end = line.upperBound
         while true {
@@ -74,8 +82,59 @@ struct CSVLines {
         String(decoding: bytes[range], as: UTF8.self)
     }
 
-    /// A decimal number (as `strtod` reads it, so exactly the double Python or pandas would read), or nil.
-    static func double(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
+    /// Exact powers of ten as doubles (10^0 ... 10^22 are all representable).
+    static let powersOfTen: [Double] = (0...22).map { k in (0..<k).reduce(1.0) { a, _ in a * 10 } }
+
+    /// A decimal number, exactly the double `strtod` (and so Python and pandas) reads, or nil.
+    ///
+    /// Plain decimals with at most 15 significant digits and a small exponent take Clinger's fast path: the
+    /// digits form an integer m < 2^53 and the value is m / 10^k or m * 10^k, one correctly rounded IEEE
+    /// operation on two exact doubles, hence the correctly rounded result. Everything else goes to `strtod`.
+    static func double(_ array: [UInt8], _ range: Range<Int>) -> Double? {
+        guard !range.isEmpty else { return nil }
+        return array.withUnsafeBufferPointer { double($0, range) } ?? strtodDouble(array, range)
+    }
+
+    /// The fast path alone: nil when the text needs `strtod`.
+    private static func double(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
+        var i = range.lowerBound
+        let end = range.upperBound
+        var negative = false
+        if bytes[i] == 0x2D || bytes[i] == 0x2B { negative = bytes[i] == 0x2D; i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0, fractionDigits = 0, anyDigit = false
+        var inFraction = false
+        var fast = true
+        while i < end {
+            let b = bytes[i]
+            if b >= 0x30 && b <= 0x39 {
+                anyDigit = true
+                if mantissa == 0 && b == 0x30 {
+                    if inFraction { fractionDigits += 1 }   // leading zeros are not significant
+                } else if digits < 15 {
+                    mantissa = mantissa * 10 + UInt64(b - 0x30)
+                    digits += 1
+                    if inFraction { fractionDigits += 1 }
+                } else {
+                    fast = false
+                    break
+                }
+            } else if b == 0x2E && !inFraction {
+                inFraction = true
+            } else {
+                fast = false   // exponent, inf, nan, hex, junk: strtod decides
+                break
+            }
+            i += 1
+        }
+        if fast && anyDigit && fractionDigits <= 22 {
+            let value = Double(mantissa) / powersOfTen[fractionDigits]
+            return negative ? -value : value
+        }
+        return nil
+    }
+
+    static func strtodDouble(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
         let n = range.count
         guard n > 0, n < 64 else { return n == 0 ? nil : Double(text(bytes, range)) }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> Double? in
