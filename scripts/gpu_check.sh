@@ -15,7 +15,8 @@ mkdir -p "$RESULTS"
 B=build/gpu_bundle
 SUMMARY=$RESULTS/summary.txt
 : > "$SUMMARY"
-note() { echo "$*" | tee -a "$SUMMARY"; }
+exec 3>&1   # the run's own output (the device tool's output_tail), whatever a step redirects
+note() { echo "$*" >> "$SUMMARY"; echo "$*" >&3; }
 step() { # step NAME SECONDS COMMAND... : runs with a time limit, records the exit status
     local name=$1 limit=$2; shift 2
     local t0=$SECONDS
@@ -31,7 +32,7 @@ step() { # step NAME SECONDS COMMAND... : runs with a time limit, records the ex
 # cuBLAS for the run time: the ld.so cache, a CUDA toolkit, or the Python wheels (nvidia-cublas).
 cublas=$(ldconfig -p | awk '/libcublas\.so\.1[0-9] /{print $NF; exit}')
 [ -n "$cublas" ] || cublas=$(ls /usr/local/cuda/lib64/libcublas.so.1[0-9] /usr/local/cuda/targets/x86_64-linux/lib/libcublas.so.1[0-9] 2>/dev/null | head -1)
-[ -n "$cublas" ] || cublas=$(find / -xdev -name 'libcublas.so.1[0-9]' -path '*nvidia*' 2>/dev/null | sort -r | head -1)
+[ -n "$cublas" ] || cublas=$(find /usr /opt /root -xdev -name 'libcublas.so.1[0-9]' -path '*nvidia*' 2>/dev/null | sort -r | head -1)
 note "cuBLAS: ${cublas:-not found}"
 export LD_LIBRARY_PATH="$PWD/$B/lib${cublas:+:$(dirname "$cublas")}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
@@ -47,17 +48,17 @@ fi
 note "library: $LIB"
 
 step "parity (fp32)" 240 $B/bin/parity "$LIB" > "$RESULTS/parity.txt" 2>&1
-tail -1 "$RESULTS/parity.txt" | tee -a "$SUMMARY"
-grep -E "MISMATCH|ERROR" "$RESULTS/parity.txt" | head -20 | tee -a "$SUMMARY"
+note "$(tail -1 "$RESULTS/parity.txt")"
+grep -qE "MISMATCH|ERROR" "$RESULTS/parity.txt" && note "$(grep -E "MISMATCH|ERROR" "$RESULTS/parity.txt" | head -20)"
 step "parity (tf32)" 120 $B/bin/parity "$LIB" --tf32 > "$RESULTS/parity_tf32.txt" 2>&1
-tail -1 "$RESULTS/parity_tf32.txt" | tee -a "$SUMMARY"
+note "$(tail -1 "$RESULTS/parity_tf32.txt")"
 
 step "cuda_bench" 180 $B/bin/cuda_bench "$LIB" > "$RESULTS/kernels_bench.json" 2>>"$SUMMARY"
 
 if [ -x $B/bin/aitrader ]; then
     cp "$LIB" $B/bin/libaitrader_cuda.so   # "next to the executable" is one place the program looks
     step "aitrader devices" 60 $B/bin/aitrader devices > "$RESULTS/devices.txt" 2>&1
-    cat "$RESULTS/devices.txt" >> "$SUMMARY"
+    note "$(cat "$RESULTS/devices.txt")"
     # GPU first (the point of the run), then the CPU baseline of the same binary on this machine's 16 cores.
     for run in "kernels cuda 90" "models cuda 150" "models cpu 120 --quick"; do
         set -- $run
@@ -65,4 +66,4 @@ if [ -x $B/bin/aitrader ]; then
             $B/bin/aitrader bench --suite "$1" --device "$2" ${4:-} --json >> "$RESULTS/aitrader_bench.json" 2>>"$SUMMARY"
     done
 fi
-cat "$SUMMARY"
+note "done: $(ls "$RESULTS" | tr '\n' ' ')"

@@ -59,6 +59,20 @@ import Testing
         }
     }
 
+    /// The search of `Devices` honours AITRADER_CUDA_LIB and hands back the library's own reason (what
+    /// `--device auto` logs once before using the CPU, and what `--device cuda` throws).
+    @Test func deviceSearchReportsTheLibrarysReason() throws {
+        guard let lib = try Self.buildFakeBackend() else { return }
+        setenv("AITRADER_CUDA_LIB", lib, 1)
+        defer { unsetenv("AITRADER_CUDA_LIB") }
+        #expect(Devices.cudaLibraryCandidates().map(\.path) == [lib])
+        guard case .failure(let error) = DeviceState().cuda(deviceIndex: 0) else {
+            Issue.record("a library that finds no device must not produce a backend")
+            return
+        }
+        #expect(error == .unavailable(backend: "cuda", reason: Self.fakeReason))
+    }
+
     @Test func libraryOfAnotherABIVersionIsRefused() throws {
         guard let lib = try Self.buildFakeBackend(defines: ["-DFAKE_ABI=999"]) else { return }
         do {
@@ -88,7 +102,7 @@ import Testing
     }
 
     /// `aitrader devices` with AITRADER_CUDA_LIB pointing at the no-device library: CPU listed, CUDA unavailable
-    /// with the library's exact reason, exit status 0.
+    /// with the library's exact reason, exit status 0; `aitrader bench --device cuda` fails with that reason.
     @Test func devicesCommandShowsTheReason() throws {
         guard let exe = Self.aitraderExecutable(), let lib = try Self.buildFakeBackend() else { return }
         var env = ProcessInfo.processInfo.environment
@@ -97,6 +111,11 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("cpu "))
         #expect(result.stdout.contains("cuda   unavailable: \(Self.fakeReason)"), "\(result.stdout)")
+
+        // `--device cuda` refuses with the same reason (before any work is done).
+        let refused = try Self.run(exe, ["bench", "--suite", "kernels", "--device", "cuda", "--json"], environment: env)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("cuda backend unavailable: \(Self.fakeReason)"), "\(refused.stderr)")
 
         env["AITRADER_CUDA_LIB"] = "/nonexistent/libaitrader_cuda.so"
         let missing = try Self.run(exe, ["devices"], environment: env)

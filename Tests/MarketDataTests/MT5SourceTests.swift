@@ -15,7 +15,7 @@ import Testing
         var env = environment
         env["PYTHONPATH"] = Self.fakeModule
         guard let server = try PythonServer.start(script: Self.bridge, arguments: ["--port", "0", "--token", Self.token,
-                                                                                   "--log-level", "WARNING"],
+                                                                                   "--log-level", "WARNING", "--max-lifetime", "60"],
                                                   environment: env)
         else { return }   // no python3: skip
         defer { server.stop() }

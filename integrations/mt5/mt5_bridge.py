@@ -245,6 +245,8 @@ def main(argv=None):
     ap.add_argument("--password")
     ap.add_argument("--server")
     ap.add_argument("--idle-timeout", type=float, default=300, help="seconds before an idle client is dropped")
+    ap.add_argument("--max-lifetime", type=float, default=0,
+                    help="stop after this many seconds (0 = run until stopped; tests use it as a safety net)")
     ap.add_argument("--log-level", default="INFO")
     args = ap.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -273,6 +275,10 @@ def main(argv=None):
         host, port = server.server_address[:2]
         log.info("aitrader-mt5-bridge %s listening on %s:%s", VERSION, host, port)
         print(f"PORT {port}", flush=True)
+        if args.max_lifetime > 0:
+            timer = threading.Timer(args.max_lifetime, server.shutdown)
+            timer.daemon = True
+            timer.start()
         try:
             server.serve_forever()
         finally:

@@ -97,7 +97,7 @@ enum DataUpdateCommand: AITraderCommand {
         Usage: aitrader data update [--symbol S --timeframe TF [--source csv|alpaca|mt5] [--start T]]
           For each dataset listed under `datasets:` in configs/data.yaml (or the one given), fetches from just
           after the last stored bar up to now and stores the finished bars: never a duplicate. A dataset with
-          nothing stored starts at its `start` (or --start).
+          nothing stored starts at its `start` (or --start; CSV datasets default to the whole file).
         \(DataContext.optionsHelp)
         """
 
@@ -120,7 +120,9 @@ enum DataUpdateCommand: AITraderCommand {
             do {
                 let pipeline = DataPipeline(source: try context.configuration.source(named: d.source), storage: store,
                                             bins: context.configuration.bins)
-                print(try await pipeline.updateLatest(symbol: d.symbol, timeframe: d.timeframe, initialStart: d.start))
+                // A CSV dataset with nothing stored starts at the file's beginning; network sources need a start.
+                let initial = d.start ?? (d.source == "csv" ? UTCTime.milliseconds(year: 1900, month: 1, day: 1) : nil)
+                print(try await pipeline.updateLatest(symbol: d.symbol, timeframe: d.timeframe, initialStart: initial))
             } catch {
                 failures += 1
                 writeError("\(d.symbol) \(d.timeframe) (\(d.source)): \(error)\n")

@@ -20,8 +20,11 @@ struct CSVLines {
     mutating func next() -> (Int, Range<Int>)? {
         while position < bytes.count {
             let start = position
-            var end = start
-            while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+            let end = bytes.withUnsafeBufferPointer { b in
+                var e = start
+                while e < b.count && b[e] != 0x0A { e += 1 }
+                return e
+            }
             position = end + 1
             lineNumber += 1
             var stop = end
@@ -42,8 +45,13 @@ struct CSVLines {
     }
 
     /// Splits `line` into field ranges (quotes and surrounding spaces removed), reusing `fields`' storage.
-    static func split(_ bytes: [UInt8], _ line: Range<Int>, _ delimiter: UInt8, into fields: inout [Range<Int>]) {
+    static func split(_ array: [UInt8], _ line: Range<Int>, _ delimiter: UInt8, into fields: inout [Range<Int>]) {
         fields.removeAll(keepingCapacity: true)
+        array.withUnsafeBufferPointer { bytes in split(bytes, line, delimiter, into: &fields) }
+    }
+
+    private static func split(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, _ delimiter: UInt8,
+                              into fields: inout [Range<Int>]) {
         var i = line.lowerBound
         let end = line.upperBound
         while true {
@@ -82,9 +90,13 @@ struct CSVLines {
     /// Plain decimals with at most 15 significant digits and a small exponent take Clinger's fast path: the
     /// digits form an integer m < 2^53 and the value is m / 10^k or m * 10^k, one correctly rounded IEEE
     /// operation on two exact doubles, hence the correctly rounded result. Everything else goes to `strtod`.
-    static func double(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {
-        let n = range.count
-        guard n > 0 else { return nil }
+    static func double(_ array: [UInt8], _ range: Range<Int>) -> Double? {
+        guard !range.isEmpty else { return nil }
+        return array.withUnsafeBufferPointer { double($0, range) } ?? strtodDouble(array, range)
+    }
+
+    /// The fast path alone: nil when the text needs `strtod`.
+    private static func double(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
         var i = range.lowerBound
         let end = range.upperBound
         var negative = false
@@ -119,7 +131,7 @@ struct CSVLines {
             let value = Double(mantissa) / powersOfTen[fractionDigits]
             return negative ? -value : value
         }
-        return strtodDouble(bytes, range)
+        return nil
     }
 
     static func strtodDouble(_ bytes: [UInt8], _ range: Range<Int>) -> Double? {

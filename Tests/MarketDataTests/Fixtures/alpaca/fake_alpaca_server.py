@@ -3,8 +3,8 @@
 
 Serves deterministic bars for AAPL (weekdays 14:00-20:00 UTC hourly; 1Day at 05:00Z) and BTC/USD (every hour),
 paginated with opaque next_page_token values, checking the APCA-API-KEY-ID / APCA-API-SECRET-KEY headers.
-Faults can be scripted with --script, a comma list consumed one per /bars request: 429 (with X-Ratelimit-Reset one
-second ahead), 500, 503, ok. GET /_requests returns what was asked (paths, query strings, whether keys were sent).
+Faults can be scripted with --script, a comma list consumed one per /bars request: 429 (with X-Ratelimit-Reset 1-2 seconds
+ahead), 500, 503, ok. GET /_requests returns what was asked (paths, query strings, whether keys were sent).
 
     python3 fake_alpaca_server.py --key test-key --secret test-secret --script 429,500
     # prints "PORT <n>" once listening on 127.0.0.1:<n>; stops after --lifetime seconds (default 120)
@@ -99,7 +99,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault == "429":
             return self.send_json(429, {"message": "too many requests."},
                                   {"X-Ratelimit-Limit": "200", "X-Ratelimit-Remaining": "0",
-                                   "X-Ratelimit-Reset": str(int(time.time()) + 1)})
+                                   "X-Ratelimit-Reset": str(int(time.time()) + 2)})
         if fault in ("500", "503"):
             return self.send_json(int(fault), {"message": "internal server error"})
         timeframe = q.get("timeframe", "")
@@ -139,7 +139,9 @@ def main():
     server.script = [s for s in args.script.split(",") if s]
     server.requests = []
     server.lock = threading.Lock()
-    threading.Timer(args.lifetime, server.shutdown).start()
+    timer = threading.Timer(args.lifetime, server.shutdown)
+    timer.daemon = True
+    timer.start()
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()
 
