@@ -4,6 +4,7 @@ public enum BenchSuites {
         BacktestSuite.self,
         ModelsSuite.self,
         KernelsSuite.self,
+        DataSuite.self,
         IndicatorsSuite.self,
     ]
 

@@ -23,10 +23,10 @@ struct ColumnChunkDecoder<T> {
         let chunkEnd = min(file.count, position + Int(meta.totalCompressedSize))
         var dictionary: [T]?
         var rowsRead: Int64 = 0
-        output.values.reserveCapacity(output.values.count + Int(meta.numValues))
-        if optional {
-            if output.validity == nil { output.validity = Array(repeating: true, count: output.values.count) }
-            output.validity!.reserveCapacity(output.values.count + Int(meta.numValues))
+        // Capacity is reserved once for all chunks by the caller: reserving per chunk would copy the column
+        // again for every row group (quadratic).
+        if optional && output.validity == nil {
+            output.validity = Array(repeating: true, count: output.values.count)
         }
         while rowsRead < meta.numValues {
             guard position < chunkEnd else {

@@ -10,6 +10,9 @@ public enum PageCompression {
         public var description: String { reason }
     }
 
+    /// The linked libzstd's version, e.g. "1.5.4".
+    public static var zstdVersion: String { String(cString: ZSTD_versionString()) }
+
     /// Codecs this implementation can read and write.
     public static func isSupported(_ codec: ParquetCodec) -> Bool {
         codec == .uncompressed || codec == .snappy || codec == .zstd

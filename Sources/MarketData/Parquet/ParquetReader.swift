@@ -140,12 +140,24 @@ public struct ParquetReader: Sendable {
         for g in groupList where g < 0 || g >= rowGroupCount {
             throw ParquetError(path: path, rowGroup: g, reason: "row group out of range 0..<\(rowGroupCount)")
         }
-        var columns: [ParquetColumn] = []
-        for f in selected {
-            columns.append(try readColumn(f, rowGroups: groupList))
+        let rows = groupList.reduce(0) { $0 + rowCount(rowGroup: $1) }
+        var results = [Result<ParquetColumn, ParquetError>?](repeating: nil, count: selected.count)
+        if selected.count > 1 && rows >= 65_536 && ProcessInfo.processInfo.activeProcessorCount > 1 {
+            // Columns decode independently: one task per column, results written to distinct slots.
+            results.withUnsafeMutableBufferPointer { slots in
+                let base = UnsafeMutableSendablePointer(slots.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: selected.count) { i in
+                    base.pointer[i] = Result { () throws(ParquetError) in try readColumn(selected[i], rowGroups: groupList) }
+                }
+            }
+        } else {
+            for (i, f) in selected.enumerated() {
+                results[i] = Result { () throws(ParquetError) in try readColumn(f, rowGroups: groupList) }
+            }
         }
-        let metadata = keyValueMetadata
-        return ParquetTable(columns, metadata: metadata)
+        var columns: [ParquetColumn] = []
+        for r in results { columns.append(try r!.get()) }
+        return ParquetTable(columns, metadata: keyValueMetadata)
     }
 
     private func readColumn(_ f: ParquetField, rowGroups groups: [Int]) throws(ParquetError) -> ParquetColumn {
@@ -155,6 +167,9 @@ public struct ParquetReader: Sendable {
         let optional = f.repetition == .optional
         func run<T>(_ decoder: ColumnChunkDecoder<T>) throws(ParquetError) -> (values: [T], validity: [Bool]?) {
             var out = ColumnChunkDecoder<T>.Output()
+            let total = groups.reduce(0) { $0 + rowCount(rowGroup: $1) }
+            out.values.reserveCapacity(total)
+            if optional { out.validity = []; out.validity!.reserveCapacity(total) }
             for g in groups {
                 guard let meta = metadata.rowGroups[g].columns[f.index].metaData else {
                     throw ParquetError(path: path, rowGroup: g, column: f.name, reason: "column chunk has no metadata")
@@ -258,4 +273,10 @@ public struct ParquetReader: Sendable {
         default: nil
         }
     }
+}
+
+/// A pointer handed to concurrent workers that each write a distinct element.
+private struct UnsafeMutableSendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
