@@ -18,6 +18,13 @@ func syntheticBars(_ n: Int, symbol: String = "TEST", timeframe: Timeframe = .h1
 
 struct InjectedFailure: Error {}
 
+final class FailureLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [String] = []
+    func add(_ m: String) { lock.lock(); messages.append(m); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return messages }
+}
+
 @Suite struct BarValidatorTests {
     @Test func reportsEachRuleWithRowAndValues() {
         var bars = syntheticBars(10).bars
@@ -204,6 +211,25 @@ struct InjectedFailure: Error {}
         #expect(record?.rows == 50 && record?.checksum == first.checksum && record?.source == "a")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/bars/TEST") == ["1h.parquet"])
         #expect(try store.read(symbol: "TEST", timeframe: .h1) == all[0..<50])
+    }
+
+    @Test func concurrentWritersThroughSeparateConnectionsLoseNothing() throws {
+        let dir = Scratch.directory()
+        defer { Scratch.remove(dir) }
+        let all = syntheticBars(400)
+        let stores = [try ParquetBarStore(root: dir), try ParquetBarStore(root: dir)]
+        let failures = FailureLog()
+        DispatchQueue.concurrentPerform(iterations: 2) { w in
+            // Writer w appends every other 20-bar block, so the two interleave in time.
+            for block in stride(from: w, to: 20, by: 2) {
+                do { try stores[w].append(all[(block * 20)..<(block * 20 + 20)], source: "w\(w)") } catch {
+                    failures.add("\(error)")
+                }
+            }
+        }
+        #expect(failures.all.isEmpty)
+        #expect(try ParquetBarStore(root: dir).read(symbol: "TEST", timeframe: .h1) == all)
+        #expect(try stores[0].metadata.writeCount(symbol: "TEST", timeframe: .h1) == 20)
     }
 
     @Test func detectsFilesChangedBehindItsBack() throws {

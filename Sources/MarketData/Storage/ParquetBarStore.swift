@@ -175,59 +175,64 @@ public final class ParquetBarStore: Sendable {
             }
             (good, bad) = BarValidator.split(incoming, report: report)
         }
-        let previous = try metadata.dataset(symbol: symbol, timeframe: tf)
-        var stored = BarSeries.empty(symbol: symbol, timeframe: tf)
-        if merge, previous != nil {
-            stored = try read(symbol: symbol, timeframe: tf)
-        }
-        let merged = try Self.merge(stored: stored, incoming: good, overlap: overlap, path: absolute)
-        var result = WriteResult(symbol: symbol, timeframe: tf, rowsAdded: merged.added, rowsSkipped: merged.skipped,
-                                 rowsReplaced: merged.replaced, rowsQuarantined: bad.count, totalRows: merged.series.count,
-                                 checksum: previous?.checksum ?? "", path: absolute, quarantinePath: nil, report: report)
-        if merge, previous != nil, merged.added == 0, merged.replaced == 0, bad.isEmpty {
-            return result   // nothing changes: no rewrite
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try ParquetWriter(options: writeOptions).encode(merged.series.parquetTable())
-        } catch {
-            throw StorageError(.parquet, path: absolute, reason: error.description)
-        }
-        result.checksum = SHA256.hex(bytes)
-        let now = MetadataStore.now()
-        var quarantine: (relative: String, bytes: [UInt8], record: QuarantineRecord)?
-        if !bad.isEmpty {
-            let q = "quarantine/\(try Self.escape(symbol))/\(Self.fileStem(tf))-\(now).parquet"
-            let rules = ValidationRule.allCases.compactMap { r -> String? in
-                let n = report.count(of: r)
-                return n == 0 ? nil : "\(r.rawValue)=\(n)"
-            }.joined(separator: ", ")
-            do {
-                quarantine = (q, try ParquetWriter().encode(Self.quarantineTable(bad, report: report)),
-                              QuarantineRecord(symbol: symbol, timeframe: tf, path: q, rows: bad.count, rules: rules, createdAt: now))
-            } catch {
-                throw StorageError(.parquet, path: root + "/" + q, reason: error.description)
+        // The read-merge-write runs inside one catalogue transaction (SQLite write lock), so concurrent writers of
+        // the store, in this or other processes, are serialised and none loses another's bars.
+        let result = try metadata.database.transaction { () throws(StorageError) -> WriteResult in
+            let previous = try metadata.dataset(symbol: symbol, timeframe: tf)
+            var stored = BarSeries.empty(symbol: symbol, timeframe: tf)
+            if merge, previous != nil {
+                stored = try read(symbol: symbol, timeframe: tf)
             }
-            result.quarantinePath = root + "/" + q
-        }
-        let record = DatasetRecord(
-            symbol: symbol, timeframe: tf, source: source, firstTimestamp: merged.series.timestamps.first,
-            lastTimestamp: merged.series.timestamps.last, rows: merged.series.count, checksum: result.checksum,
-            path: relative, updatedAt: now, quarantinedRows: (previous?.quarantinedRows ?? 0) + bad.count)
-        try metadata.upsert(record, rowsAdded: merged.added) { () throws(StorageError) in
-            if let quarantine {
+            let merged = try Self.merge(stored: stored, incoming: good, overlap: overlap, path: absolute)
+            var result = WriteResult(symbol: symbol, timeframe: tf, rowsAdded: merged.added, rowsSkipped: merged.skipped,
+                                     rowsReplaced: merged.replaced, rowsQuarantined: bad.count, totalRows: merged.series.count,
+                                     checksum: previous?.checksum ?? "", path: absolute, quarantinePath: nil, report: report)
+            if merge, previous != nil, merged.added == 0, merged.replaced == 0, bad.isEmpty {
+                return result   // nothing changes: no rewrite
+            }
+            let bytes: [UInt8]
+            do throws(ParquetError) {
+                bytes = try ParquetWriter(options: writeOptions).encode(merged.series.parquetTable())
+            } catch {
+                throw StorageError(.parquet, path: absolute, reason: error.description)
+            }
+            result.checksum = SHA256.hex(bytes)
+            let now = MetadataStore.now()
+            var quarantine: (relative: String, bytes: [UInt8], record: QuarantineRecord)?
+            if !bad.isEmpty {
+                let q = "quarantine/\(try Self.escape(symbol))/\(Self.fileStem(tf))-\(now).parquet"
+                let rules = ValidationRule.allCases.compactMap { r -> String? in
+                    let n = report.count(of: r)
+                    return n == 0 ? nil : "\(r.rawValue)=\(n)"
+                }.joined(separator: ", ")
+                do throws(ParquetError) {
+                    quarantine = (q, try ParquetWriter().encode(Self.quarantineTable(bad, report: report)),
+                                  QuarantineRecord(symbol: symbol, timeframe: tf, path: q, rows: bad.count, rules: rules, createdAt: now))
+                } catch {
+                    throw StorageError(.parquet, path: root + "/" + q, reason: error.description)
+                }
+                result.quarantinePath = root + "/" + q
+            }
+            let record = DatasetRecord(
+                symbol: symbol, timeframe: tf, source: source, firstTimestamp: merged.series.timestamps.first,
+                lastTimestamp: merged.series.timestamps.last, rows: merged.series.count, checksum: result.checksum,
+                path: relative, updatedAt: now, quarantinedRows: (previous?.quarantinedRows ?? 0) + bad.count)
+            try metadata.upsert(record, rowsAdded: merged.added) { () throws(StorageError) in
+                if let quarantine {
+                    do throws(AtomicFile.Error) {
+                        try AtomicFile.write(quarantine.bytes, to: root + "/" + quarantine.relative)
+                    } catch {
+                        throw StorageError(.io, path: error.path, reason: error.reason)
+                    }
+                    try metadata.addQuarantine(quarantine.record)
+                }
                 do throws(AtomicFile.Error) {
-                    try AtomicFile.write(quarantine.bytes, to: root + "/" + quarantine.relative)
+                    try AtomicFile.write(bytes, to: absolute, beforeRename: beforeRename)
                 } catch {
                     throw StorageError(.io, path: error.path, reason: error.reason)
                 }
-                try metadata.addQuarantine(quarantine.record)
             }
-            do throws(AtomicFile.Error) {
-                try AtomicFile.write(bytes, to: absolute, beforeRename: beforeRename)
-            } catch {
-                throw StorageError(.io, path: error.path, reason: error.reason)
-            }
+            return result
         }
         verified.remember(path: absolute, checksum: result.checksum)
         return result
@@ -313,13 +318,30 @@ public final class ParquetBarStore: Sendable {
     public func readWithStats(symbol: String, timeframe: Timeframe, start: Int64? = nil, end: Int64? = nil)
         throws(StorageError) -> (series: BarSeries, stats: RangeReadStats)
     {
-        guard let record = try metadata.dataset(symbol: symbol, timeframe: timeframe) else {
-            throw StorageError(.notFound, reason: "no dataset \(symbol) \(timeframe) in \(root)")
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let record = try metadata.dataset(symbol: symbol, timeframe: timeframe) else {
+                throw StorageError(.notFound, reason: "no dataset \(symbol) \(timeframe) in \(root)")
+            }
+            do {
+                return try readVerified(record, symbol: symbol, timeframe: timeframe, start: start, end: end)
+            } catch where error.kind == .checksumMismatch && attempt < 3 {
+                // A concurrent writer may have replaced the file between the catalogue read and the file read:
+                // retry when the catalogue moved on, fail when it still names the checksum that did not match.
+                let now = try metadata.dataset(symbol: symbol, timeframe: timeframe)
+                if now?.checksum == record.checksum { throw error }
+            }
         }
+    }
+
+    private func readVerified(_ record: DatasetRecord, symbol: String, timeframe: Timeframe, start: Int64?, end: Int64?)
+        throws(StorageError) -> (series: BarSeries, stats: RangeReadStats)
+    {
         let file = root + "/" + record.path
-        if verifyChecksums { try verify(file: file, expected: record.checksum) }
+        let data = try verifiedData(file: file, expected: verifyChecksums ? record.checksum : nil)
         do {
-            let reader = try ParquetReader(path: file)
+            let reader = try ParquetReader(data: data, path: file)
             let lo = start ?? Int64.min, hi = end.map { $0 &- 1 } ?? Int64.max
             let groups = lo <= hi ? reader.rowGroups(overlapping: lo...hi, column: "timestamp") : []
             let table = try reader.read(rowGroups: groups)
@@ -360,19 +382,26 @@ public final class ParquetBarStore: Sendable {
     }
 
     private func verify(file: String, expected: String) throws(StorageError) {
-        if verified.isVerified(path: file, checksum: expected) { return }
+        _ = try verifiedData(file: file, expected: expected)
+    }
+
+    /// Maps the file and checks its SHA-256 (unless `expected` is nil or this file version was verified before);
+    /// the returned bytes are the ones checked, so a concurrent replacement cannot slip in between.
+    private func verifiedData(file: String, expected: String?) throws(StorageError) -> Data {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
         } catch {
             throw StorageError(.io, path: file, reason: "cannot read: \(error.localizedDescription)")
         }
+        guard let expected, !verified.isVerified(path: file, checksum: expected) else { return data }
         let actual = data.withUnsafeBytes { SHA256.hex($0) }
         guard actual == expected else {
             throw StorageError(.checksumMismatch, path: file,
                                reason: "sha256 is \(actual), catalogue says \(expected) (file changed outside the store, or an interrupted write)")
         }
         verified.remember(path: file, checksum: expected)
+        return data
     }
 }
 

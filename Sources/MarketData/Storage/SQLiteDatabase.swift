@@ -44,7 +44,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
             throw StorageError(.database, path: path, reason: "cannot open database: \(message)")
         }
         handle = db
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_busy_timeout(db, 120_000)   // writers of big datasets hold the lock while encoding
     }
 
     deinit { sqlite3_close(handle) }
@@ -115,9 +115,13 @@ public final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; any error rolls everything back and is rethrown.
+    /// Nested calls join the outer transaction (which alone commits or rolls back).
+    /// BEGIN IMMEDIATE takes SQLite's write lock at once, so transactions of other connections and processes
+    /// wait (up to the busy timeout) instead of interleaving.
     public func transaction<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
         lock.lock()
         defer { lock.unlock() }
+        if sqlite3_get_autocommit(handle) == 0 { return try body() }
         try execute("BEGIN IMMEDIATE")
         do {
             let result = try body()
