@@ -6,11 +6,14 @@ import MarketData
 /// each next to TA-Lib's time for that subset on the same machine (measured through Python: AITRADER_PYTHON or
 /// /work/venv-ref/bin/python with talib; `talib_ms` is omitted when neither is available).
 ///
-/// Results:
-/// - `all_default` {bars: 1000000, columns}: every catalog output at default parameters (one thread), with
-///   `bars_per_s`, `talib_ms` (TA-Lib computing its subset of that set) and `talib_columns`.
+/// `--threads N` computes independent indicators on N threads (default 1; TA-Lib is single-threaded).
+///
+/// Results (`ms` wall time; `cpu_ms` the process's CPU time over all threads, the fairer figure on a shared
+/// machine):
+/// - `all_default` {bars: 1000000, columns}: every catalog output at default parameters, with
+///   `bars_per_s`, `cpu_ms`, `talib_ms`/`talib_cpu_ms` (TA-Lib computing its subset of that set), `talib_columns`.
 /// - `talib_set` {bars: 1000000, columns}: only the columns TA-Lib also computes, same parameters, with
-///   `bars_per_s`, `talib_ms` and `speedup_vs_talib`.
+///   `bars_per_s`, `cpu_ms`, `talib_ms`, `talib_cpu_ms`, `speedup_vs_talib` and `cpu_speedup_vs_talib`.
 /// - with AITRADER_BENCH_DETAIL set: `indicator_<name>` {bars} for each catalog entry alone.
 public enum IndicatorsSuite: BenchSuite {
     public static let name = "indicators"
@@ -19,29 +22,51 @@ public enum IndicatorsSuite: BenchSuite {
         let bars = options.quick ? 100_000 : 1_000_000
         let runs = options.quick ? 3 : 7
         let series = randomWalk(count: bars)
-        let calculator = TechnicalIndicatorCalculator()
-        var report = BenchReport(suite: name, device: "cpu", deviceName: cpuName(), threads: 1)
+        let threads = max(1, options.threads ?? 1)
+        let calculator = TechnicalIndicatorCalculator(threads: threads)
+        var report = BenchReport(suite: name, device: "cpu", deviceName: cpuName(threads), threads: threads)
 
         let talib = talibReference(bars: bars)
         let all = IndicatorRequest.defaultSet
         var width = 0
-        let msAll = Stopwatch.median(runs: runs, warmup: 1) { width = calculator.compute(series, requests: all).width }
-        var extra: [(String, Double)] = [("bars_per_s", Double(bars) / (msAll / 1e3))]
-        if let talib { extra += [("talib_ms", talib.ms), ("talib_columns", Double(talib.columns))] }
+        var cpuAll: [Double] = []
+        let msAll = Stopwatch.median(runs: runs, warmup: 1) {
+            let c0 = processCPUms()
+            width = calculator.compute(series, requests: all).width
+            cpuAll.append(processCPUms() - c0)
+        }
+        var extra: [(String, Double)] = [("bars_per_s", Double(bars) / (msAll / 1e3)), ("cpu_ms", median(cpuAll))]
+        if let talib {
+            extra += [("talib_ms", talib.ms), ("talib_cpu_ms", talib.cpuMs), ("talib_columns", Double(talib.columns))]
+        }
         report.results.append(BenchResult(name: "all_default", shape: [("bars", bars), ("columns", width)], ms: msAll,
                                           runs: runs, extra: extra))
 
         let subset = talibSubset()
-        let msSubset = Stopwatch.median(runs: runs, warmup: 1) { _ = calculator.compute(series, requests: subset) }
-        var subsetExtra: [(String, Double)] = [("bars_per_s", Double(bars) / (msSubset / 1e3))]
-        if let talib { subsetExtra += [("talib_ms", talib.ms), ("speedup_vs_talib", talib.ms / msSubset)] }
+        var cpuSubset: [Double] = []
+        let msSubset = Stopwatch.median(runs: runs, warmup: 1) {
+            let c0 = processCPUms()
+            _ = calculator.compute(series, requests: subset)
+            cpuSubset.append(processCPUms() - c0)
+        }
+        var subsetExtra: [(String, Double)] = [("bars_per_s", Double(bars) / (msSubset / 1e3)), ("cpu_ms", median(cpuSubset))]
+        if let talib {
+            subsetExtra += [("talib_ms", talib.ms), ("talib_cpu_ms", talib.cpuMs), ("speedup_vs_talib", talib.ms / msSubset),
+                            ("cpu_speedup_vs_talib", talib.cpuMs / median(cpuSubset))]
+        }
         report.results.append(BenchResult(name: "talib_set", shape: [("bars", bars), ("columns", subset.flatMap(\.columnNames).count)],
                                           ms: msSubset, runs: runs, extra: subsetExtra))
         if ProcessInfo.processInfo.environment["AITRADER_BENCH_DETAIL"] != nil {
             for request in all {
-                let ms = Stopwatch.median(runs: 3, warmup: 1) { _ = calculator.compute(series, requests: [request]) }
+                var cpu: [Double] = []
+                let single = TechnicalIndicatorCalculator()
+                let ms = Stopwatch.median(runs: 3, warmup: 1) {
+                    let c0 = threadCPUms()
+                    _ = single.compute(series, requests: [request])
+                    cpu.append(threadCPUms() - c0)
+                }
                 report.results.append(BenchResult(name: "indicator_" + request.definitionName, shape: [("bars", bars)],
-                                                  ms: ms, runs: 3))
+                                                  ms: ms, runs: 3, extra: [("cpu_ms", cpu.sorted()[cpu.count / 2])]))
             }
         }
         return report
@@ -80,7 +105,12 @@ public enum IndicatorsSuite: BenchSuite {
     }
 
     /// TA-Lib's median time for the same set, from `talib_fixtures.py --bench N`.
-    static func talibReference(bars: Int) -> (ms: Double, columns: Int)? {
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.isEmpty ? .nan : s[s.count / 2]
+    }
+
+    static func talibReference(bars: Int) -> (ms: Double, cpuMs: Double, columns: Int)? {
         var pythons: [String] = []
         if let env = ProcessInfo.processInfo.environment["AITRADER_PYTHON"], !env.isEmpty { pythons.append(env) }
         pythons.append("/work/venv-ref/bin/python")
@@ -101,15 +131,29 @@ public enum IndicatorsSuite: BenchSuite {
             guard process.terminationStatus == 0,
                   let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let ms = json["talib_ms"] as? Double else { continue }
-            return (ms, json["columns"] as? Int ?? 0)
+            return (ms, json["talib_cpu_ms"] as? Double ?? .nan, json["columns"] as? Int ?? 0)
         }
         return nil
     }
 
-    static func cpuName() -> String {
+    /// CPU time of the calling thread in milliseconds (stable on a loaded machine, unlike wall time).
+    static func threadCPUms() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+    }
+
+    /// CPU time of the whole process (all worker threads) in milliseconds.
+    static func processCPUms() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+    }
+
+    static func cpuName(_ threads: Int) -> String {
         let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
-        return (model ?? "x86_64") + ", 1 thread"
+        return (model ?? "x86_64") + ", \(threads) thread\(threads == 1 ? "" : "s")"
     }
 }

@@ -78,6 +78,25 @@ import Testing
         #expect(try store.storedEntry(symbol: "EURUSD", timeframe: .h1, model: .mediumTerm)!.key != medium.key)
     }
 
+    /// `aitrader indicators compute` with Parquet in and out: bars written as Parquet load back equal, and a
+    /// frame written as Parquet reads back with its values, NaN warm-up and lookbacks.
+    @Test func parquetBarsInFeaturesOut() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-pq-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bars = try TestData.sample("GOOG_D1")
+        try ParquetWriter().write(bars.parquetTable(), to: dir + "/GOOG_D1.parquet")
+        let loaded = try BarFile.load(path: dir + "/GOOG_D1.parquet")
+        #expect(loaded.symbol == "GOOG" && loaded.timeframe == .d1 && loaded.close == bars.close && loaded.timestamps == bars.timestamps)
+        let frame = try TechnicalIndicatorCalculator().compute(loaded, columns: ["rsi_14", "macd_signal_12_26_9", "obv"])
+        try FeatureFrameParquet.write(frame, to: dir + "/out.parquet", rowGroupRows: 500)
+        let back = try FeatureFrameParquet.read(path: dir + "/out.parquet")
+        #expect(back.names == frame.names && back.timestamps == frame.timestamps && back.lookbacks == frame.lookbacks)
+        for k in 0..<frame.width {
+            #expect(zip(back.columns[k], frame.columns[k]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+    }
+
     @Test func missingBarsAreAnExplainedError() throws {
         let (store, root) = try Self.makeStore()
         defer { try? FileManager.default.removeItem(atPath: root) }

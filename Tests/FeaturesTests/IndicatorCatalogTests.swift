@@ -133,6 +133,14 @@ import Testing
         #expect(abs(ds[0] - sin(2 * .pi * 6 / 7)) < 1e-12)
     }
 
+    @Test func threadCountDoesNotChangeResults() {
+        let parallel = TechnicalIndicatorCalculator(threads: 3).compute(Self.bars, requests: IndicatorRequest.defaultSet)
+        #expect(parallel.names == Self.frame.names && parallel.lookbacks == Self.frame.lookbacks)
+        for k in 0..<parallel.width {
+            #expect(zip(parallel.columns[k], Self.frame.columns[k]).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        }
+    }
+
     @Test func shortSeriesGiveAllNaNNotACrash() {
         let tiny = TestData.randomWalk(count: 5, seed: 3)
         let frame = TechnicalIndicatorCalculator().compute(tiny, requests: IndicatorRequest.defaultSet)

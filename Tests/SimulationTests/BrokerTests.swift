@@ -306,3 +306,19 @@ func sell(_ units: Double, _ kind: OrderKind = .market, tif: TimeInForce = .gtc,
         #expect(pythonFloorDivide(0.3, 0.1) == 2)   // CPython: 0.3 // 0.1 == 2.0
     }
 }
+
+@Suite struct OrderQueueTests {
+    @Test func ordersAfterOneThatCancelsEarlierOrdersStillFillInThatBar() throws {
+        // Bar 1: a bracketed long opens (children SL/TP). Bar 2: a close order (cancels the bracket children that
+        // sit before it in the book) and a later, unrelated limit buy both become eligible in bar 3; both must act.
+        let bars = makeSeries([(100, 101, 99, 100), (100, 101, 99.5, 100.5), (101, 102, 100.5, 101),
+                               (101, 102, 100, 101), (101, 102, 100, 101)])
+        var script: [Int: [OrderRequest]] = [0: [buy(10, sl: 90, tp: 120)]]
+        script[1] = [OrderRequest(symbol: "TEST", side: .sell, size: .closePosition), buy(5, .limit(101.5))]
+        let r = try runScript(bars, script)
+        #expect(r.trades.count == 1 && r.trades[0].exitBar == 2)
+        let limit = r.orders.last { $0.request.kind == .limit(101.5) }!
+        #expect(limit.status == .filled)
+        #expect(r.fills.last?.bar == 2)
+    }
+}

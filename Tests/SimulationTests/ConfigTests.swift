@@ -106,3 +106,38 @@ import Testing
         #expect(abs(r.cash.last! - (100_000 + realized)) < 1e-6)
     }
 }
+
+@Suite struct CalendarAdapterTests {
+    @Test func sessionDaysFollowTheMarket() {
+        // Sunday 2024-03-10 22:00 UTC (18:00 New York, EDT): the FX week has opened; that bar trades Monday's date.
+        let sundayEvening = UTCTime.milliseconds(year: 2024, month: 3, day: 10, hour: 22)
+        let monday = UTCTime.days(year: 2024, month: 3, day: 11)
+        #expect(MarketCalendar.fx.sessionDay(at: sundayEvening) == monday)
+        #expect(MarketCalendar.fx.isOpen(at: sundayEvening))
+        #expect(!MarketCalendar.fx.isOpen(at: UTCTime.milliseconds(year: 2024, month: 3, day: 9, hour: 12)))
+        // US equities: 2024-07-04 is a holiday; 20:30 UTC on July 5 is 16:30 New York, after the close.
+        #expect(!MarketCalendar.usEquities.isOpen(at: UTCTime.milliseconds(year: 2024, month: 7, day: 4, hour: 15)))
+        #expect(MarketCalendar.usEquities.isOpen(at: UTCTime.milliseconds(year: 2024, month: 7, day: 5, hour: 15)))
+        #expect(MarketCalendar.usEquities.sessionDay(at: UTCTime.milliseconds(year: 2024, month: 7, day: 6, hour: 1))
+                == UTCTime.days(year: 2024, month: 7, day: 5))
+        #expect(MarketKind.fx.calendar == .fx && MarketKind.equities.calendar == .usEquities)
+    }
+
+    @Test func dayOrdersExpireAtTheFXRollover() throws {
+        // Hourly FX bars Monday 2024-03-11 19:00 → 23:00 UTC; the FX day rolls at 21:00 UTC (17:00 EDT).
+        let t0 = UTCTime.milliseconds(year: 2024, month: 3, day: 11, hour: 19)
+        let bars = BarSeries(symbol: "EURUSD", timeframe: .h1, bars: (0..<5).map {
+            Bar(timestamp: t0 + Int64($0) * UTCTime.msPerHour, open: 1.09, high: 1.091, low: $0 == 4 ? 1.08 : 1.089,
+                close: 1.09, volume: 0)
+        })
+        var s = ScriptedStrategy(script: [0: [OrderRequest(symbol: "EURUSD", side: .buy, size: .units(1_000),
+                                                           kind: .limit(1.085), timeInForce: .day)]])
+        let r = try Backtester(series: [bars], config: BacktestConfig(calendars: ["EURUSD": MarketCalendar.fx])).run(&s)
+        #expect(r.fills.isEmpty)
+        #expect(r.orders[0].status == .expired)
+        var gtc = ScriptedStrategy(script: [0: [OrderRequest(symbol: "EURUSD", side: .buy, size: .units(1_000),
+                                                             kind: .limit(1.085))]])
+        let g = try Backtester(series: [bars], config: BacktestConfig(calendars: ["EURUSD": MarketCalendar.fx])).run(&gtc)
+        #expect(g.fills.map(\.price) == [1.085])
+    }
+}

@@ -1,7 +1,8 @@
 import Foundation
 import MarketData
 
-/// Loads a bar file for the indicator and feature commands: CSV in any layout `CSVBarReader` reads. The symbol
+/// Loads a bar file for the indicator and feature commands: CSV in any layout `CSVBarReader` reads, or Parquet
+/// (the bar store's layout or pandas/pyarrow's, see `BarSeries(parquet:)`). The symbol
 /// defaults to the file name's first `_`-separated word and the timeframe is inferred from the median bar spacing
 /// unless given.
 ///
@@ -11,11 +12,13 @@ public enum BarFile {
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let symbol = symbol ?? String(name.split(separator: "_").first ?? Substring(name))
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-        guard ext != "parquet" else {
-            throw FeatureError(location: path, reason: "Parquet bar files are read through the bar store "
-                + "(`aitrader features compute --symbol S --timeframe TF`); give a CSV here")
+        var bars: BarSeries
+        if ext == "parquet" {
+            bars = try BarSeries(parquet: ParquetReader(path: path).readAll(), symbol: symbol, timeframe: timeframe ?? .d1,
+                                 file: path)
+        } else {
+            bars = try CSVBarReader().read(path: path, symbol: symbol, timeframe: timeframe ?? .d1)
         }
-        var bars = try CSVBarReader().read(path: path, symbol: symbol, timeframe: timeframe ?? .d1)
         if timeframe == nil { bars.timeframe = inferTimeframe(bars.timestamps) }
         return bars
     }

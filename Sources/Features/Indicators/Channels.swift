@@ -18,16 +18,24 @@ extension Indicators {
     {
         let n = close.count
         func midpoint(_ period: Int) -> [Double] {
-            let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, into: $0) }
-            let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, into: $0) }
-            return Kernels.array(n) { out in for i in 0..<n { out[i] = (hh[i] + ll[i]) / 2.0 } }
+            Kernels.array(n) { out in
+                Kernels.fillNaN(out, 0..<min(period - 1, n))
+                guard period - 1 < n else { return }
+                var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
+                var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
+                for i in (period - 1)..<n { out[i] = (hh.update(i) + ll.update(i)) / 2.0 }
+            }
         }
         let t = midpoint(tenkan), k = midpoint(kijun), b = midpoint(senkou)
-        var senkouA = [Double](repeating: .nan, count: n), senkouB = senkouA, chikou = senkouA
-        for i in kijun..<max(kijun, n) {
-            senkouA[i] = (t[i - kijun] + k[i - kijun]) / 2.0
-            senkouB[i] = b[i - kijun]
-            chikou[i] = close[i] - close[i - kijun]
+        let (senkouA, senkouB, chikou) = Kernels.arrays(n) { a, sb, ch in
+            Kernels.fillNaN(a, 0..<min(kijun, n)); Kernels.fillNaN(sb, 0..<min(kijun, n)); Kernels.fillNaN(ch, 0..<min(kijun, n))
+            var i = kijun
+            while i < n {
+                a[i] = (t[i - kijun] + k[i - kijun]) / 2.0
+                sb[i] = b[i - kijun]
+                ch[i] = close[i] - close[i - kijun]
+                i += 1
+            }
         }
         return (t, k, senkouA, senkouB, chikou)
     }
@@ -39,8 +47,9 @@ extension Indicators {
     {
         let n = close.count
         let range = atr(high: high, low: low, close: close, period: period)
-        var line = [Double](repeating: .nan, count: n), direction = line
-        guard period < n else { return (line, direction) }
+        return Kernels.arrays(n) { line, direction in
+        Kernels.fillNaN(line, 0..<min(period, n)); Kernels.fillNaN(direction, 0..<min(period, n))
+        guard period < n else { return }
         var upper = 0.0, lower = 0.0, dir = 1.0
         for i in period..<n {
             let mid = (high[i] + low[i]) / 2.0
@@ -59,7 +68,7 @@ extension Indicators {
             line[i] = dir > 0 ? lower : upper
             direction[i] = dir
         }
-        return (line, direction)
+        }
     }
 
     /// Keltner channels: EMA(period) middle line ± multiplier·ATR(period); lookback `period` (ATR's).
@@ -69,21 +78,34 @@ extension Indicators {
         let n = close.count
         let mid = ema(close, period: period)
         let range = atr(high: high, low: low, close: close, period: period)
-        var upper = [Double](repeating: .nan, count: n), middle = upper, lower = upper
-        for i in 0..<n where !range[i].isNaN && !mid[i].isNaN {
-            middle[i] = mid[i]
-            upper[i] = mid[i] + multiplier * range[i]
-            lower[i] = mid[i] - multiplier * range[i]
+        return Kernels.arrays(n) { upper, middle, lower in
+            for i in 0..<n {
+                let m = mid[i], r = range[i]
+                if m.isNaN || r.isNaN {
+                    upper[i] = .nan; middle[i] = .nan; lower[i] = .nan
+                } else {
+                    middle[i] = m
+                    upper[i] = m + multiplier * r
+                    lower[i] = m - multiplier * r
+                }
+            }
         }
-        return (upper, middle, lower)
     }
 
     /// Donchian channels: highest high, lowest low and their midpoint over `period` bars; lookback period−1.
     public static func donchian(high: Input, low: Input, period: Int) -> (upper: [Double], middle: [Double], lower: [Double]) {
         let n = high.count
-        let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, into: $0) }
-        let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, into: $0) }
-        let mid = Kernels.array(n) { out in for i in 0..<n { out[i] = (hh[i] + ll[i]) / 2.0 } }
-        return (hh, mid, ll)
+        return Kernels.arrays(n) { upper, middle, lower in
+            let first = period - 1
+            Kernels.fillNaN(upper, 0..<min(first, n)); Kernels.fillNaN(middle, 0..<min(first, n))
+            Kernels.fillNaN(lower, 0..<min(first, n))
+            guard first < n else { return }
+            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
+            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
+            for i in first..<n {
+                let h = hh.update(i), l = ll.update(i)
+                upper[i] = h; lower[i] = l; middle[i] = (h + l) / 2.0
+            }
+        }
     }
 }

@@ -152,26 +152,31 @@ enum Kernels {
         }
     }
 
-    /// Population standard deviation around a precomputed rolling mean (`mean[i]` = mean of the window ending at
-    /// i, NaN where undefined), summed in two passes: √(Σ (x − mean)² / period). This is how current TA-Lib
-    /// computes STDDEV and BBANDS (no cancellation, no zero threshold).
-    static func deviation(_ x: Input, mean: UnsafeBufferPointer<Double>, period: Int, into out: Output) {
+    /// Rolling population standard deviation √(Σ (x − mean)² / period) in O(1) per bar: running sums of the
+    /// deviations from an anchor value inside the window, re-anchored (and re-summed) every `period` bars, so the
+    /// sums never cancel more than a few window variances' worth. Agrees with a two-pass computation (and with
+    /// current TA-Lib's STDDEV/BBANDS) to ~1e-12 relative. NaN before `period − 1`.
+    static func deviation(_ x: Input, period: Int, into out: Output) {
         let n = x.count
+        let first = period - 1
+        guard first < n else { fillNaN(out, 0..<n); return }
+        fillNaN(out, 0..<first)
         let p = Double(period)
-        for i in 0..<n {
-            let m = mean[i]
-            if m.isNaN { out[i] = .nan; continue }
-            // Four partial sums break the add latency chain; the terms are all positive, so the order changes the
-            // result by a few ulps at most.
-            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-            var j = i - period + 1
-            while j + 3 <= i {
-                let d0 = x[j] - m, d1 = x[j + 1] - m, d2 = x[j + 2] - m, d3 = x[j + 3] - m
-                s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
-                j += 4
+        var anchor = 0.0, s1 = 0.0, s2 = 0.0
+        for i in first..<n {
+            let trailing = i - period + 1
+            if (i - first) % period == 0 {
+                anchor = x[trailing]
+                s1 = 0; s2 = 0
+                var j = trailing
+                while j <= i { let d = x[j] - anchor; s1 += d; s2 += d * d; j += 1 }
+            } else {
+                let dIn = x[i] - anchor, dOut = x[trailing - 1] - anchor
+                s1 += dIn - dOut
+                s2 += dIn * dIn - dOut * dOut
             }
-            while j <= i { let d = x[j] - m; s0 += d * d; j += 1 }
-            out[i] = (((s0 + s1) + (s2 + s3)) / p).squareRoot()
+            let variance = (s2 - s1 * s1 / p) / p
+            out[i] = variance > 0 ? variance.squareRoot() : 0
         }
     }
 
@@ -188,41 +193,133 @@ enum Kernels {
         rollingExtreme(x, period: period, start: start, maximum: false, values: out, indices: nil)
     }
 
-    /// Rolling maximum or minimum with a monotonic deque. On ties the most recent index is the extreme (as in
-    /// TA-Lib's AROON). `values` receives the extreme, `indices` its position (as Double); either may be nil.
+    /// Rolling maximum or minimum, TA-Lib's way: keep the current extreme and its index, compare each new value
+    /// with it, and rescan the window only when the extreme leaves it (O(1) amortised on market data, predictable
+    /// branches). On ties the most recent index is the extreme (as in TA-Lib's AROON). `values` receives the
+    /// extreme, `indices` its position (as Double); either may be nil.
     static func rollingExtreme(_ x: Input, period: Int, start: Int, maximum: Bool, values: Output?, indices: Output?) {
         let n = x.count
         let first = start + period - 1
         if let values { fillNaN(values, 0..<min(first, n)) }
         if let indices { fillNaN(indices, 0..<min(first, n)) }
         guard first < n, start < n else { return }
-        let deque = UnsafeMutablePointer<Int>.allocate(capacity: n - start)
-        defer { deque.deallocate() }
-        var head = 0, tail = 0
         let xs = x.baseAddress!
-        @inline(__always) func emit(_ i: Int) {
-            let at = deque[head]
-            if let values { values[i] = xs[at] }
-            if let indices { indices[i] = Double(at) }
-        }
+        var at = -1
+        var extreme = 0.0
         if maximum {
-            for i in start..<n {
-                let v = xs[i]
-                while tail > head && xs[deque[tail - 1]] <= v { tail -= 1 }
-                deque[tail] = i
-                tail += 1
-                if deque[head] <= i - period { head += 1 }
-                if i >= first { emit(i) }
+            for i in first..<n {
+                let trailing = i - period + 1
+                if at < trailing {
+                    at = trailing
+                    extreme = xs[trailing]
+                    var j = trailing + 1
+                    while j <= i { let v = xs[j]; if v >= extreme { extreme = v; at = j }; j += 1 }
+                } else {
+                    let v = xs[i]
+                    if v >= extreme { extreme = v; at = i }
+                }
+                if let values { values[i] = extreme }
+                if let indices { indices[i] = Double(at) }
             }
         } else {
-            for i in start..<n {
-                let v = xs[i]
-                while tail > head && xs[deque[tail - 1]] >= v { tail -= 1 }
-                deque[tail] = i
-                tail += 1
-                if deque[head] <= i - period { head += 1 }
-                if i >= first { emit(i) }
+            for i in first..<n {
+                let trailing = i - period + 1
+                if at < trailing {
+                    at = trailing
+                    extreme = xs[trailing]
+                    var j = trailing + 1
+                    while j <= i { let v = xs[j]; if v <= extreme { extreme = v; at = j }; j += 1 }
+                } else {
+                    let v = xs[i]
+                    if v <= extreme { extreme = v; at = i }
+                }
+                if let values { values[i] = extreme }
+                if let indices { indices[i] = Double(at) }
             }
         }
+    }
+
+    /// A rolling maximum (or minimum) updated bar by bar inside an indicator's own loop, TA-Lib's way (see
+    /// `rollingExtreme`): `update(i)` returns the extreme of x[i − period + 1 ... i].
+    struct RollingExtreme {
+        let xs: UnsafePointer<Double>
+        let period: Int
+        let maximum: Bool
+        var at = -1
+        var value = 0.0
+
+        init(_ x: Input, period: Int, maximum: Bool) {
+            xs = x.baseAddress!
+            self.period = period
+            self.maximum = maximum
+        }
+
+        @inline(__always) mutating func update(_ i: Int) -> Double {
+            let trailing = i - period + 1
+            if at < trailing {
+                at = trailing
+                value = xs[trailing]
+                var j = trailing + 1
+                if maximum {
+                    while j <= i { let v = xs[j]; if v >= value { value = v; at = j }; j += 1 }
+                } else {
+                    while j <= i { let v = xs[j]; if v <= value { value = v; at = j }; j += 1 }
+                }
+            } else {
+                let v = xs[i]
+                if maximum ? v >= value : v <= value { value = v; at = i }
+            }
+            return value
+        }
+    }
+
+    /// EMAs of EMAs in one pass (TA-Lib's DEMA/TEMA/TRIX chains): level 1 is the EMA of x seeded with the SMA of
+    /// its first `period` values, level d the EMA of level d−1 seeded the same way once level d−1 has `period`
+    /// values. `body(i, e1, e2, e3)` is called from the first index where the deepest level exists; unused levels
+    /// are 0.
+    @inline(__always) static func emaChain(_ x: Input, period: Int, depth: Int, _ body: (Int, Double, Double, Double) -> Void) {
+        let n = x.count
+        let lb = period - 1
+        guard depth * lb < n, n > 0 else { return }
+        let k = emaFactor(period)
+        let p = Double(period)
+        var e1 = 0.0, e2 = 0.0, e3 = 0.0
+        var s1 = 0.0, s2 = 0.0, s3 = 0.0
+        for i in 0..<n {
+            // level 1
+            if i < lb { s1 += x[i]; continue }
+            if i == lb { s1 += x[i]; e1 = s1 / p } else { e1 = ((x[i] - e1) * k) + e1 }
+            if depth == 1 { body(i, e1, 0, 0); continue }
+            // level 2 starts at lb (its first input) and is seeded at 2·lb
+            if i < 2 * lb { s2 += e1; continue }
+            if i == 2 * lb { s2 += e1; e2 = s2 / p } else { e2 = ((e1 - e2) * k) + e2 }
+            if depth == 2 { body(i, e1, e2, 0); continue }
+            if i < 3 * lb { s3 += e2; continue }
+            if i == 3 * lb { s3 += e2; e3 = s3 / p } else { e3 = ((e2 - e3) * k) + e3 }
+            body(i, e1, e2, e3)
+        }
+    }
+
+    /// Two arrays of `n` doubles initialised together by `body` (no temporary copies).
+    @inline(__always) static func arrays(_ n: Int, _ body: (Output, Output) -> Void) -> ([Double], [Double]) {
+        var second: [Double] = []
+        let first = array(n) { a in second = array(n) { b in body(a, b) } }
+        return (first, second)
+    }
+
+    /// Three arrays of `n` doubles initialised together by `body`.
+    @inline(__always) static func arrays(_ n: Int, _ body: (Output, Output, Output) -> Void) -> ([Double], [Double], [Double]) {
+        var third: [Double] = []
+        let (first, second) = arrays(n) { a, b in third = array(n) { c in body(a, b, c) } }
+        return (first, second, third)
+    }
+
+    /// Four arrays of `n` doubles initialised together by `body`.
+    @inline(__always) static func arrays(_ n: Int, _ body: (Output, Output, Output, Output) -> Void)
+        -> ([Double], [Double], [Double], [Double])
+    {
+        var fourth: [Double] = []
+        let (first, second, third) = arrays(n) { a, b, c in fourth = array(n) { d in body(a, b, c, d) } }
+        return (first, second, third, fourth)
     }
 }

@@ -13,17 +13,44 @@ extension Indicators {
         let lookbackSignal = signal - 1
         let lookback = lookbackSignal + slowP - 1
         let lineStart = slowP - 1   // first bar where the MACD line exists
-        let slowE = Kernels.array(n) { Kernels.ema(x, period: slowP, start: 0, into: $0) }
-        let fastE = Kernels.array(n) { Kernels.ema(x, period: fastP, start: lineStart - (fastP - 1), into: $0) }
-        let line = Kernels.array(n) { out in for i in 0..<n { out[i] = fastE[i] - slowE[i] } }
-        let sig = line.withUnsafeBufferPointer { b in
-            Kernels.array(n) { Kernels.ema(b, period: signal, start: lineStart, into: $0) }
+        guard lookback < n else {
+            let none = [Double](repeating: .nan, count: n)
+            return (none, none, none)
         }
-        let macdOut = Kernels.array(n) { out in
-            Kernels.fillNaN(out, 0..<min(lookback, n))
-            if lookback < n { for i in lookback..<n { out[i] = line[i] } }
+        // The MACD line from `lineStart` on (slow EMA seeded at 0, fast EMA seeded `fast-1` bars before lineStart).
+        let line = Kernels.array(n) { out in
+            Kernels.fillNaN(out, 0..<lineStart)
+            let kSlow = Kernels.emaFactor(slowP), kFast = Kernels.emaFactor(fastP)
+            var slow = 0.0, fast = 0.0
+            for i in 0...lineStart { slow += x[i] }
+            slow /= Double(slowP)
+            for i in (lineStart - fastP + 1)...lineStart { fast += x[i] }
+            fast /= Double(fastP)
+            out[lineStart] = fast - slow
+            var i = lineStart + 1
+            while i < n {
+                let v = x[i]
+                slow = ((v - slow) * kSlow) + slow
+                fast = ((v - fast) * kFast) + fast
+                out[i] = fast - slow
+                i += 1
+            }
         }
-        let hist = Kernels.array(n) { out in for i in 0..<n { out[i] = macdOut[i] - sig[i] } }
+        let (macdOut, sig, hist) = Kernels.arrays(n) { m, s, h in
+            Kernels.fillNaN(m, 0..<lookback); Kernels.fillNaN(s, 0..<lookback); Kernels.fillNaN(h, 0..<lookback)
+            let k = Kernels.emaFactor(signal)
+            var prev = 0.0
+            for i in lineStart...lookback { prev += line[i] }
+            prev /= Double(signal)
+            m[lookback] = line[lookback]; s[lookback] = prev; h[lookback] = line[lookback] - prev
+            var i = lookback + 1
+            while i < n {
+                let v = line[i]
+                prev = ((v - prev) * k) + prev
+                m[i] = v; s[i] = prev; h[i] = v - prev
+                i += 1
+            }
+        }
         return (macdOut, sig, hist)
     }
 
@@ -44,7 +71,7 @@ extension Indicators {
     }
 
     /// The average gain/loss loop RSI and CMO share.
-    static func wilderOscillator(_ x: Input, period: Int, _ value: (Double, Double) -> Double) -> [Double] {
+    @inline(__always) static func wilderOscillator(_ x: Input, period: Int, _ value: (Double, Double) -> Double) -> [Double] {
         let n = x.count
         return Kernels.array(n) { out in
             guard period < n, period >= 2 else { Kernels.fillNaN(out, 0..<n); return }
@@ -82,12 +109,16 @@ extension Indicators {
     /// starting at `start`; TA-Lib's STOCH/STOCHF formula, 0 when the range is zero.
     static func fastK(high: Input, low: Input, close: Input, period: Int, start: Int) -> [Double] {
         let n = close.count
-        let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, start: start, into: $0) }
-        let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, start: start, into: $0) }
         return Kernels.array(n) { out in
-            for i in 0..<n {
-                let diff = hh[i] - ll[i]
-                out[i] = diff.isNaN ? .nan : (diff != 0.0 ? (close[i] - ll[i]) / diff * 100.0 : 0.0)
+            let first = start + period - 1
+            Kernels.fillNaN(out, 0..<min(first, n))
+            guard first < n else { return }
+            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
+            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
+            for i in first..<n {
+                let h = hh.update(i), l = ll.update(i)
+                let diff = h - l
+                out[i] = diff != 0.0 ? (close[i] - l) / diff * 100.0 : 0.0
             }
         }
     }
@@ -125,12 +156,16 @@ extension Indicators {
     /// Williams %R (`TA_WILLR`); lookback period−1.
     public static func willr(high: Input, low: Input, close: Input, period: Int) -> [Double] {
         let n = close.count
-        let hh = Kernels.array(n) { Kernels.rollingMax(high, period: period, into: $0) }
-        let ll = Kernels.array(n) { Kernels.rollingMin(low, period: period, into: $0) }
         return Kernels.array(n) { out in
-            for i in 0..<n {
-                let diff = (hh[i] - ll[i]) / (-100.0)
-                out[i] = diff.isNaN ? .nan : (diff != 0.0 ? (hh[i] - close[i]) / diff : 0.0)
+            let first = period - 1
+            Kernels.fillNaN(out, 0..<min(first, n))
+            guard first < n else { return }
+            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
+            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
+            for i in first..<n {
+                let h = hh.update(i), l = ll.update(i)
+                let diff = (h - l) / (-100.0)
+                out[i] = diff != 0.0 ? (h - close[i]) / diff : 0.0
             }
         }
     }
@@ -235,12 +270,15 @@ extension Indicators {
 
     /// TRIX: 1-bar rate of change (percent) of a triple EMA (`TA_TRIX`); lookback 3·(period−1) + 1.
     public static func trix(_ x: Input, period: Int) -> [Double] {
-        let n = x.count
-        let lb = period - 1
-        let e1 = ema(x, period: period)
-        let e2 = e1.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.ema(b, period: period, start: lb, into: $0) } }
-        let e3 = e2.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.ema(b, period: period, start: 2 * lb, into: $0) } }
-        return e3.withUnsafeBufferPointer { roc($0, period: 1, start: 3 * lb) }
+        Kernels.array(x.count) { out in
+            let lookback = 3 * (period - 1) + 1
+            Kernels.fillNaN(out, 0..<min(lookback, x.count))
+            var previous = Double.nan
+            Kernels.emaChain(x, period: period, depth: 3) { i, _, _, e3 in
+                if i >= lookback { out[i] = previous != 0.0 ? ((e3 / previous) - 1.0) * 100.0 : 0.0 }
+                previous = e3
+            }
+        }
     }
 
     /// Ultimate oscillator (`TA_ULTOSC`), weights 4/2/1 for the shortest/middle/longest period;

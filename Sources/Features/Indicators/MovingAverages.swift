@@ -24,25 +24,17 @@ public enum Indicators {
 
     /// Double EMA: 2·EMA − EMA(EMA); lookback 2·(period−1).
     public static func dema(_ x: Input, period: Int) -> [Double] {
-        let n = x.count
-        let e1 = ema(x, period: period)
-        let e2 = e1.withUnsafeBufferPointer { b in
-            Kernels.array(n) { Kernels.ema(b, period: period, start: period - 1, into: $0) }
-        }
-        return Kernels.array(n) { out in
-            for i in 0..<n { out[i] = (2.0 * e1[i]) - e2[i] }
+        Kernels.array(x.count) { out in
+            Kernels.fillNaN(out, 0..<min(2 * (period - 1), x.count))
+            Kernels.emaChain(x, period: period, depth: 2) { i, e1, e2, _ in out[i] = (2.0 * e1) - e2 }
         }
     }
 
     /// Triple EMA: 3·EMA1 − 3·EMA2 + EMA3; lookback 3·(period−1).
     public static func tema(_ x: Input, period: Int) -> [Double] {
-        let n = x.count
-        let lb = period - 1
-        let e1 = ema(x, period: period)
-        let e2 = e1.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.ema(b, period: period, start: lb, into: $0) } }
-        let e3 = e2.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.ema(b, period: period, start: 2 * lb, into: $0) } }
-        return Kernels.array(n) { out in
-            for i in 0..<n { out[i] = e3[i] + ((3.0 * e1[i]) - (3.0 * e2[i])) }
+        Kernels.array(x.count) { out in
+            Kernels.fillNaN(out, 0..<min(3 * (period - 1), x.count))
+            Kernels.emaChain(x, period: period, depth: 3) { i, e1, e2, e3 in out[i] = e3 + ((3.0 * e1) - (3.0 * e2)) }
         }
     }
 

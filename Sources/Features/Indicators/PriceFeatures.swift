@@ -47,15 +47,16 @@ extension Indicators {
         -> (body: [Double], upperWick: [Double], lowerWick: [Double])
     {
         let n = close.count
-        var body = [Double](repeating: 0, count: n), upper = body, lower = body
-        for i in 0..<n {
-            let range = high[i] - low[i]
-            guard range > 0 else { continue }
-            body[i] = (close[i] - open[i]) / range
-            upper[i] = (high[i] - max(open[i], close[i])) / range
-            lower[i] = (min(open[i], close[i]) - low[i]) / range
+        return Kernels.arrays(n) { body, upper, lower in
+            for i in 0..<n {
+                let range = high[i] - low[i]
+                guard range > 0 else { body[i] = 0; upper[i] = 0; lower[i] = 0; continue }
+                let o = open[i], c = close[i]
+                body[i] = (c - o) / range
+                upper[i] = (high[i] - max(o, c)) / range
+                lower[i] = (min(o, c) - low[i]) / range
+            }
         }
-        return (body, upper, lower)
     }
 
     /// Hour of day (with minutes) and ISO day of week of the bar's open time (UTC), each as (sin, cos) of its
@@ -64,13 +65,13 @@ extension Indicators {
         -> (hourSin: [Double], hourCos: [Double], weekdaySin: [Double], weekdayCos: [Double])
     {
         let n = timestamps.count
-        var hs = [Double](repeating: 0, count: n), hc = hs, ds = hs, dc = hs
         let msPerDay: Int64 = 86_400_000, msPerMinute: Int64 = 60_000
         // Bars open on whole minutes almost always: tables of the 1440 minutes and 7 days avoid the trigonometry.
         let minuteAngles = (0..<1440).map { 2.0 * Double.pi * Double($0) / 1440.0 }
         let minuteSin = minuteAngles.map { sin($0) }, minuteCos = minuteAngles.map { cos($0) }
         let daySin = (0..<7).map { sin(2.0 * Double.pi * Double($0) / 7.0) }
         let dayCos = (0..<7).map { cos(2.0 * Double.pi * Double($0) / 7.0) }
+        return Kernels.arrays(n) { hs, hc, ds, dc in
         for i in 0..<n {
             let t = timestamps[i]
             let day = floorDivide(t, msPerDay)
@@ -85,6 +86,6 @@ extension Indicators {
             let weekday = Int(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
             ds[i] = daySin[weekday]; dc[i] = dayCos[weekday]
         }
-        return (hs, hc, ds, dc)
+        }
     }
 }

@@ -82,16 +82,18 @@ extension Indicators {
         }
         let factor = 100.0 / Double(period)
         let p = Double(period)
-        var up = [Double](repeating: .nan, count: n), down = up, osc = up
-        var i = period
-        while i < n {
-            let t = Double(i)
-            up[i] = factor * (p - (t - highIdx[i]))
-            down[i] = factor * (p - (t - lowIdx[i]))
-            osc[i] = factor * (highIdx[i] - lowIdx[i])
-            i += 1
+        return Kernels.arrays(n) { up, down, osc in
+            Kernels.fillNaN(up, 0..<min(period, n)); Kernels.fillNaN(down, 0..<min(period, n))
+            Kernels.fillNaN(osc, 0..<min(period, n))
+            var i = period
+            while i < n {
+                let t = Double(i)
+                up[i] = factor * (p - (t - highIdx[i]))
+                down[i] = factor * (p - (t - lowIdx[i]))
+                osc[i] = factor * (highIdx[i] - lowIdx[i])
+                i += 1
+            }
         }
-        return (up, down, osc)
     }
 
     /// Parabolic SAR (`TA_SAR`: initial direction from the first bar's −DM, Wilder's rules); lookback 1.

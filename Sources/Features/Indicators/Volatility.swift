@@ -43,16 +43,13 @@ extension Indicators {
         return values
     }
 
-    /// Population standard deviation times `deviations` (`TA_STDDEV`: two-pass around the rolling mean);
-    /// lookback period−1.
+    /// Population standard deviation times `deviations` (`TA_STDDEV`; see `Kernels.deviation`); lookback period−1.
     public static func stddev(_ x: Input, period: Int, deviations: Double = 1.0) -> [Double] {
         let n = x.count
-        let mean = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
-        var values = mean.withUnsafeBufferPointer { m in
-            Kernels.array(n) { Kernels.deviation(x, mean: m, period: period, into: $0) }
+        return Kernels.array(n) { out in
+            Kernels.deviation(x, period: period, into: out)
+            if deviations != 1.0 { for i in 0..<n { out[i] *= deviations } }
         }
-        if deviations != 1.0 { for i in 0..<n { values[i] *= deviations } }
-        return values
     }
 
     /// Bollinger bands with an SMA middle band (`TA_BBANDS`, matype SMA, the same deviation multiple up and
@@ -63,23 +60,19 @@ extension Indicators {
     {
         let n = x.count
         let middle = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
-        let sigma = middle.withUnsafeBufferPointer { m in
-            Kernels.array(n) { Kernels.deviation(x, mean: m, period: period, into: $0) }
-        }
-        var upper = [Double](repeating: .nan, count: n), lower = upper, percentB = upper, bandwidth = upper
-        for i in 0..<n where !middle[i].isNaN {
-            let m = middle[i]
-            if deviations == 1.0 {
-                upper[i] = m + sigma[i]
-                lower[i] = m - sigma[i]
-            } else {
-                let d = sigma[i] * deviations
-                upper[i] = m + d
-                lower[i] = m - d
+        let sigma = Kernels.array(n) { Kernels.deviation(x, period: period, into: $0) }
+        let (upper, lower, percentB, bandwidth) = Kernels.arrays(n) { upper, lower, percentB, bandwidth in
+            for i in 0..<n {
+                let m = middle[i]
+                if m.isNaN { upper[i] = .nan; lower[i] = .nan; percentB[i] = .nan; bandwidth[i] = .nan; continue }
+                let d = deviations == 1.0 ? sigma[i] : sigma[i] * deviations
+                let u = m + d, l = m - d
+                upper[i] = u
+                lower[i] = l
+                let width = u - l
+                percentB[i] = width != 0 ? (x[i] - l) / width : 0.0
+                bandwidth[i] = m != 0 ? width / m : 0.0
             }
-            let width = upper[i] - lower[i]
-            percentB[i] = width != 0 ? (x[i] - lower[i]) / width : 0.0
-            bandwidth[i] = m != 0 ? width / m : 0.0
         }
         return (upper, middle, lower, percentB, bandwidth)
     }

@@ -91,19 +91,13 @@ public final class FeatureStore: Sendable {
     }
 
     func write(_ frame: FeatureFrame, key: String, set: FeatureSet, to file: String) throws {
-        var columns: [ParquetColumn] = [.timestamps("timestamp", frame.timestamps)]
-        for (name, values) in zip(frame.names, frame.columns) { columns.append(.doubles(name, values)) }
-        let table = ParquetTable(columns, metadata: [
+        try AtomicFile.createDirectories(URL(fileURLWithPath: file).deletingLastPathComponent().path)
+        try FeatureFrameParquet.write(frame, to: file, rowGroupRows: rowGroupRows, metadata: [
             "aitrader.features.key": key,
             "aitrader.features.model": set.model.rawValue,
             "aitrader.features.config": set.configHash,
             "aitrader.features.code_version": String(FeatureCodeVersion.current),
-            "aitrader.features.lookbacks": frame.lookbacks.map(String.init).joined(separator: ","),
         ])
-        var options = ParquetWriteOptions()
-        options.rowGroupRows = rowGroupRows
-        try AtomicFile.createDirectories(URL(fileURLWithPath: file).deletingLastPathComponent().path)
-        try ParquetWriter(options: options).write(table, to: file)
     }
 
     // MARK: reading

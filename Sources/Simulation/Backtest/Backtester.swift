@@ -24,6 +24,7 @@ public struct Backtester: Sendable {
         self.config = config
     }
 
+    @_specialize(exported: true, where S == SMACross)
     public func run<S: TradingStrategy>(_ strategy: inout S) throws(BacktestError) -> BacktestResult {
         guard let first = series.first, !first.isEmpty else { throw BacktestError.noData }
         let symbols = series.map(\.symbol)

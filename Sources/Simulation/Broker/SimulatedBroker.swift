@@ -125,26 +125,25 @@ public struct SimulatedBroker: OrderRouting, Sendable {
         }
         guard !working.isEmpty else { return }
         mark(symbol: symbol, price: bar.open)
-        var k = 0
-        while k < working.count {
-            let i = working[k]
+        // A snapshot in submission order, extended by orders created while processing (bracket children may fill
+        // in the bar their parent filled in); orders finished meanwhile (OCO siblings) are skipped.
+        var queue = working
+        var q = 0
+        while q < queue.count {
+            let i = queue[q]
+            q += 1
             let o = orders[i]
-            if o.request.symbol != symbol || o.activeFrom > bar.timestamp {
-                k += 1
-                continue
-            }
+            guard o.status.isWorking, o.request.symbol == symbol, o.activeFrom <= bar.timestamp else { continue }
             if o.request.timeInForce == .day, sessionDay(symbol, bar.timestamp) != sessionDay(symbol, o.submittedAt) {
                 finish(i, .expired, reason: .sessionEnded, at: bar.timestamp)
                 continue
             }
-            let before = working.count
+            let created = orders.count
             execute(i, bar: bar, index: index, atr: atr)
             if orders[i].request.timeInForce == .ioc, orders[i].status.isWorking {
                 finish(i, .cancelled, reason: .immediateOrCancel, at: bar.timestamp)
             }
-            // `execute` may add bracket children (appended) or remove orders; advance past this one if it stays.
-            if working.count >= before, k < working.count, working[k] == i { k += 1 }
-            else if let pos = working.firstIndex(of: i) { k = pos + 1 }
+            if orders.count > created { queue += created..<orders.count }
         }
     }
 

@@ -25,7 +25,8 @@ enum BacktestCommand: AITraderCommand {
           --sizing      all-equity (backtesting.py's buy()/sell(), default) or risk (the risk profile's position
                         fraction and ATR stop)
           --end-of-data what happens to open positions at the end (default keep_open, as backtesting.py)
-          --market      annualisation calendar (default: guessed from the symbol; EURUSD = fx)
+          --market      trading calendar for sessions (DAY orders) and annualisation (default: guessed from the
+                        symbol; EURUSD = fx, BTCUSD = crypto, else US equities)
         Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, report.txt, report.html, equity.parquet and
         trades.parquet, and prints the summary.
         Execution models come from configs/simulation.yaml when present (see that file).
@@ -118,6 +119,7 @@ enum BacktestCommand: AITraderCommand {
             market = MarketKind.guess(symbol: symbol)
         }
         let backtestConfig = BacktestConfig(cash: cash ?? config.cash, models: models, endOfData: endOfData,
+                                            calendars: [symbol: market.calendar],
                                             lookAheadAudit: config.lookAheadAudit, progress: progress)
         var strategy = SMACross(fast: fast, slow: slow,
                                 positionFraction: sizing == "risk" ? risk.positionFraction : nil,

@@ -30,12 +30,12 @@ enum IndicatorsListCommand: AITraderCommand {
 /// `aitrader indicators compute --input BARS.csv --output OUT.csv [--indicators a,b,...]`.
 enum IndicatorsComputeCommand: AITraderCommand {
     static let path = ["indicators", "compute"]
-    static let summary = "compute indicators on a bar file and write them as CSV"
+    static let summary = "compute indicators on a bar file and write them as CSV or Parquet"
     static let usage = """
-        Usage: aitrader indicators compute --input BARS.csv --output OUT.csv [--indicators rsi_14,macd_12_26_9,...]
-                                           [--symbol S] [--timeframe TF]
-          Reads bars in any CSV layout `aitrader data` reads; writes a timestamp column then one column per
-          requested output (default: every indicator at its default parameters), NaN during warm-up.
+        Usage: aitrader indicators compute --input BARS.csv|.parquet --output OUT.csv|.parquet
+                                           [--indicators rsi_14,macd_12_26_9,...] [--symbol S] [--timeframe TF]
+          Reads bars in any CSV layout `aitrader data` reads, or Parquet bars; writes a timestamp column then one
+          column per requested output (default: every indicator at its default parameters), NaN during warm-up.
           A bare indicator name takes its defaults (rsi = rsi_14); an indicator name with parameters gives all of
           its outputs (bbands_20_2 = upper, middle, lower, pctb, width).
         """
@@ -47,8 +47,9 @@ enum IndicatorsComputeCommand: AITraderCommand {
         let symbol = arguments.string("symbol")
         let timeframe = try arguments.string("timeframe").map { try Timeframe(parsing: $0) }
         try arguments.finish()
-        guard output.lowercased().hasSuffix(".csv") else {
-            throw UsageError("--output must be a .csv file")
+        let parquet = output.lowercased().hasSuffix(".parquet")
+        guard parquet || output.lowercased().hasSuffix(".csv") else {
+            throw UsageError("--output must be a .csv or .parquet file")
         }
         let bars = try BarFile.load(path: input, symbol: symbol, timeframe: timeframe)
         let calculator = TechnicalIndicatorCalculator()
@@ -58,7 +59,7 @@ enum IndicatorsComputeCommand: AITraderCommand {
         } else {
             frame = calculator.compute(bars, requests: IndicatorRequest.defaultSet)
         }
-        try FeatureFrameCSV.write(frame, to: output)
+        if parquet { try FeatureFrameParquet.write(frame, to: output) } else { try FeatureFrameCSV.write(frame, to: output) }
         Log.info("indicators written", ["bars": "\(bars.count)", "columns": "\(frame.width)", "output": output])
     }
 }
