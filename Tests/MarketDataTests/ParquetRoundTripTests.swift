@@ -119,6 +119,23 @@ func expectSameTable(_ a: ParquetTable, _ b: ParquetTable, sourceLocation: Sourc
         }
     }
 
+    /// Random byte corruption anywhere in a file must give errors (or, for value bytes, other values), never a trap.
+    @Test func survivesRandomCorruption() throws {
+        var rng = SystemRandomNumberGenerator()
+        for codec in [ParquetCodec.snappy, .zstd, .uncompressed] {
+            var options = ParquetWriteOptions(codec: codec, rowGroupRows: 40)
+            options.dataPageBytes = 64
+            let clean = try ParquetWriter(options: options).encode(sampleTable(rows: 100))
+            for _ in 0..<150 {
+                var bytes = clean
+                for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                    bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                }
+                _ = try? ParquetReader(data: Data(bytes)).readAll()
+            }
+        }
+    }
+
     @Test func writesAtomicallyToDisk() throws {
         let dir = Scratch.directory()
         defer { Scratch.remove(dir) }

@@ -20,6 +20,10 @@ struct ColumnChunkDecoder<T> {
         }
         var position = Int(meta.dataPageOffset)
         if let d = meta.dictionaryPageOffset, d > 0, d < meta.dataPageOffset { position = Int(d) }
+        guard position >= 0, position < file.count, meta.totalCompressedSize >= 0, meta.numValues >= 0 else {
+            throw ParquetError(reason: "column chunk offsets/sizes outside the file (offset \(position), "
+                + "\(meta.totalCompressedSize) bytes, \(meta.numValues) values)")
+        }
         let chunkEnd = min(file.count, position + Int(meta.totalCompressedSize))
         var dictionary: [T]?
         var rowsRead: Int64 = 0
@@ -46,13 +50,18 @@ struct ColumnChunkDecoder<T> {
             do throws(ParquetError) {
                 switch header.type {
                 case .dictionaryPage:
-                    guard let d = header.dictionaryPage else { throw ParquetError(reason: "dictionary page without header") }
+                    guard let d = header.dictionaryPage, d.numValues >= 0,
+                          Int(d.numValues) <= Int(header.uncompressedPageSize) else {
+                        throw ParquetError(reason: "dictionary page header missing or with an impossible value count")
+                    }
                     let bytes = try decompress(body, meta.codec, Int(header.uncompressedPageSize))
                     dictionary = try bytes.withTypedBytes { (b: UnsafeRawBufferPointer) throws(ParquetError) in
                         try plain(b, 0, Int(d.numValues))
                     }
                 case .dataPage:
-                    guard let d = header.dataPage else { throw ParquetError(reason: "data page without header") }
+                    guard let d = header.dataPage, d.numValues >= 0, Int64(d.numValues) <= meta.numValues - rowsRead else {
+                        throw ParquetError(reason: "data page header missing or with more values than the chunk has left")
+                    }
                     let bytes = try decompress(body, meta.codec, Int(header.uncompressedPageSize))
                     try bytes.withTypedBytes { (b: UnsafeRawBufferPointer) throws(ParquetError) in
                         var offset = 0
@@ -72,7 +81,9 @@ struct ColumnChunkDecoder<T> {
                     }
                     rowsRead += Int64(d.numValues)
                 case .dataPageV2:
-                    guard let d = header.dataPageV2 else { throw ParquetError(reason: "data page v2 without header") }
+                    guard let d = header.dataPageV2, d.numValues >= 0, Int64(d.numValues) <= meta.numValues - rowsRead else {
+                        throw ParquetError(reason: "data page v2 header missing or with more values than the chunk has left")
+                    }
                     guard d.repetitionLevelsByteLength == 0 else {
                         throw ParquetError(reason: "repeated (nested) columns are not supported")
                     }

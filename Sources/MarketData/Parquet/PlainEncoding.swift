@@ -33,7 +33,7 @@ enum PlainEncoding {
         throws(ParquetError) -> [T]
     {
         let width = MemoryLayout<T>.stride
-        guard offset + count * width <= bytes.count else {
+        guard count >= 0, offset >= 0, count <= (bytes.count - offset) / width else {
             throw ParquetError(reason: "PLAIN page holds \(bytes.count - offset) bytes, \(count) values of \(width) need \(count * width)")
         }
         return [T](unsafeUninitializedCapacity: count) { out, initialized in
@@ -44,13 +44,16 @@ enum PlainEncoding {
     }
 
     static func decode(booleans bytes: UnsafeRawBufferPointer, offset: Int, count: Int) throws(ParquetError) -> [Bool] {
-        guard offset + (count + 7) / 8 <= bytes.count else {
+        guard count >= 0, offset >= 0, offset + (count + 7) / 8 <= bytes.count else {
             throw ParquetError(reason: "PLAIN boolean page too short for \(count) values")
         }
         return (0..<count).map { i in bytes[offset + (i >> 3)] >> UInt8(i & 7) & 1 == 1 }
     }
 
     static func decode(byteArrays bytes: UnsafeRawBufferPointer, offset: Int, count: Int) throws(ParquetError) -> [[UInt8]] {
+        guard count >= 0, offset >= 0, count <= (bytes.count - offset) / 4 else {
+            throw ParquetError(reason: "PLAIN byte array page too short for \(count) values")
+        }
         var out: [[UInt8]] = []
         out.reserveCapacity(count)
         var p = offset

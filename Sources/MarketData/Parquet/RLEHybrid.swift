@@ -85,6 +85,9 @@ public enum RLEHybrid {
         throws(Error) -> [UInt32]
     {
         guard bitWidth >= 0 && bitWidth <= 32 else { throw Error(reason: "bit width \(bitWidth) out of range") }
+        guard count >= 0, position >= 0, position <= bytes.count else {
+            throw Error(reason: "bad value count \(count) or start \(position)")
+        }
         var failure: Error?
         var p = position
         let out = [UInt32](unsafeUninitializedCapacity: count) { out, initialized in

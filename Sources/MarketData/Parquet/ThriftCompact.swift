@@ -170,7 +170,8 @@ public struct ThriftCompactReader {
     /// Reads from `bytes` starting at `offset`. The buffer must outlive the reader.
     public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
         self.bytes = bytes
-        self.position = offset
+        // An offset outside the buffer (from corrupt metadata) reads as immediate end of data.
+        self.position = offset >= 0 && offset <= bytes.count ? offset : bytes.count
     }
 
     func fail(_ reason: String) -> ThriftError { ThriftError(offset: position, reason: reason) }
