@@ -27,8 +27,8 @@ enum BacktestCommand: AITraderCommand {
           --end-of-data what happens to open positions at the end (default keep_open, as backtesting.py)
           --market      trading calendar for sessions (DAY orders) and annualisation (default: guessed from the
                         symbol; EURUSD = fx, BTCUSD = crypto, else US equities)
-        Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, report.txt, report.html, equity.parquet and
-        trades.parquet, and prints the summary.
+        Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, fills.csv, report.txt, report.html,
+        equity.parquet and trades.parquet, and prints the summary.
         Execution models come from configs/simulation.yaml when present (see that file).
         """
     }
