@@ -64,7 +64,7 @@ cuda-bench: cuda
 	cd CKernels/tests && ./cuda_bench $(CUDA_LIB)
 
 ## cuda-ci: what CI runs without a GPU: install the wheels, build the library, and check the fallback path.
-cuda-ci: cuda-toolchain cuda
+cuda-ci: deps cuda-toolchain cuda
 	$(MAKE) -C CKernels/tests loader parity
 	cd CKernels/tests && { ./parity $(CUDA_LIB); rc=$$?; [ $$rc = 2 ] || [ $$rc = 0 ]; }
 

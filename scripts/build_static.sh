@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds a release `aitrader` that runs on a Linux x86-64 machine without a Swift toolchain (the GPU machine):
 # the Swift runtime and Foundation linked in statically (--static-swift-stdlib), symbols stripped, and the
-# system C libraries it still needs (OpenBLAS and its Fortran runtime, SQLite, zstd, libyaml) copied beside it.
+# system C libraries it still needs (OpenBLAS and its Fortran runtime, SQLite, zstd, libyaml, libcurl and what
+# they pull in) copied beside it.
 #
 #   scripts/build_static.sh [OUT]            # default OUT = build/static
 #   OUT/aitrader, OUT/lib/*.so.*             # run as: LD_LIBRARY_PATH=OUT/lib OUT/aitrader devices
@@ -13,9 +14,16 @@ cd "$(dirname "$0")/.."
 OUT=${1:-build/static}
 SWIFT=${SWIFT:-swift}
 
-echo "== swift build -c release --static-swift-stdlib"
-$SWIFT build -c release --static-swift-stdlib --product aitrader
-BIN=$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/aitrader
+# The static FoundationNetworking (MarketData's HTTP client) links `-lcurl`: point the linker at the system's
+# libcurl.so.4 through a private folder, so no libcurl -dev package is needed (the .so is copied below).
+LINKDIR=$PWD/build/static-link
+mkdir -p "$LINKDIR"
+curl_so=$(ldconfig -p | awk '/libcurl\.so\.4 .*x86-64/{print $NF; exit}')
+[ -n "$curl_so" ] && ln -sf "$curl_so" "$LINKDIR/libcurl.so"
+FLAGS=(-c release --static-swift-stdlib -Xlinker -L"$LINKDIR")
+echo "== swift build ${FLAGS[*]}"
+$SWIFT build "${FLAGS[@]}" --product aitrader
+BIN=$($SWIFT build "${FLAGS[@]}" --show-bin-path)/aitrader
 
 rm -rf "$OUT"
 mkdir -p "$OUT/lib"

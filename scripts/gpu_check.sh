@@ -12,7 +12,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 RESULTS=${OUT:-build/gpu_check}
 mkdir -p "$RESULTS"
-B=build/gpu_bundle
+BUNDLE=build/gpu_bundle/bundle.tar.xz   # carried; unpacked into B (not carried back or forth)
+B=build/gpu_run
 SUMMARY=$RESULTS/summary.txt
 : > "$SUMMARY"
 exec 3>&1   # the run's own output (the device tool's output_tail), whatever a step redirects
@@ -26,7 +27,8 @@ step() { # step NAME SECONDS COMMAND... : runs with a time limit, records the ex
     return $rc
 }
 
-[ -f $B/bundle.tar.xz ] && tar -C $B -xJf $B/bundle.tar.xz
+rm -rf $B && mkdir -p $B
+if [ -f $BUNDLE ]; then tar -C $B -xJf $BUNDLE; else note "missing $BUNDLE: run scripts/gpu_bundle.sh first"; exit 2; fi
 { nvidia-smi; echo; command -v nvcc && nvcc --version; ls -d /usr/local/cuda* 2>/dev/null; uname -a; } > "$RESULTS/env.txt" 2>&1
 
 # cuBLAS for the run time: the ld.so cache, a CUDA toolkit, or the Python wheels (nvidia-cublas).

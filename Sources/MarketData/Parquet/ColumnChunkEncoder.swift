@@ -46,10 +46,20 @@ struct FixedChunkValues<T: ParquetFixedWidthValue>: ChunkValues {
     var count: Int { values.count }
     var plainBytesPerValue: Int { MemoryLayout<T>.stride }
 
+    /// Specialised: called through `any ChunkValues`, which would otherwise run the unspecialised generic body.
+    @_specialize(where T == Double)
+    @_specialize(where T == Int64)
+    @_specialize(where T == Int32)
+    @_specialize(where T == Float)
     func plain(_ range: Range<Int>) -> [UInt8] {
         values.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: $0[range]))) }
     }
 
+    /// Specialised: called through `any ChunkValues`, which would otherwise run the unspecialised generic body.
+    @_specialize(where T == Double)
+    @_specialize(where T == Int64)
+    @_specialize(where T == Int32)
+    @_specialize(where T == Float)
     func dictionary(maxEntries: Int, maxBytes: Int) -> (plain: [UInt8], entries: Int, indices: [UInt32])? {
         guard !values.isEmpty else { return nil }
         var index: [UInt64: UInt32] = [:]
@@ -78,6 +88,11 @@ struct FixedChunkValues<T: ParquetFixedWidthValue>: ChunkValues {
         return (PlainEncoding.encode(distinct), distinct.count, indices)
     }
 
+    /// Specialised: called through `any ChunkValues`, which would otherwise run the unspecialised generic body.
+    @_specialize(where T == Double)
+    @_specialize(where T == Int64)
+    @_specialize(where T == Int32)
+    @_specialize(where T == Float)
     func minMax() -> (min: [UInt8], max: [UInt8])? {
         var lo: T?, hi: T?
         for v in values where !v.isNaNValue {

@@ -89,10 +89,12 @@ public struct BarValidator: Sendable {
             func flag(_ rule: ValidationRule, _ message: String) {
                 issues.append(ValidationIssue(index: i, timestamp: bar.timestamp, rule: rule, bar: bar, message: message))
             }
-            let named = [("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close), ("volume", bar.volume)]
-            let nonFinite = named.filter { !$0.1.isFinite }.map(\.0)
-            if !nonFinite.isEmpty {
-                flag(.nonFinite, nonFinite.joined(separator: ", ") + " not finite")
+            let allFinite = bar.open.isFinite && bar.high.isFinite && bar.low.isFinite && bar.close.isFinite
+                && bar.volume.isFinite
+            if !allFinite {
+                let named = [("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close),
+                             ("volume", bar.volume)]
+                flag(.nonFinite, named.filter { !$0.1.isFinite }.map(\.0).joined(separator: ", ") + " not finite")
             } else {
                 if !(bar.low <= bar.high) {
                     flag(.ohlcConsistency, "low \(bar.low) > high \(bar.high)")
