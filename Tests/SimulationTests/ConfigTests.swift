@@ -59,12 +59,10 @@ import Testing
         let root = Fixtures.repositoryRoot
         let c = try SimulationConfig.load(path: root + "/configs/simulation.yaml")
         #expect(c.models.commission == .fractionOfNotional(0.002) && c.models.intrabar == .pessimistic)
-        let p = try Profiles.load(path: root + "/configs/profiles.yaml")
-        #expect(p.trading["trader"]?.timeframes == [.h1, .h4, .d1])
-        #expect(p.trading["investor"]?.timeframes == [.d1, .d1, .w1])
-        #expect(p.risk["moderate"] == Profiles.builtIn.risk["moderate"])
-        #expect(Set(p.risk.keys) == ["conservative", "moderate", "aggressive"])
-        #expect(p.trading["scalper"] == Profiles.builtIn.trading["scalper"])
+        let p = try RiskProfiles.load(path: root + "/configs/risk_profiles.yaml")
+        #expect(p.profiles["moderate"] == RiskProfiles.builtIn.profiles["moderate"])
+        #expect(p.profiles["aggressive"]?.maxLeverage == 2)
+        #expect(Set(p.profiles.keys) == ["conservative", "moderate", "aggressive"])
     }
 }
 

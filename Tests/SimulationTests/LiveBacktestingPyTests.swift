@@ -104,7 +104,9 @@ import Testing
         let files = ResultFiles(result: r, metrics: m, settings: [("symbol", "GOOG")])
         let written = try files.write(to: dir, prices: PriceSeries(symbol: "GOOG", times: bars.timestamps.array,
                                                                    close: bars.close.array))
-        #expect(written.count == 8)
+        #expect(written.count == 9)
+        let fills = try String(contentsOfFile: dir + "/fills.csv", encoding: .utf8).split(separator: "\n")
+        #expect(fills.count == r.fills.count + 1)
         let trades = try String(contentsOfFile: dir + "/trades.csv", encoding: .utf8).split(separator: "\n")
         #expect(trades[0].hasPrefix("entry_time,exit_time,side,size,entry_price,exit_price,pnl,commission"))
         #expect(trades.count == r.trades.count + 1)

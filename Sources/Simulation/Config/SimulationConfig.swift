@@ -66,7 +66,7 @@ public struct SimulationConfig: Sendable {
         } catch let e as YAMLError {
             throw ConfigError(e)
         } catch {
-            fatalError("unexpected error \(error)")
+            throw ConfigError(root, "\(error)")
         }
     }
 

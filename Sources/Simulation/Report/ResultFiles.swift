@@ -1,8 +1,8 @@
 import Common
 import Foundation
 
-/// Writes a backtest's files: summary.json, trades.csv, equity.csv, orders.csv, report.txt, report.html, and
-/// equity.parquet / trades.parquet.
+/// Writes a backtest's files: summary.json, trades.csv, equity.csv, orders.csv, fills.csv, report.txt,
+/// report.html, and equity.parquet / trades.parquet.
 ///
 /// - trades.csv: `entry_time,exit_time,side,size,entry_price,exit_price,pnl,commission` (ISO-8601 UTC times,
 ///   size unsigned, side long/short), then `symbol,return,exit_reason`.
@@ -35,6 +35,7 @@ public struct ResultFiles {
         try put("trades.csv", tradesCSV())
         try put("equity.csv", equityCSV())
         try put("orders.csv", ordersCSV())
+        try put("fills.csv", fillsCSV())
         try put("report.txt", TextReport(result: result, metrics: metrics, settings: settings).render())
         try put("report.html", HTMLReport(result: result, metrics: metrics, settings: settings, prices: prices)
             .render())
@@ -83,6 +84,15 @@ public struct ResultFiles {
             let dd = peak > 0 ? result.equity[i] / peak - 1 : 0
             out += UTCTime.iso8601(result.barTimes[i]) + "," + number(result.equity[i]) + "," + number(result.cash[i])
                 + "," + number(dd) + "," + number(result.exposure[i]) + "\n"
+        }
+        return out
+    }
+
+    public func fillsCSV() -> String {
+        var out = "time,order_id,symbol,side,units,price,commission,bar\n"
+        for f in result.fills {
+            out += [UTCTime.iso8601(f.time), "\(f.orderID)", f.symbol, f.side.rawValue, number(f.units), number(f.price),
+                    number(f.commission), "\(f.bar)"].joined(separator: ",") + "\n"
         }
         return out
     }

@@ -1,4 +1,5 @@
 import Common
+import Features
 import Foundation
 import MarketData
 import Simulation
@@ -16,10 +17,11 @@ enum BacktestCommand: AITraderCommand {
                                  [--fast 10] [--slow 20] [--cash 10000] [--commission 0.002] [--slippage-bps BPS]
                                  [--latency-ms MS] [--sizing all-equity|risk] [--end-of-data keep_open|close_at_last_close|close_at_last_open]
                                  [--market fx|crypto|equities] [--risk-free RATE] [--config configs/simulation.yaml]
-                                 [--profiles configs/profiles.yaml] [--progress] [--quiet]
+                                 [--profiles configs/features/profiles.yaml] [--risk-profiles configs/risk_profiles.yaml]
+                                 [--progress] [--quiet]
           --data        bars from a CSV (Date/Datetime,Open,High,Low,Close[,Volume]); without it, from the bar store
           --data-root   the bar store's root (default: data), filled by `aitrader data import`
-          --timeframe   the bars' timeframe (default: the trading profile's first, trader = 1h)
+          --timeframe   the bars' timeframe (default: the trading profile's short_term timeframe, trader = 1h)
           --start/--end a date range; an --end given as a date includes that whole day
           --commission  fraction of traded value per leg (0.002 = 20 bps); overrides the config's commission
           --sizing      all-equity (backtesting.py's buy()/sell(), default) or risk (the risk profile's position
@@ -27,8 +29,8 @@ enum BacktestCommand: AITraderCommand {
           --end-of-data what happens to open positions at the end (default keep_open, as backtesting.py)
           --market      trading calendar for sessions (DAY orders) and annualisation (default: guessed from the
                         symbol; EURUSD = fx, BTCUSD = crypto, else US equities)
-        Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, report.txt, report.html, equity.parquet and
-        trades.parquet, and prints the summary.
+        Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, fills.csv, report.txt, report.html,
+        equity.parquet and trades.parquet, and prints the summary.
         Execution models come from configs/simulation.yaml when present (see that file).
         """
     }
@@ -55,6 +57,7 @@ enum BacktestCommand: AITraderCommand {
         let riskFree = try arguments.double("risk-free")
         let configPath = arguments.string("config")
         let profilesPath = arguments.string("profiles")
+        let riskProfilesPath = arguments.string("risk-profiles")
         let progress = arguments.flag("progress")
         let quiet = arguments.flag("quiet")
         try arguments.finish()
@@ -68,18 +71,21 @@ enum BacktestCommand: AITraderCommand {
         // Configuration files: explicit paths must exist; the defaults are used when present.
         var config = SimulationConfig()
         if let p = configPath ?? existing("configs/simulation.yaml") { config = try SimulationConfig.load(path: p) }
-        let profiles = try (profilesPath ?? existing("configs/profiles.yaml")).map { try Profiles.load(path: $0) }
-        guard let tradingProfile = (profiles ?? .builtIn).trading[profileName] else {
-            throw UsageError("unknown --profile '\(profileName)' (scalper, trader, investor)")
+        let tradingProfiles = try (profilesPath ?? existing("configs/features/profiles.yaml"))
+            .map { try TradingProfile.load(path: $0) } ?? builtInTradingProfiles
+        guard let tradingProfile = tradingProfiles.first(where: { $0.name == profileName }) else {
+            throw UsageError("unknown --profile '\(profileName)' (\(tradingProfiles.map(\.name).joined(separator: ", ")))")
         }
-        guard let risk = (profiles ?? .builtIn).risk[riskName] else {
-            throw UsageError("unknown --risk-profile '\(riskName)' (conservative, moderate, aggressive)")
+        let riskProfiles = try (riskProfilesPath ?? existing("configs/risk_profiles.yaml"))
+            .map { try RiskProfiles.load(path: $0) } ?? .builtIn
+        guard let risk = riskProfiles.profiles[riskName] else {
+            throw UsageError("unknown --risk-profile '\(riskName)' (\(riskProfiles.profiles.keys.sorted().joined(separator: ", ")))")
         }
         let timeframe: Timeframe
         if let timeframeText {
             do { timeframe = try Timeframe(parsing: timeframeText) } catch { throw UsageError(error.description) }
         } else {
-            timeframe = tradingProfile.timeframes[0]
+            timeframe = tradingProfile.timeframe(for: .shortTerm)
         }
 
         // Bars.
@@ -150,4 +156,11 @@ enum BacktestCommand: AITraderCommand {
         let dateOnly = !text.contains(":")
         return endOfDay && dateOnly ? t + UTCTime.msPerDay : t
     }
+
+    /// configs/features/profiles.yaml's profiles, for runs outside the repository.
+    private static let builtInTradingProfiles: [TradingProfile] = [
+        TradingProfile(name: "scalper", timeframes: [.shortTerm: .m5, .mediumTerm: .m15, .longTerm: .h1]),
+        TradingProfile(name: "trader", timeframes: [.shortTerm: .h1, .mediumTerm: .h4, .longTerm: .d1]),
+        TradingProfile(name: "investor", timeframes: [.shortTerm: .d1, .mediumTerm: .d1, .longTerm: .w1]),
+    ]
 }
