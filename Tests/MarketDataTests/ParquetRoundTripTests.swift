@@ -92,6 +92,28 @@ func expectSameTable(_ a: ParquetTable, _ b: ParquetTable, sourceLocation: Sourc
         #expect(part["timestamp"]!.int64s! == Array(t[200..<500]))
     }
 
+    @Test func roundTripsLargeGroupsEncodedInParallel() throws {
+        let table = sampleTable(rows: 32_768)   // >= 16 384 rows per group: columns encode concurrently
+        let bytes = try ParquetWriter(options: ParquetWriteOptions(codec: .zstd, rowGroupRows: 16_384)).encode(table)
+        let reader = try ParquetReader(data: Data(bytes))
+        #expect(reader.rowGroupCount == 2)
+        expectSameTable(try reader.readAll(), table)
+        expectSameTable(try reader.read(rowGroups: [1]), ParquetTable(table.columns.map { c in
+            var part = c
+            switch c.values {
+            case .int64(let v): part.values = .int64(Array(v[16_384...]))
+            case .int32(let v): part.values = .int32(Array(v[16_384...]))
+            case .double(let v): part.values = .double(Array(v[16_384...]))
+            case .float(let v): part.values = .float(Array(v[16_384...]))
+            case .boolean(let v): part.values = .boolean(Array(v[16_384...]))
+            case .string(let v): part.values = .string(Array(v[16_384...]))
+            case .bytes(let v): part.values = .bytes(Array(v[16_384...]))
+            }
+            part.validity = c.validity.map { Array($0[16_384...]) }
+            return part
+        }))
+    }
+
     @Test func emptyAndSingleRowTables() throws {
         for n in [0, 1] {
             let table = sampleTable(rows: n)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How `ParquetWriter` lays out a file.
 public struct ParquetWriteOptions: Sendable {
     /// Page codec: `.zstd` (default, system libzstd), `.snappy` or `.uncompressed`.
@@ -72,13 +74,21 @@ public struct ParquetWriter: Sendable {
             var chunks: [ParquetColumnChunk] = []
             var uncompressedTotal: Int64 = 0, compressedTotal: Int64 = 0
             let groupStart = out.count
-            for column in table.columns {
-                let meta: ParquetColumnMetaData
-                do {
-                    meta = try writeChunk(column, rows: start..<end, into: &out)
-                } catch {
+            // Column chunks encode independently (in parallel for big groups), each into its own buffer with
+            // offsets relative to the buffer; they are then laid out in schema order and the offsets shifted.
+            let encoded = encodeChunks(table.columns, rows: start..<end)
+            for (column, result) in zip(table.columns, encoded) {
+                var meta: ParquetColumnMetaData
+                let bytes: [UInt8]
+                switch result {
+                case .success(let chunk): (meta, bytes) = chunk
+                case .failure(let error):
                     throw ParquetError(rowGroup: rowGroups.count, column: column.name, reason: error.reason)
                 }
+                let base = Int64(out.count)
+                meta.dataPageOffset += base
+                meta.dictionaryPageOffset = meta.dictionaryPageOffset.map { $0 + base }
+                out += bytes
                 uncompressedTotal += meta.totalUncompressedSize
                 compressedTotal += meta.totalCompressedSize
                 chunks.append(ParquetColumnChunk(filePath: nil, fileOffset: meta.dictionaryPageOffset ?? meta.dataPageOffset,
@@ -125,6 +135,28 @@ public struct ParquetWriter: Sendable {
         default: break
         }
         return e
+    }
+
+    /// Encodes each column's chunk of `rows`; concurrently when there is enough work for several cores.
+    private func encodeChunks(_ columns: [ParquetColumn], rows: Range<Int>)
+        -> [Result<(ParquetColumnMetaData, [UInt8]), ParquetError>]
+    {
+        @Sendable func one(_ c: ParquetColumn) -> Result<(ParquetColumnMetaData, [UInt8]), ParquetError> {
+            Result { () throws(ParquetError) in
+                var bytes: [UInt8] = []
+                let meta = try writeChunk(c, rows: rows, into: &bytes)
+                return (meta, bytes)
+            }
+        }
+        guard columns.count > 1, rows.count >= 16_384, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+            return columns.map(one)
+        }
+        var results = [Result<(ParquetColumnMetaData, [UInt8]), ParquetError>?](repeating: nil, count: columns.count)
+        results.withUnsafeMutableBufferPointer { slots in
+            let base = SendablePointer(slots.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: columns.count) { i in base.pointer[i] = one(columns[i]) }
+        }
+        return results.map { $0! }
     }
 
     /// Appends one column chunk (optional dictionary page, then data pages) and returns its metadata.
@@ -234,4 +266,10 @@ public struct ParquetWriter: Sendable {
         out += body
         return w.bytes.count + body.count
     }
+}
+
+/// A pointer handed to concurrent workers that each write a distinct element.
+private struct SendablePointer<T>: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
 }
