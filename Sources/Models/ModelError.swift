@@ -19,7 +19,7 @@ public enum ModelError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .invalidConfig(location, field, message):
             field.isEmpty ? "\(location): \(message)" : "\(location): '\(field)': \(message)"
-        case let .checkpoint(path, message): "\(path): \(message)"
+        case let .checkpoint(path, message): path.isEmpty ? message : "\(path): \(message)"
         case let .shapeMismatch(context, message): "\(context): \(message)"
         case let .engine(context, message): "\(context): \(message)"
         }
