@@ -40,10 +40,58 @@ static void glu_row_backward(float *restrict da, float *restrict dg, const float
     }
 }
 
+/* Element-wise work is split over threads in blocks of ACT_BLOCK elements, at least ACT_MIN_BLOCKS per thread, for
+ * the activations with a transcendental function (the cheap ones are memory-bound). Each element is computed the
+ * same way by whichever thread, so results do not depend on the thread count. */
+#define ACT_BLOCK 4096
+#define ACT_MIN_BLOCKS 8
+
+static int activation_is_costly(ck_activation act) {
+    return act == CK_ACT_GELU || act == CK_ACT_ELU || act == CK_ACT_SOFTPLUS || act == CK_ACT_SIGMOID ||
+           act == CK_ACT_TANH;
+}
+
+typedef struct activation_job {
+    float *dinp_or_out;
+    const float *dout, *inp, *out;
+    size_t n;
+    ck_activation act;
+} activation_job;
+
+static ck_status activation_fwd_span(float *out, const float *inp, size_t n, ck_activation act);
+static ck_status activation_bwd_span(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
+                                     ck_activation act);
+
+static void activation_fwd_range(void *ctx, int begin, int end) {
+    const activation_job *j = ctx;
+    size_t lo = (size_t)begin * ACT_BLOCK, hi = (size_t)end * ACT_BLOCK;
+    if (hi > j->n) hi = j->n;
+    (void)activation_fwd_span(j->dinp_or_out + lo, j->inp + lo, hi - lo, j->act);
+}
+
+static void activation_bwd_range(void *ctx, int begin, int end) {
+    const activation_job *j = ctx;
+    size_t lo = (size_t)begin * ACT_BLOCK, hi = (size_t)end * ACT_BLOCK;
+    if (hi > j->n) hi = j->n;
+    (void)activation_bwd_span(j->dinp_or_out + lo, j->dout + lo, j->inp ? j->inp + lo : NULL,
+                              j->out ? j->out + lo : NULL, hi - lo, j->act);
+}
+
+static int activation_blocks(size_t n) { return (int)((n + ACT_BLOCK - 1) / ACT_BLOCK); }
+
 ck_status ck_cpu_activation_fwd(ck_backend *b, float *out, const float *inp, size_t n, ck_activation act) {
     (void)b;
     if (n == 0) return CK_OK;
     CK_REQUIRE(out != NULL && inp != NULL, "activation_fwd: out or inp is NULL");
+    if (activation_is_costly(act) && n >= (size_t)2 * ACT_BLOCK * ACT_MIN_BLOCKS && n / ACT_BLOCK < (size_t)1 << 30) {
+        activation_job job = {out, NULL, inp, NULL, n, act};
+        ck_cpu_parallel_for(activation_blocks(n), ACT_MIN_BLOCKS, activation_fwd_range, &job);
+        return CK_OK;
+    }
+    return activation_fwd_span(out, inp, n, act);
+}
+
+static ck_status activation_fwd_span(float *out, const float *inp, size_t n, ck_activation act) {
     switch (act) {
     case CK_ACT_IDENTITY:
         if (out != inp) memmove(out, inp, n * sizeof(float));
@@ -89,6 +137,19 @@ ck_status ck_cpu_activation_bwd(ck_backend *b, float *dinp, const float *dout, c
     (void)b;
     if (n == 0 || dinp == NULL) return CK_OK;
     CK_REQUIRE(dout != NULL, "activation_bwd: dout is NULL");
+    int needs_inp = act == CK_ACT_GELU || act == CK_ACT_SOFTPLUS;
+    int arguments_present = needs_inp ? inp != NULL : out != NULL;
+    if ((act == CK_ACT_GELU || act == CK_ACT_SOFTPLUS) && arguments_present &&
+        n >= (size_t)2 * ACT_BLOCK * ACT_MIN_BLOCKS && n / ACT_BLOCK < (size_t)1 << 30) {
+        activation_job job = {dinp, dout, inp, out, n, act};
+        ck_cpu_parallel_for(activation_blocks(n), ACT_MIN_BLOCKS, activation_bwd_range, &job);
+        return CK_OK;
+    }
+    return activation_bwd_span(dinp, dout, inp, out, n, act);
+}
+
+static ck_status activation_bwd_span(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
+                                     ck_activation act) {
     switch (act) {
     case CK_ACT_IDENTITY:
         for (size_t i = 0; i < n; i++) dinp[i] += dout[i];

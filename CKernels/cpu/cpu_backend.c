@@ -62,44 +62,6 @@ static int cpu_deterministic = 0;
 
 int ck_cpu_threads(void) { return cpu_thread_count; }
 
-typedef struct range_task {
-    ck_cpu_range_fn fn;
-    void *ctx;
-    int begin, end;
-} range_task;
-
-static void *run_range(void *arg) {
-    range_task *task = arg;
-    task->fn(task->ctx, task->begin, task->end);
-    return NULL;
-}
-
-enum { MAX_PARALLEL = 64 };
-
-void ck_cpu_parallel_for(int n, int min_chunk, ck_cpu_range_fn fn, void *ctx) {
-    if (n <= 0) return;
-    int threads = cpu_thread_count;
-    if (min_chunk < 1) min_chunk = 1;
-    if (threads > n / min_chunk) threads = n / min_chunk;
-    if (threads > MAX_PARALLEL) threads = MAX_PARALLEL;
-    if (threads <= 1) {
-        fn(ctx, 0, n);
-        return;
-    }
-    range_task tasks[MAX_PARALLEL];
-    pthread_t ids[MAX_PARALLEL];
-    int started[MAX_PARALLEL] = {0};
-    for (int i = 0; i < threads; i++) {
-        tasks[i] = (range_task){fn, ctx, (int)((long long)n * i / threads), (int)((long long)n * (i + 1) / threads)};
-    }
-    for (int i = 1; i < threads; i++) started[i] = pthread_create(&ids[i], NULL, run_range, &tasks[i]) == 0;
-    run_range(&tasks[0]);
-    for (int i = 1; i < threads; i++) {
-        if (started[i]) pthread_join(ids[i], NULL);
-        else run_range(&tasks[i]); /* no thread available: do that range here */
-    }
-}
-
 static int default_threads(void) {
     const char *env = getenv("OPENBLAS_NUM_THREADS");
     if (env != NULL && *env != '\0') {

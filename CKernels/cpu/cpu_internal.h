@@ -38,7 +38,8 @@ int ck_cpu_threads(void);
 
 /** Runs fn(ctx, begin, end) over [0, n) split into contiguous ranges of at least min_chunk items, on up to
  *  ck_cpu_threads() threads (the caller runs the first range). Work items must be independent, so results do
- *  not depend on the thread count. Used for coarse work only (one range costs a thread start, ~20 us). */
+ *  not depend on the thread count. The threads are a persistent pool (parallel_for.c); a split costs a wake-up
+ *  (~10 us), so use it for work of a few hundred microseconds or more. */
 typedef void (*ck_cpu_range_fn)(void *ctx, int begin, int end);
 void ck_cpu_parallel_for(int n, int min_chunk, ck_cpu_range_fn fn, void *ctx);
 

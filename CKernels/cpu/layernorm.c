@@ -11,14 +11,21 @@
 #include <math.h>
 #include <string.h>
 
-ck_status ck_cpu_layernorm_fwd(ck_backend *b, float *out, float *mean, float *rstd, const float *inp,
-                               const float *weight, const float *bias, int N, int C, float eps) {
-    (void)b;
-    CK_REQUIRE(N >= 0 && C >= 1, "layernorm_fwd: need N >= 0 and C >= 1 (N=%d C=%d)", N, C);
-    CK_REQUIRE(eps >= 0.0f, "layernorm_fwd: eps must be >= 0 (got %g)", (double)eps);
-    if (N == 0) return CK_OK;
-    CK_REQUIRE(out != NULL && inp != NULL, "layernorm_fwd: out or inp is NULL");
-    for (int r = 0; r < N; r++) {
+/* Rows are independent and each is normalised by one thread, so the split does not change any result. */
+typedef struct layernorm_job {
+    float *out, *mean, *rstd;
+    const float *inp, *weight, *bias;
+    int C;
+    float eps;
+} layernorm_job;
+
+static void layernorm_fwd_rows(void *ctx, int begin, int end) {
+    const layernorm_job *task = ctx;
+    float *out = task->out, *mean = task->mean, *rstd = task->rstd;
+    const float *inp = task->inp, *weight = task->weight, *bias = task->bias;
+    const int C = task->C;
+    const float eps = task->eps;
+    for (int r = begin; r < end; r++) {
         const float *x = inp + (size_t)r * (size_t)C;
         float *y = out + (size_t)r * (size_t)C;
         double s = 0.0;
@@ -38,6 +45,19 @@ ck_status ck_cpu_layernorm_fwd(ck_backend *b, float *out, float *mean, float *rs
         if (mean != NULL) mean[r] = m;
         if (rstd != NULL) rstd[r] = rs;
     }
+}
+
+ck_status ck_cpu_layernorm_fwd(ck_backend *b, float *out, float *mean, float *rstd, const float *inp,
+                               const float *weight, const float *bias, int N, int C, float eps) {
+    (void)b;
+    CK_REQUIRE(N >= 0 && C >= 1, "layernorm_fwd: need N >= 0 and C >= 1 (N=%d C=%d)", N, C);
+    CK_REQUIRE(eps >= 0.0f, "layernorm_fwd: eps must be >= 0 (got %g)", (double)eps);
+    if (N == 0) return CK_OK;
+    CK_REQUIRE(out != NULL && inp != NULL, "layernorm_fwd: out or inp is NULL");
+    layernorm_job job = {out, mean, rstd, inp, weight, bias, C, eps};
+    /* At least ~32K elements per thread: below that a wake-up costs more than it saves. */
+    int min_rows = (32768 + C - 1) / C;
+    ck_cpu_parallel_for(N, min_rows, layernorm_fwd_rows, &job);
     return CK_OK;
 }
 

@@ -240,6 +240,55 @@ static void test_thread_determinism(void) {
     CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, saved));
 }
 
+/* Element-wise activations and layernorm rows split over the thread pool: bit-identical for 1, 2 and 3 threads
+ * (each element or row is computed by one thread, the same way), on sizes above the split thresholds. */
+static void test_pool_split_bit_identical(void) {
+    ck_device_info info;
+    CHECK_OK(cpu, cpu->device_info(cpu, &info));
+    int saved = info.threads;
+    const int N = 1531, C = 173; /* 264863 elements: several 4096-element blocks plus a ragged tail */
+    size_t n = (size_t)N * C;
+    test_rng rng = test_rng_make(29);
+    float *x = test_buffer(n), *dy = test_buffer(n), *g = test_buffer((size_t)C), *be = test_buffer((size_t)C);
+    test_fill(&rng, x, n, -4, 4);
+    test_fill(&rng, dy, n, -1, 1);
+    test_fill(&rng, g, (size_t)C, 0.5f, 1.5f);
+    test_fill(&rng, be, (size_t)C, -0.5f, 0.5f);
+    const ck_activation acts[5] = {CK_ACT_GELU, CK_ACT_ELU, CK_ACT_SOFTPLUS, CK_ACT_SIGMOID, CK_ACT_TANH};
+    float *ref[3][5], *dref[3][5], *ln[3], *mean[3], *rstd[3];
+    for (int t = 0; t < 3; t++) {
+        CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, t + 1));
+        for (int a = 0; a < 5; a++) {
+            ref[t][a] = test_buffer(n);
+            dref[t][a] = test_buffer(n);
+            memcpy(dref[t][a], dy, n * sizeof(float)); /* bwd accumulates */
+            CHECK_OK(cpu, cpu->activation_fwd(cpu, ref[t][a], x, n, acts[a]));
+            CHECK_OK(cpu, cpu->activation_bwd(cpu, dref[t][a], dy, x, ref[t][a], n, acts[a]));
+        }
+        ln[t] = test_buffer(n);
+        mean[t] = test_buffer((size_t)N);
+        rstd[t] = test_buffer((size_t)N);
+        CHECK_OK(cpu, cpu->layernorm_fwd(cpu, ln[t], mean[t], rstd[t], x, g, be, N, C, 1e-5f));
+    }
+    for (int t = 1; t < 3; t++) {
+        for (int a = 0; a < 5; a++) {
+            CHECK(memcmp(ref[t][a], ref[0][a], n * sizeof(float)) == 0, "activation %d fwd: %d threads differ from 1",
+                  (int)acts[a], t + 1);
+            CHECK(memcmp(dref[t][a], dref[0][a], n * sizeof(float)) == 0,
+                  "activation %d bwd: %d threads differ from 1", (int)acts[a], t + 1);
+        }
+        CHECK(memcmp(ln[t], ln[0], n * sizeof(float)) == 0 && memcmp(mean[t], mean[0], N * sizeof(float)) == 0 &&
+                  memcmp(rstd[t], rstd[0], N * sizeof(float)) == 0,
+              "layernorm_fwd: %d threads differ from 1", t + 1);
+    }
+    /* In place (out == inp) on the split path too. */
+    float *inplace = test_buffer(n);
+    memcpy(inplace, x, n * sizeof(float));
+    CHECK_OK(cpu, cpu->activation_fwd(cpu, inplace, inplace, n, CK_ACT_SIGMOID));
+    CHECK(memcmp(inplace, ref[2][3], n * sizeof(float)) == 0, "sigmoid in place on 3 threads differs");
+    CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, saved));
+}
+
 /* ---- memory, options, errors ----------------------------------------------------------------------------- */
 static void test_backend_basics(void) {
     CHECK(cpu->abi_version == CK_ABI_VERSION && strcmp(cpu->name, "cpu") == 0, "table identity");
@@ -331,6 +380,7 @@ void run_misc_tests(void) {
     test_fast_math();
     test_dropout();
     test_thread_determinism();
+    test_pool_split_bit_identical();
     test_backend_basics();
     test_optional_arguments();
 }
