@@ -53,6 +53,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["MarketData"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )
