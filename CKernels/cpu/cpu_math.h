@@ -11,6 +11,7 @@
 #ifndef CK_CPU_MATH_H
 #define CK_CPU_MATH_H
 
+#include <math.h>
 #include <stdint.h>
 
 #if defined(__x86_64__) && defined(__linux__) && !defined(CK_NO_CLONES)
@@ -41,6 +42,29 @@ static inline float ck_expf(float x) {
 }
 
 static inline float ck_sigmoidf(float x) { return 1.0f / (1.0f + ck_expf(-x)); }
+
+/* erfc(z) for z >= 0 by the Chebyshev fit of Numerical Recipes (erfcc: t e^(-z^2 + P(t)), t = 1/(1 + z/2),
+ * fractional error below 1.2e-7 in exact arithmetic), so tails keep their relative accuracy. Branch-free. */
+static inline float ck_erfc_nonneg(float z) {
+    float t = 1.0f / (1.0f + 0.5f * z);
+    float p = -8.2215223e-01f + t * 1.7087277e-01f;
+    p = 1.48851587f + t * p;
+    p = -1.13520398f + t * p;
+    p = 2.7886807e-01f + t * p;
+    p = -1.8628806e-01f + t * p;
+    p = 9.678418e-02f + t * p;
+    p = 3.7409196e-01f + t * p;
+    p = 1.00002368f + t * p;
+    p = -1.26551223f + t * p;
+    return t * ck_expf(p - z * z);
+}
+
+/* 2 * Phi(x) = 1 + erf(x / sqrt 2), the doubled standard normal CDF that exact GELU uses (x Phi(x)), with
+ * relative accuracy in the left tail (no 1 + erf cancellation). */
+static inline float ck_two_normal_cdf(float x) {
+    float e = ck_erfc_nonneg(fabsf(x) * 0.70710678118654752f);
+    return x >= 0.0f ? 2.0f - e : e;
+}
 
 static inline float ck_tanhf(float x) {
     float ax = x < 0.0f ? -x : x;
