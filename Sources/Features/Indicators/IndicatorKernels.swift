@@ -163,9 +163,11 @@ enum Kernels {
         fillNaN(out, 0..<first)
         let p = Double(period)
         var anchor = 0.0, s1 = 0.0, s2 = 0.0
+        var untilReanchor = 0   // counts down to the next re-anchoring (no integer division per bar)
         for i in first..<n {
             let trailing = i - period + 1
-            if (i - first) % period == 0 {
+            if untilReanchor == 0 {
+                untilReanchor = period
                 anchor = x[trailing]
                 s1 = 0; s2 = 0
                 var j = trailing
@@ -175,6 +177,7 @@ enum Kernels {
                 s1 += dIn - dOut
                 s2 += dIn * dIn - dOut * dOut
             }
+            untilReanchor -= 1
             let variance = (s2 - s1 * s1 / p) / p
             out[i] = variance > 0 ? variance.squareRoot() : 0
         }

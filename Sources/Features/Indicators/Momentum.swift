@@ -130,13 +130,14 @@ extension Indicators {
     {
         let n = close.count
         let raw = fastK(high: high, low: low, close: close, period: kPeriod, start: 0)
-        let k = raw.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.sma(b, period: slowK, start: kPeriod - 1, into: $0) } }
-        let d = k.withUnsafeBufferPointer { b in
-            Kernels.array(n) { Kernels.sma(b, period: slowD, start: kPeriod - 1 + slowK - 1, into: $0) }
-        }
         let lookback = kPeriod - 1 + slowK - 1 + slowD - 1
-        let kOut = Kernels.array(n) { out in for i in 0..<n { out[i] = i < lookback ? .nan : k[i] } }
-        return (kOut, d)
+        return raw.withUnsafeBufferPointer { raw in
+            Kernels.arrays(n) { k, d in
+                Kernels.sma(raw, period: slowK, start: kPeriod - 1, into: k)
+                Kernels.sma(UnsafeBufferPointer(k), period: slowD, start: kPeriod - 1 + slowK - 1, into: d)
+                Kernels.fillNaN(k, 0..<min(lookback, n))   // %K reported from %D's first bar, as TA-Lib does
+            }
+        }
     }
 
     /// Stochastic RSI (`TA_STOCHRSI`, fastd matype SMA): fast %K and %D of RSI(period); lookback
@@ -144,13 +145,13 @@ extension Indicators {
     public static func stochRSI(_ x: Input, period: Int, fastK kPeriod: Int, fastD: Int) -> (k: [Double], d: [Double]) {
         let n = x.count
         let r = rsi(x, period: period)
-        let raw = r.withUnsafeBufferPointer { b in fastK(high: b, low: b, close: b, period: kPeriod, start: period) }
-        let d = raw.withUnsafeBufferPointer { b in
+        var k = r.withUnsafeBufferPointer { b in fastK(high: b, low: b, close: b, period: kPeriod, start: period) }
+        let d = k.withUnsafeBufferPointer { b in
             Kernels.array(n) { Kernels.sma(b, period: fastD, start: period + kPeriod - 1, into: $0) }
         }
         let lookback = period + kPeriod - 1 + fastD - 1
-        let kOut = Kernels.array(n) { out in for i in 0..<n { out[i] = i < lookback ? .nan : raw[i] } }
-        return (kOut, d)
+        k.withUnsafeMutableBufferPointer { Kernels.fillNaN($0, 0..<min(lookback, n)) }   // reported from %D's first bar
+        return (k, d)
     }
 
     /// Williams %R (`TA_WILLR`); lookback period−1.

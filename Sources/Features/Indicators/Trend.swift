@@ -74,23 +74,21 @@ extension Indicators {
     /// Aroon oscillator (`TA_AROON`, `TA_AROONOSC`); lookback `period`. Ties go to the most recent bar.
     public static func aroon(high: Input, low: Input, period: Int) -> (up: [Double], down: [Double], oscillator: [Double]) {
         let n = high.count
-        let highIdx = Kernels.array(n) {
-            Kernels.rollingExtreme(high, period: period + 1, start: 0, maximum: true, values: nil, indices: $0)
-        }
-        let lowIdx = Kernels.array(n) {
-            Kernels.rollingExtreme(low, period: period + 1, start: 0, maximum: false, values: nil, indices: $0)
-        }
         let factor = 100.0 / Double(period)
         let p = Double(period)
         return Kernels.arrays(n) { up, down, osc in
+            // positions of the extremes first, replaced by the Aroon values bar by bar
+            Kernels.rollingExtreme(high, period: period + 1, start: 0, maximum: true, values: nil, indices: up)
+            Kernels.rollingExtreme(low, period: period + 1, start: 0, maximum: false, values: nil, indices: down)
             Kernels.fillNaN(up, 0..<min(period, n)); Kernels.fillNaN(down, 0..<min(period, n))
             Kernels.fillNaN(osc, 0..<min(period, n))
             var i = period
             while i < n {
                 let t = Double(i)
-                up[i] = factor * (p - (t - highIdx[i]))
-                down[i] = factor * (p - (t - lowIdx[i]))
-                osc[i] = factor * (highIdx[i] - lowIdx[i])
+                let highIdx = up[i], lowIdx = down[i]
+                up[i] = factor * (p - (t - highIdx))
+                down[i] = factor * (p - (t - lowIdx))
+                osc[i] = factor * (highIdx - lowIdx)
                 i += 1
             }
         }

@@ -63,12 +63,13 @@ extension Indicators {
     {
         let n = x.count
         let middle = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
-        let sigma = Kernels.array(n) { Kernels.deviation(x, period: period, into: $0) }
         let (upper, lower, percentB, bandwidth) = Kernels.arrays(n) { upper, lower, percentB, bandwidth in
+            Kernels.deviation(x, period: period, into: upper)   // σ, replaced by the band bar by bar
             for i in 0..<n {
                 let m = middle[i]
                 if m.isNaN { upper[i] = .nan; lower[i] = .nan; percentB[i] = .nan; bandwidth[i] = .nan; continue }
-                let d = deviations == 1.0 ? sigma[i] : sigma[i] * deviations
+                let sigma = upper[i]
+                let d = deviations == 1.0 ? sigma : sigma * deviations
                 let u = m + d, l = m - d
                 upper[i] = u
                 lower[i] = l
