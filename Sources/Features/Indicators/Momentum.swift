@@ -302,10 +302,17 @@ extension Indicators {
                 if t > range { range = t }
                 return (closeMinusTrueLow, range)
             }
+            // each bar's terms are computed once and kept for p3 bars in a ring (power-of-two size, masked index)
+            var size = 1
+            while size < p3 + 1 { size <<= 1 }
+            let mask = size - 1
+            withUnsafeTemporaryAllocation(of: (Double, Double).self, capacity: size) { ring in
+            var i = 1
+            while i < lookback { ring[i & mask] = terms(i); i += 1 }
             func prime(_ period: Int) -> (Double, Double) {
                 var a = 0.0, b = 0.0
                 var i = lookback - period + 1
-                while i < lookback { let (c, r) = terms(i); a += c; b += r; i += 1 }
+                while i < lookback { let (c, r) = ring[i & mask]; a += c; b += r; i += 1 }
                 return (a, b)
             }
             var (a1, b1) = prime(p1), (a2, b2) = prime(p2), (a3, b3) = prime(p3)
@@ -313,18 +320,20 @@ extension Indicators {
             var trailing1 = today - p1 + 1, trailing2 = today - p2 + 1, trailing3 = today - p3 + 1
             while today < n {
                 let (c, r) = terms(today)
+                ring[today & mask] = (c, r)
                 a1 += c; a2 += c; a3 += c
                 b1 += r; b2 += r; b3 += r
                 var output = 0.0
                 if !Kernels.isZero(b1) { output += 4.0 * (a1 / b1) }
                 if !Kernels.isZero(b2) { output += 2.0 * (a2 / b2) }
                 if !Kernels.isZero(b3) { output += a3 / b3 }
-                var t = terms(trailing1); a1 -= t.0; b1 -= t.1
-                t = terms(trailing2); a2 -= t.0; b2 -= t.1
-                t = terms(trailing3); a3 -= t.0; b3 -= t.1
+                var t = ring[trailing1 & mask]; a1 -= t.0; b1 -= t.1
+                t = ring[trailing2 & mask]; a2 -= t.0; b2 -= t.1
+                t = ring[trailing3 & mask]; a3 -= t.0; b3 -= t.1
                 out[today] = 100.0 * (output / 7.0)
                 trailing1 += 1; trailing2 += 1; trailing3 += 1
                 today += 1
+            }
             }
         }
     }

@@ -9,10 +9,21 @@ extension Indicators {
         -> (plusDI: [Double], minusDI: [Double], adx: [Double])
     {
         let n = close.count
-        var plusDI = [Double](repeating: .nan, count: n)
-        var minusDI = [Double](repeating: .nan, count: n)
-        var adx = [Double](repeating: .nan, count: n)
-        guard period >= 2, period < n else { return (plusDI, minusDI, adx) }
+        let (plusDI, minusDI, adx) = Kernels.arrays(n) { plusDI, minusDI, adx in
+            directionalMovement(high: high, low: low, close: close, period: period, plusDI: plusDI, minusDI: minusDI, adx: adx)
+        }
+        return (plusDI, minusDI, adx)
+    }
+
+    /// `directionalMovement` written into three buffers of length n.
+    static func directionalMovement(high: Input, low: Input, close: Input, period: Int,
+                                    plusDI: Kernels.Output, minusDI: Kernels.Output, adx: Kernels.Output) {
+        let n = close.count
+        guard period >= 2, period < n else {
+            Kernels.fillNaN(plusDI, 0..<n); Kernels.fillNaN(minusDI, 0..<n); Kernels.fillNaN(adx, 0..<n)
+            return
+        }
+        Kernels.fillNaN(plusDI, 0..<period); Kernels.fillNaN(minusDI, 0..<period); Kernels.fillNaN(adx, 0..<(2 * period - 1))
         let p = Double(period)
         let p1 = Double(period - 1)
         var prevHigh = high[0], prevLow = low[0], prevClose = close[0]
@@ -67,7 +78,6 @@ extension Indicators {
             }
         }
         // ADX's first value (bar 2·period − 1) is the mean of the first `period` DX values, then Wilder-smoothed.
-        return (plusDI, minusDI, adx)
     }
 
     /// Aroon up/down (100·(period − bars since highest high / lowest low) / period over period+1 bars) and the
