@@ -177,23 +177,55 @@ extension Indicators {
         return Kernels.array(n) { out in
             guard period - 1 < n, period >= 2 else { Kernels.fillNaN(out, 0..<n); return }
             Kernels.fillNaN(out, 0..<(period - 1))
-            var ring = [Double](repeating: 0, count: period)
             let p = Double(period)
-            ring.withUnsafeMutableBufferPointer { ring in
+            @inline(__always) func typical(_ i: Int) -> Double { (high[i] + low[i] + close[i]) / 3 }
+            @inline(__always) func cci(_ last: Double, _ average: Double, _ deviation: Double) -> Double {
+                let t = last - average
+                return (t != 0.0 && deviation != 0.0) ? t / (0.015 * (deviation / p)) : 0.0
+            }
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: period) { ring in
                 var slot = 0
-                for i in 0..<n {
-                    let last = (high[i] + low[i] + close[i]) / 3
-                    ring[slot] = last
+                var i = 0
+                while i < period - 1 { ring[slot] = typical(i); slot += 1; i += 1 }
+                // Two bars at a time: the later bar's ring is the earlier bar's with one slot replaced, so both
+                // bars' sums run in the same slot order (same rounding) as two independent chains.
+                while i + 1 < n {
+                    let lastA = typical(i)
+                    ring[slot] = lastA
                     slot += 1
                     if slot == period { slot = 0 }
-                    if i < period - 1 { continue }
+                    let lastB = typical(i + 1), slotB = slot
+                    let replaced = ring[slotB]   // bar i + 1 − period: still in bar i's window
+                    ring[slotB] = lastB
+                    slot += 1
+                    if slot == period { slot = 0 }
+                    var averageA = 0.0, averageB = 0.0
+                    for j in 0..<period {
+                        let v = ring[j]
+                        averageA += j == slotB ? replaced : v
+                        averageB += v
+                    }
+                    averageA /= p
+                    averageB /= p
+                    var deviationA = 0.0, deviationB = 0.0
+                    for j in 0..<period {
+                        let v = ring[j]
+                        deviationA += abs((j == slotB ? replaced : v) - averageA)
+                        deviationB += abs(v - averageB)
+                    }
+                    out[i] = cci(lastA, averageA, deviationA)
+                    out[i + 1] = cci(lastB, averageB, deviationB)
+                    i += 2
+                }
+                if i < n {
+                    let last = typical(i)
+                    ring[slot] = last
                     var average = 0.0
                     for j in 0..<period { average += ring[j] }
                     average /= p
                     var deviation = 0.0
                     for j in 0..<period { deviation += abs(ring[j] - average) }
-                    let t = last - average
-                    out[i] = (t != 0.0 && deviation != 0.0) ? t / (0.015 * (deviation / p)) : 0.0
+                    out[i] = cci(last, average, deviation)
                 }
             }
         }
