@@ -29,23 +29,21 @@ let package = Package(
         // Shared plumbing: errors, logging, YAML configuration, JSON output.
         .target(name: "Common", dependencies: ["CYAML"]),
         // Tensors, devices, layers with forward/backward, optimizers, safetensors.
-        .target(name: "Engine", dependencies: ["CKernels", "Common"]),
+        .target(name: "Engine", dependencies: ["CKernels", "Common"], exclude: ["README.md"]),
         // Bars, timeframes, sources (CSV, Alpaca, MT5), Parquet + SQLite storage, pipeline, resampling.
         .target(name: "MarketData", dependencies: ["Common", "CSQLite", "CZstd"]),
         // Technical indicators, feature sets, feature store, training data loader.
-        .target(name: "Features", dependencies: ["MarketData", "Common"]),
+        .target(name: "Features", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
         // The three horizon models, Beta head, losses, checkpoints.
-        .target(name: "Models", dependencies: ["Engine", "Common"]),
-        // Training loops over the feature loader.
-        .target(name: "Training", dependencies: ["Models", "Features", "Engine", "Common"]),
+        .target(name: "Models", dependencies: ["Engine", "Common"], exclude: ["README.md"]),
         // Execution models, market simulator, backtester, metrics, reports.
-        .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"]),
+        .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
-        .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation", "Training", "Common"],
+        .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Training", "Simulation", "Benchmarks"]
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Simulation", "Benchmarks"]
         ),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
@@ -55,6 +53,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["MarketData"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )

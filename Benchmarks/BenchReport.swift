@@ -1,3 +1,4 @@
+import Common
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -65,19 +66,7 @@ public struct BenchReport: Sendable {
         return out
     }
 
-    private func quote(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
-    }
+    private func quote(_ s: String) -> String { JSONText.quote(s) }
 
     private func number(_ v: Double) -> String {
         guard v.isFinite else { return "null" }

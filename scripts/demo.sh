@@ -14,10 +14,20 @@ $BIN data list --data-root "$DEMO_DATA"
 $BIN data validate --data-root "$DEMO_DATA" --gaps 3
 $BIN data show --symbol EURUSD --timeframe 1h --resample 1d --start 2017-06-01 --end 2017-07-01 --rows 10 --data-root "$DEMO_DATA"
 $BIN data show --symbol EURUSD --timeframe 1h --resample 4h --output "$DEMO_DATA/EURUSD_4h.parquet" --data-root "$DEMO_DATA"
+echo "== features: TA-Lib-exact indicators on the GOOG daily CSV, then the short_term feature set from the store"
+$BIN indicators compute --input data/sample/GOOG_D1.csv --output "$DEMO_DATA/goog_indicators.csv" \
+  --indicators sma_20,ema_20,rsi_14,macd_12_26_9,atr_14,adx_14,bbands_upper_20_2
+tail -n 3 "$DEMO_DATA/goog_indicators.csv"
+$BIN features compute --symbol EURUSD --timeframe 1h --model short_term --data-root "$DEMO_DATA"
 echo "== engine: compute backends on this machine"
 $BIN devices
 echo "== engine: train a tiny Conv1d-LSTM Beta-head direction model on EURUSD H1 (the loss falls)"
 $BIN engine demo --csv data/sample/EURUSD_H1.csv --steps 60
+echo "== models: run PyTorch-written checkpoints of the three models (tools/reference/model_fixtures.py) on their inputs"
+for m in short_term medium_term long_term; do
+  $BIN model forward --checkpoint Tests/ModelsTests/Fixtures/${m}_small.safetensors \
+    --input Tests/ModelsTests/Fixtures/${m}_small_io.safetensors --output "$DEMO_DATA/${m}_out.safetensors"
+done
 echo "== simulation: backtest sma_cross (10/20) on the EURUSD H1 sample, backtesting.py semantics -> results/demo_backtest"
 $BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --profile trader --risk-profile moderate \
   --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest

@@ -122,16 +122,4 @@ func number(_ v: Double) -> String {
     return "\(v)"
 }
 
-func json(_ s: String) -> String {
-    var out = "\""
-    for ch in s.unicodeScalars {
-        switch ch {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default:
-            if ch.value < 0x20 { out += String(format: "\\u%04x", ch.value) } else { out.unicodeScalars.append(ch) }
-        }
-    }
-    return out + "\""
-}
+func json(_ s: String) -> String { JSONText.quote(s) }

@@ -20,7 +20,7 @@ enum BacktestCommand: AITraderCommand {
                                  [--profiles configs/features/profiles.yaml] [--risk-profiles configs/risk_profiles.yaml]
                                  [--progress] [--quiet]
           --data        bars from a CSV (Date/Datetime,Open,High,Low,Close[,Volume]); without it, from the bar store
-          --data-root   the bar store's root (default: data), filled by `aitrader data import`
+          --data-root   the data root whose store `aitrader data import` fills (default: as `aitrader data`)
           --timeframe   the bars' timeframe (default: the trading profile's short_term timeframe, trader = 1h)
           --start/--end a date range; an --end given as a date includes that whole day
           --commission  fraction of traded value per leg (0.002 = 20 bps); overrides the config's commission
@@ -40,7 +40,7 @@ enum BacktestCommand: AITraderCommand {
         let strategyName = arguments.string("strategy") ?? "sma_cross"
         let output = try arguments.require("output")
         let dataPath = arguments.string("data")
-        let dataRoot = arguments.string("data-root") ?? "data"
+        let dataRoot = try DataContext.dataRoot(arguments)
         let timeframeText = arguments.string("timeframe")
         let startText = arguments.string("start"), endText = arguments.string("end")
         let profileName = arguments.string("profile") ?? "trader"
@@ -96,7 +96,7 @@ enum BacktestCommand: AITraderCommand {
             bars = try CSVBarReader().read(path: dataPath, symbol: symbol, timeframe: timeframe)
             bars = bars.slice(from: start, to: end)
         } else {
-            let store = try ParquetBarStore(root: dataRoot)
+            let store = try DataContext.store(dataRoot: dataRoot)
             bars = try store.read(symbol: symbol, timeframe: timeframe, start: start, end: end)
         }
         guard bars.count >= 2 else { throw UsageError("fewer than 2 bars of \(symbol) in the requested range") }

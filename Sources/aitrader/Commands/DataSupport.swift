@@ -19,13 +19,28 @@ struct DataContext {
         let explicit = arguments.string("config")
         let path = explicit ?? (FileManager.default.fileExists(atPath: "configs/data.yaml") ? "configs/data.yaml" : nil)
         configuration = try path.map { try DataConfiguration.load(path: $0) } ?? DataConfiguration()
-        let env = ProcessInfo.processInfo.environment["AITRADER_DATA_ROOT"].flatMap { $0.isEmpty ? nil : $0 }
-        dataRoot = arguments.string("data-root") ?? env ?? configuration.dataRoot
+        dataRoot = try Self.dataRoot(arguments, configured: configuration.dataRoot)
     }
+
+    /// The data root every command shares (`data`, `features`, `backtest`): `--data-root`, else
+    /// `AITRADER_DATA_ROOT`, else the configuration's `data_root` (configs/data.yaml when present), else ./data.
+    /// Bars live in `<root>/store`, features in `<root>/features`.
+    static func dataRoot(_ arguments: ParsedArguments, configured: String? = nil) throws -> String {
+        if let option = arguments.string("data-root") { return option }
+        if let env = ProcessInfo.processInfo.environment["AITRADER_DATA_ROOT"], !env.isEmpty { return env }
+        if let configured { return configured }
+        if FileManager.default.fileExists(atPath: "configs/data.yaml") {
+            return try DataConfiguration.load(path: "configs/data.yaml").dataRoot
+        }
+        return DataConfiguration().dataRoot
+    }
+
+    /// The bar store under a data root.
+    static func store(dataRoot: String) throws -> ParquetBarStore { try ParquetBarStore(root: dataRoot + "/store") }
 
     var storeRoot: String { dataRoot + "/store" }
 
-    func store() throws -> ParquetBarStore { try ParquetBarStore(root: storeRoot) }
+    func store() throws -> ParquetBarStore { try Self.store(dataRoot: dataRoot) }
 
     /// `--day-start HH:MM` and `--timezone Z` override the configured resampling calendar; `--fx-days` = 17:00 New York.
     func bins(_ arguments: ParsedArguments) throws -> BinCalendar {

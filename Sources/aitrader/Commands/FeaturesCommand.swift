@@ -15,7 +15,7 @@ private struct FeatureTarget {
           --model M             short_term | medium_term | long_term (configs/features/<model>.yaml)
           --timeframe TF        bar timeframe (1h, 4h, 1d, ...), or --profile P to take the model's timeframe from
                                 configs/features/profiles.yaml (scalper, trader, investor)
-          --data-root DIR       data root holding bars/ and features/ (default: data)
+          --data-root DIR       data root: bars in <DIR>/store (as `aitrader data`), features in <DIR>/features
           --config-dir DIR      feature set configs (default: configs/features)
         """
 
@@ -31,7 +31,8 @@ private struct FeatureTarget {
         } else {
             throw UsageError("give --timeframe TF or --profile P")
         }
-        store = try FeatureStore(root: arguments.string("data-root") ?? "data", configDirectory: configDirectory)
+        let dataRoot = try DataContext.dataRoot(arguments)
+        store = try FeatureStore(root: dataRoot, bars: DataContext.store(dataRoot: dataRoot), configDirectory: configDirectory)
     }
 }
 
