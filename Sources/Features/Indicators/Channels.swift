@@ -17,22 +17,15 @@ extension Indicators {
         -> (tenkan: [Double], kijun: [Double], senkouA: [Double], senkouB: [Double], chikou: [Double])
     {
         let n = close.count
-        func midpoint(_ period: Int) -> [Double] {
-            Kernels.array(n) { out in
-                Kernels.fillNaN(out, 0..<min(period - 1, n))
-                guard period - 1 < n else { return }
-                var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
-                var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
-                for i in (period - 1)..<n { out[i] = (hh.update(i) + ll.update(i)) / 2.0 }
-            }
-        }
-        let t = midpoint(tenkan), k = midpoint(kijun), b = midpoint(senkou)
-        let (senkouA, senkouB, chikou) = Kernels.arrays(n) { a, sb, ch in
-            Kernels.fillNaN(a, 0..<min(kijun, n)); Kernels.fillNaN(sb, 0..<min(kijun, n)); Kernels.fillNaN(ch, 0..<min(kijun, n))
+        let t = Kernels.array(n) { Kernels.rangeMidpoint(high: high, low: low, period: tenkan, into: $0) }
+        let k = Kernels.array(n) { Kernels.rangeMidpoint(high: high, low: low, period: kijun, into: $0) }
+        // the senkou-bar midpoint as plotted: computed kijun bars earlier
+        let senkouB = Kernels.array(n) { Kernels.rangeMidpoint(high: high, low: low, period: senkou, shift: kijun, into: $0) }
+        let (senkouA, chikou) = Kernels.arrays(n) { a, ch in
+            Kernels.fillNaN(a, 0..<min(kijun, n)); Kernels.fillNaN(ch, 0..<min(kijun, n))
             var i = kijun
             while i < n {
                 a[i] = (t[i - kijun] + k[i - kijun]) / 2.0
-                sb[i] = b[i - kijun]
                 ch[i] = close[i] - close[i - kijun]
                 i += 1
             }
@@ -46,15 +39,16 @@ extension Indicators {
         -> (line: [Double], direction: [Double])
     {
         let n = close.count
-        let range = atr(high: high, low: low, close: close, period: period)
         return Kernels.arrays(n) { line, direction in
-        Kernels.fillNaN(line, 0..<min(period, n)); Kernels.fillNaN(direction, 0..<min(period, n))
+        atr(high: high, low: low, close: close, period: period, into: line)   // replaced by the line bar by bar
+        Kernels.fillNaN(direction, 0..<min(period, n))
         guard period < n else { return }
         var upper = 0.0, lower = 0.0, dir = 1.0
         for i in period..<n {
             let mid = (high[i] + low[i]) / 2.0
-            let basicUpper = mid + multiplier * range[i]
-            let basicLower = mid - multiplier * range[i]
+            let range = line[i]
+            let basicUpper = mid + multiplier * range
+            let basicLower = mid - multiplier * range
             if i == period {
                 upper = basicUpper
                 lower = basicLower
@@ -76,15 +70,14 @@ extension Indicators {
         -> (upper: [Double], middle: [Double], lower: [Double])
     {
         let n = close.count
-        let mid = ema(close, period: period)
-        let range = atr(high: high, low: low, close: close, period: period)
         return Kernels.arrays(n) { upper, middle, lower in
+            Kernels.ema(close, period: period, into: middle)
+            atr(high: high, low: low, close: close, period: period, into: upper)   // ATR, replaced by the band
             for i in 0..<n {
-                let m = mid[i], r = range[i]
+                let m = middle[i], r = upper[i]
                 if m.isNaN || r.isNaN {
                     upper[i] = .nan; middle[i] = .nan; lower[i] = .nan
                 } else {
-                    middle[i] = m
                     upper[i] = m + multiplier * r
                     lower[i] = m - multiplier * r
                 }
@@ -100,12 +93,8 @@ extension Indicators {
             Kernels.fillNaN(upper, 0..<min(first, n)); Kernels.fillNaN(middle, 0..<min(first, n))
             Kernels.fillNaN(lower, 0..<min(first, n))
             guard first < n else { return }
-            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
-            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
-            for i in first..<n {
-                let h = hh.update(i), l = ll.update(i)
-                upper[i] = h; lower[i] = l; middle[i] = (h + l) / 2.0
-            }
+            Kernels.blockExtreme(high, period: period, maximum: true) { i, h in upper[i] = h }
+            Kernels.blockExtreme(low, period: period, maximum: false) { i, l in lower[i] = l; middle[i] = (upper[i] + l) / 2.0 }
         }
     }
 }

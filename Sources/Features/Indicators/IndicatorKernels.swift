@@ -163,9 +163,11 @@ enum Kernels {
         fillNaN(out, 0..<first)
         let p = Double(period)
         var anchor = 0.0, s1 = 0.0, s2 = 0.0
+        var untilReanchor = 0   // counts down to the next re-anchoring (no integer division per bar)
         for i in first..<n {
             let trailing = i - period + 1
-            if (i - first) % period == 0 {
+            if untilReanchor == 0 {
+                untilReanchor = period
                 anchor = x[trailing]
                 s1 = 0; s2 = 0
                 var j = trailing
@@ -175,23 +177,13 @@ enum Kernels {
                 s1 += dIn - dOut
                 s2 += dIn * dIn - dOut * dOut
             }
+            untilReanchor -= 1
             let variance = (s2 - s1 * s1 / p) / p
             out[i] = variance > 0 ? variance.squareRoot() : 0
         }
     }
 
     // MARK: rolling extremes
-
-    /// Rolling maximum over `period` values ending at each index (a monotonic deque: O(n) whatever the period).
-    /// Output NaN before `start + period - 1`.
-    static func rollingMax(_ x: Input, period: Int, start: Int = 0, into out: Output) {
-        rollingExtreme(x, period: period, start: start, maximum: true, values: out, indices: nil)
-    }
-
-    /// Rolling minimum over `period` values ending at each index.
-    static func rollingMin(_ x: Input, period: Int, start: Int = 0, into out: Output) {
-        rollingExtreme(x, period: period, start: start, maximum: false, values: out, indices: nil)
-    }
 
     /// Rolling maximum or minimum, TA-Lib's way: keep the current extreme and its index, compare each new value
     /// with it, and rescan the window only when the extreme leaves it (O(1) amortised on market data, predictable
@@ -239,37 +231,65 @@ enum Kernels {
         }
     }
 
-    /// A rolling maximum (or minimum) updated bar by bar inside an indicator's own loop, TA-Lib's way (see
-    /// `rollingExtreme`): `update(i)` returns the extreme of x[i − period + 1 ... i].
-    struct RollingExtreme {
-        let xs: UnsafePointer<Double>
-        let period: Int
-        let maximum: Bool
-        var at = -1
-        var value = 0.0
-
-        init(_ x: Input, period: Int, maximum: Bool) {
-            xs = x.baseAddress!
-            self.period = period
-            self.maximum = maximum
-        }
-
-        @inline(__always) mutating func update(_ i: Int) -> Double {
-            let trailing = i - period + 1
-            if at < trailing {
-                at = trailing
-                value = xs[trailing]
-                var j = trailing + 1
-                if maximum {
-                    while j <= i { let v = xs[j]; if v >= value { value = v; at = j }; j += 1 }
+    /// Rolling maximum (or minimum) of x[i − period + 1 ... i] for every i ≥ period − 1, by van Herk/Gil-Werman
+    /// blocks: the window ending in block b is the suffix extreme of block b−1 joined with the prefix extreme of
+    /// block b, so each bar costs three branch-free comparisons whatever the period or the data (no rescans).
+    /// `emit(i, extreme)` receives the values in increasing i. Equal to the scanning kernels' values (an extreme
+    /// is an extreme); positions are not tracked (use `rollingExtreme` for Aroon's indices). Inputs must not be NaN.
+    ///
+    ///     Kernels.blockExtreme(high, period: 26, maximum: true) { i, hh in out[i] = hh }
+    /// With `start` > 0 the values before `start` (an input's warm-up) are ignored and the first emitted index is
+    /// start + period − 1.
+    @inline(__always) static func blockExtreme(_ x: Input, period k: Int, start: Int = 0, maximum: Bool,
+                                               _ emitAt: (Int, Double) -> Void) {
+        let n = x.count - start
+        guard k >= 1, k <= n, start >= 0 else { return }
+        let xs = x.baseAddress! + start
+        @inline(__always) func emit(_ i: Int, _ v: Double) { emitAt(i + start, v) }
+        @inline(__always) func pick(_ a: Double, _ b: Double) -> Double { maximum ? (b > a ? b : a) : (b < a ? b : a) }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { suffix in
+            var blockStart = 0
+            while blockStart < n {
+                let blockEnd = min(blockStart + k, n)
+                if blockStart >= k {
+                    // suffix extremes of the previous block [blockStart − k, blockStart)
+                    let base = blockStart - k
+                    var s = xs[blockStart - 1]
+                    var j = k - 1
+                    while j >= 0 { s = pick(s, xs[base + j]); suffix[j] = s; j -= 1 }
+                    var prefix = xs[blockStart]
+                    var i = blockStart
+                    while i < blockEnd {
+                        prefix = pick(prefix, xs[i])
+                        let lo = i - k + 1   // in the previous block unless i closes the current one
+                        emit(i, lo >= blockStart ? prefix : pick(suffix[lo - base], prefix))
+                        i += 1
+                    }
                 } else {
-                    while j <= i { let v = xs[j]; if v <= value { value = v; at = j }; j += 1 }
+                    var prefix = xs[0]
+                    var i = 0
+                    while i < blockEnd {
+                        prefix = pick(prefix, xs[i])
+                        if i == k - 1 { emit(i, prefix) }
+                        i += 1
+                    }
                 }
-            } else {
-                let v = xs[i]
-                if maximum ? v >= value : v <= value { value = v; at = i }
+                blockStart = blockEnd
             }
-            return value
+        }
+    }
+
+    /// The midpoint (highest high + lowest low) / 2 of the `period` bars ending at each i, written to
+    /// `out[i + shift]` (shift ≥ 0 moves the value `shift` bars later); NaN where no value lands.
+    static func rangeMidpoint(high: Input, low: Input, period: Int, shift: Int = 0, into out: Output) {
+        let n = out.count
+        let first = period - 1 + shift
+        fillNaN(out, 0..<min(first, n))
+        guard first < n else { return }
+        let limit = n - shift
+        blockExtreme(high, period: period, maximum: true) { i, hh in if i < limit { out[i + shift] = hh } }
+        blockExtreme(low, period: period, maximum: false) { i, ll in
+            if i < limit { out[i + shift] = (out[i + shift] + ll) / 2.0 }
         }
     }
 

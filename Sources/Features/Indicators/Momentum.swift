@@ -113,10 +113,10 @@ extension Indicators {
             let first = start + period - 1
             Kernels.fillNaN(out, 0..<min(first, n))
             guard first < n else { return }
-            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
-            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
-            for i in first..<n {
-                let h = hh.update(i), l = ll.update(i)
+            // highest high into out, then each bar's formula as the lowest low arrives
+            Kernels.blockExtreme(high, period: period, start: start, maximum: true) { i, h in out[i] = h }
+            Kernels.blockExtreme(low, period: period, start: start, maximum: false) { i, l in
+                let h = out[i]
                 let diff = h - l
                 out[i] = diff != 0.0 ? (close[i] - l) / diff * 100.0 : 0.0
             }
@@ -130,13 +130,14 @@ extension Indicators {
     {
         let n = close.count
         let raw = fastK(high: high, low: low, close: close, period: kPeriod, start: 0)
-        let k = raw.withUnsafeBufferPointer { b in Kernels.array(n) { Kernels.sma(b, period: slowK, start: kPeriod - 1, into: $0) } }
-        let d = k.withUnsafeBufferPointer { b in
-            Kernels.array(n) { Kernels.sma(b, period: slowD, start: kPeriod - 1 + slowK - 1, into: $0) }
-        }
         let lookback = kPeriod - 1 + slowK - 1 + slowD - 1
-        let kOut = Kernels.array(n) { out in for i in 0..<n { out[i] = i < lookback ? .nan : k[i] } }
-        return (kOut, d)
+        return raw.withUnsafeBufferPointer { raw in
+            Kernels.arrays(n) { k, d in
+                Kernels.sma(raw, period: slowK, start: kPeriod - 1, into: k)
+                Kernels.sma(UnsafeBufferPointer(k), period: slowD, start: kPeriod - 1 + slowK - 1, into: d)
+                Kernels.fillNaN(k, 0..<min(lookback, n))   // %K reported from %D's first bar, as TA-Lib does
+            }
+        }
     }
 
     /// Stochastic RSI (`TA_STOCHRSI`, fastd matype SMA): fast %K and %D of RSI(period); lookback
@@ -144,13 +145,13 @@ extension Indicators {
     public static func stochRSI(_ x: Input, period: Int, fastK kPeriod: Int, fastD: Int) -> (k: [Double], d: [Double]) {
         let n = x.count
         let r = rsi(x, period: period)
-        let raw = r.withUnsafeBufferPointer { b in fastK(high: b, low: b, close: b, period: kPeriod, start: period) }
-        let d = raw.withUnsafeBufferPointer { b in
+        var k = r.withUnsafeBufferPointer { b in fastK(high: b, low: b, close: b, period: kPeriod, start: period) }
+        let d = k.withUnsafeBufferPointer { b in
             Kernels.array(n) { Kernels.sma(b, period: fastD, start: period + kPeriod - 1, into: $0) }
         }
         let lookback = period + kPeriod - 1 + fastD - 1
-        let kOut = Kernels.array(n) { out in for i in 0..<n { out[i] = i < lookback ? .nan : raw[i] } }
-        return (kOut, d)
+        k.withUnsafeMutableBufferPointer { Kernels.fillNaN($0, 0..<min(lookback, n)) }   // reported from %D's first bar
+        return (k, d)
     }
 
     /// Williams %R (`TA_WILLR`); lookback period−1.
@@ -160,10 +161,9 @@ extension Indicators {
             let first = period - 1
             Kernels.fillNaN(out, 0..<min(first, n))
             guard first < n else { return }
-            var hh = Kernels.RollingExtreme(high, period: period, maximum: true)
-            var ll = Kernels.RollingExtreme(low, period: period, maximum: false)
-            for i in first..<n {
-                let h = hh.update(i), l = ll.update(i)
+            Kernels.blockExtreme(high, period: period, maximum: true) { i, h in out[i] = h }
+            Kernels.blockExtreme(low, period: period, maximum: false) { i, l in
+                let h = out[i]
                 let diff = (h - l) / (-100.0)
                 out[i] = diff != 0.0 ? (h - close[i]) / diff : 0.0
             }
@@ -177,23 +177,55 @@ extension Indicators {
         return Kernels.array(n) { out in
             guard period - 1 < n, period >= 2 else { Kernels.fillNaN(out, 0..<n); return }
             Kernels.fillNaN(out, 0..<(period - 1))
-            var ring = [Double](repeating: 0, count: period)
             let p = Double(period)
-            ring.withUnsafeMutableBufferPointer { ring in
+            @inline(__always) func typical(_ i: Int) -> Double { (high[i] + low[i] + close[i]) / 3 }
+            @inline(__always) func cci(_ last: Double, _ average: Double, _ deviation: Double) -> Double {
+                let t = last - average
+                return (t != 0.0 && deviation != 0.0) ? t / (0.015 * (deviation / p)) : 0.0
+            }
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: period) { ring in
                 var slot = 0
-                for i in 0..<n {
-                    let last = (high[i] + low[i] + close[i]) / 3
-                    ring[slot] = last
+                var i = 0
+                while i < period - 1 { ring[slot] = typical(i); slot += 1; i += 1 }
+                // Two bars at a time: the later bar's ring is the earlier bar's with one slot replaced, so both
+                // bars' sums run in the same slot order (same rounding) as two independent chains.
+                while i + 1 < n {
+                    let lastA = typical(i)
+                    ring[slot] = lastA
                     slot += 1
                     if slot == period { slot = 0 }
-                    if i < period - 1 { continue }
+                    let lastB = typical(i + 1), slotB = slot
+                    let replaced = ring[slotB]   // bar i + 1 − period: still in bar i's window
+                    ring[slotB] = lastB
+                    slot += 1
+                    if slot == period { slot = 0 }
+                    var averageA = 0.0, averageB = 0.0
+                    for j in 0..<period {
+                        let v = ring[j]
+                        averageA += j == slotB ? replaced : v
+                        averageB += v
+                    }
+                    averageA /= p
+                    averageB /= p
+                    var deviationA = 0.0, deviationB = 0.0
+                    for j in 0..<period {
+                        let v = ring[j]
+                        deviationA += abs((j == slotB ? replaced : v) - averageA)
+                        deviationB += abs(v - averageB)
+                    }
+                    out[i] = cci(lastA, averageA, deviationA)
+                    out[i + 1] = cci(lastB, averageB, deviationB)
+                    i += 2
+                }
+                if i < n {
+                    let last = typical(i)
+                    ring[slot] = last
                     var average = 0.0
                     for j in 0..<period { average += ring[j] }
                     average /= p
                     var deviation = 0.0
                     for j in 0..<period { deviation += abs(ring[j] - average) }
-                    let t = last - average
-                    out[i] = (t != 0.0 && deviation != 0.0) ? t / (0.015 * (deviation / p)) : 0.0
+                    out[i] = cci(last, average, deviation)
                 }
             }
         }
@@ -302,10 +334,17 @@ extension Indicators {
                 if t > range { range = t }
                 return (closeMinusTrueLow, range)
             }
+            // each bar's terms are computed once and kept for p3 bars in a ring (power-of-two size, masked index)
+            var size = 1
+            while size < p3 + 1 { size <<= 1 }
+            let mask = size - 1
+            withUnsafeTemporaryAllocation(of: (Double, Double).self, capacity: size) { ring in
+            var i = 1
+            while i < lookback { ring[i & mask] = terms(i); i += 1 }
             func prime(_ period: Int) -> (Double, Double) {
                 var a = 0.0, b = 0.0
                 var i = lookback - period + 1
-                while i < lookback { let (c, r) = terms(i); a += c; b += r; i += 1 }
+                while i < lookback { let (c, r) = ring[i & mask]; a += c; b += r; i += 1 }
                 return (a, b)
             }
             var (a1, b1) = prime(p1), (a2, b2) = prime(p2), (a3, b3) = prime(p3)
@@ -313,18 +352,20 @@ extension Indicators {
             var trailing1 = today - p1 + 1, trailing2 = today - p2 + 1, trailing3 = today - p3 + 1
             while today < n {
                 let (c, r) = terms(today)
+                ring[today & mask] = (c, r)
                 a1 += c; a2 += c; a3 += c
                 b1 += r; b2 += r; b3 += r
                 var output = 0.0
                 if !Kernels.isZero(b1) { output += 4.0 * (a1 / b1) }
                 if !Kernels.isZero(b2) { output += 2.0 * (a2 / b2) }
                 if !Kernels.isZero(b3) { output += a3 / b3 }
-                var t = terms(trailing1); a1 -= t.0; b1 -= t.1
-                t = terms(trailing2); a2 -= t.0; b2 -= t.1
-                t = terms(trailing3); a3 -= t.0; b3 -= t.1
+                var t = ring[trailing1 & mask]; a1 -= t.0; b1 -= t.1
+                t = ring[trailing2 & mask]; a2 -= t.0; b2 -= t.1
+                t = ring[trailing3 & mask]; a3 -= t.0; b3 -= t.1
                 out[today] = 100.0 * (output / 7.0)
                 trailing1 += 1; trailing2 += 1; trailing3 += 1
                 today += 1
+            }
             }
         }
     }

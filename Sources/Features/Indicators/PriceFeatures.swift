@@ -72,10 +72,17 @@ extension Indicators {
         let daySin = (0..<7).map { sin(2.0 * Double.pi * Double($0) / 7.0) }
         let dayCos = (0..<7).map { cos(2.0 * Double.pi * Double($0) / 7.0) }
         return Kernels.arrays(n) { hs, hc, ds, dc in
+        // the day (and weekday) is recomputed only when a bar leaves the current one: intraday bars share it
+        var dayStart: Int64 = 1, dayEnd: Int64 = 0, weekday = 0
         for i in 0..<n {
             let t = timestamps[i]
-            let day = floorDivide(t, msPerDay)
-            let inDay = t - day * msPerDay
+            if t < dayStart || t >= dayEnd {
+                let day = floorDivide(t, msPerDay)
+                dayStart = day * msPerDay
+                dayEnd = dayStart + msPerDay
+                weekday = Int(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
+            }
+            let inDay = t - dayStart
             if inDay % msPerMinute == 0 {
                 let minute = Int(inDay / msPerMinute)
                 hs[i] = minuteSin[minute]; hc[i] = minuteCos[minute]
@@ -83,7 +90,6 @@ extension Indicators {
                 let angle = 2.0 * Double.pi * Double(inDay) / Double(msPerDay)
                 hs[i] = sin(angle); hc[i] = cos(angle)
             }
-            let weekday = Int(((day % 7) + 7 + 3) % 7)   // Monday = 0 (1970-01-01 was a Thursday)
             ds[i] = daySin[weekday]; dc[i] = dayCos[weekday]
         }
         }

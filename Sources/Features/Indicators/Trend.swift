@@ -9,10 +9,21 @@ extension Indicators {
         -> (plusDI: [Double], minusDI: [Double], adx: [Double])
     {
         let n = close.count
-        var plusDI = [Double](repeating: .nan, count: n)
-        var minusDI = [Double](repeating: .nan, count: n)
-        var adx = [Double](repeating: .nan, count: n)
-        guard period >= 2, period < n else { return (plusDI, minusDI, adx) }
+        let (plusDI, minusDI, adx) = Kernels.arrays(n) { plusDI, minusDI, adx in
+            directionalMovement(high: high, low: low, close: close, period: period, plusDI: plusDI, minusDI: minusDI, adx: adx)
+        }
+        return (plusDI, minusDI, adx)
+    }
+
+    /// `directionalMovement` written into three buffers of length n.
+    static func directionalMovement(high: Input, low: Input, close: Input, period: Int,
+                                    plusDI: Kernels.Output, minusDI: Kernels.Output, adx: Kernels.Output) {
+        let n = close.count
+        guard period >= 2, period < n else {
+            Kernels.fillNaN(plusDI, 0..<n); Kernels.fillNaN(minusDI, 0..<n); Kernels.fillNaN(adx, 0..<n)
+            return
+        }
+        Kernels.fillNaN(plusDI, 0..<period); Kernels.fillNaN(minusDI, 0..<period); Kernels.fillNaN(adx, 0..<(2 * period - 1))
         let p = Double(period)
         let p1 = Double(period - 1)
         var prevHigh = high[0], prevLow = low[0], prevClose = close[0]
@@ -67,30 +78,27 @@ extension Indicators {
             }
         }
         // ADX's first value (bar 2·period − 1) is the mean of the first `period` DX values, then Wilder-smoothed.
-        return (plusDI, minusDI, adx)
     }
 
     /// Aroon up/down (100·(period − bars since highest high / lowest low) / period over period+1 bars) and the
     /// Aroon oscillator (`TA_AROON`, `TA_AROONOSC`); lookback `period`. Ties go to the most recent bar.
     public static func aroon(high: Input, low: Input, period: Int) -> (up: [Double], down: [Double], oscillator: [Double]) {
         let n = high.count
-        let highIdx = Kernels.array(n) {
-            Kernels.rollingExtreme(high, period: period + 1, start: 0, maximum: true, values: nil, indices: $0)
-        }
-        let lowIdx = Kernels.array(n) {
-            Kernels.rollingExtreme(low, period: period + 1, start: 0, maximum: false, values: nil, indices: $0)
-        }
         let factor = 100.0 / Double(period)
         let p = Double(period)
         return Kernels.arrays(n) { up, down, osc in
+            // positions of the extremes first, replaced by the Aroon values bar by bar
+            Kernels.rollingExtreme(high, period: period + 1, start: 0, maximum: true, values: nil, indices: up)
+            Kernels.rollingExtreme(low, period: period + 1, start: 0, maximum: false, values: nil, indices: down)
             Kernels.fillNaN(up, 0..<min(period, n)); Kernels.fillNaN(down, 0..<min(period, n))
             Kernels.fillNaN(osc, 0..<min(period, n))
             var i = period
             while i < n {
                 let t = Double(i)
-                up[i] = factor * (p - (t - highIdx[i]))
-                down[i] = factor * (p - (t - lowIdx[i]))
-                osc[i] = factor * (highIdx[i] - lowIdx[i])
+                let highIdx = up[i], lowIdx = down[i]
+                up[i] = factor * (p - (t - highIdx))
+                down[i] = factor * (p - (t - lowIdx))
+                osc[i] = factor * (highIdx - lowIdx)
                 i += 1
             }
         }

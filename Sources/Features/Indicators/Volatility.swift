@@ -8,28 +8,31 @@ extension Indicators {
     /// Average true range with Wilder smoothing seeded by the SMA of the first `period` true ranges
     /// (`TA_ATR`); lookback `period`.
     public static func atr(high: Input, low: Input, close: Input, period: Int) -> [Double] {
+        Kernels.array(close.count) { atr(high: high, low: low, close: close, period: period, into: $0) }
+    }
+
+    /// `atr` written into `out` (length n), for indicators that build on it without a temporary array.
+    static func atr(high: Input, low: Input, close: Input, period: Int, into out: Kernels.Output) {
         let n = close.count
-        return Kernels.array(n) { out in
-            guard period >= 1, period < n else { Kernels.fillNaN(out, 0..<n); return }
-            Kernels.fillNaN(out, 0..<period)
-            if period == 1 {
-                for i in 1..<n { out[i] = Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1]) }
-                return
-            }
-            // TA_INT_SMA over the true-range buffer (which starts at bar 1), then Wilder's update.
-            var total = 0.0
-            for i in 1...period { total += Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1]) }
-            let p = Double(period), p1 = Double(period - 1)
-            var prevATR = total / p
-            out[period] = prevATR
-            var i = period + 1
-            while i < n {
-                prevATR *= p1
-                prevATR += Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1])
-                prevATR /= p
-                out[i] = prevATR
-                i += 1
-            }
+        guard period >= 1, period < n else { Kernels.fillNaN(out, 0..<n); return }
+        Kernels.fillNaN(out, 0..<period)
+        if period == 1 {
+            for i in 1..<n { out[i] = Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1]) }
+            return
+        }
+        // TA_INT_SMA over the true-range buffer (which starts at bar 1), then Wilder's update.
+        var total = 0.0
+        for i in 1...period { total += Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1]) }
+        let p = Double(period), p1 = Double(period - 1)
+        var prevATR = total / p
+        out[period] = prevATR
+        var i = period + 1
+        while i < n {
+            prevATR *= p1
+            prevATR += Kernels.trueRange(high: high[i], low: low[i], previousClose: close[i - 1])
+            prevATR /= p
+            out[i] = prevATR
+            i += 1
         }
     }
 
@@ -60,12 +63,13 @@ extension Indicators {
     {
         let n = x.count
         let middle = Kernels.array(n) { Kernels.sma(x, period: period, into: $0) }
-        let sigma = Kernels.array(n) { Kernels.deviation(x, period: period, into: $0) }
         let (upper, lower, percentB, bandwidth) = Kernels.arrays(n) { upper, lower, percentB, bandwidth in
+            Kernels.deviation(x, period: period, into: upper)   // σ, replaced by the band bar by bar
             for i in 0..<n {
                 let m = middle[i]
                 if m.isNaN { upper[i] = .nan; lower[i] = .nan; percentB[i] = .nan; bandwidth[i] = .nan; continue }
-                let d = deviations == 1.0 ? sigma[i] : sigma[i] * deviations
+                let sigma = upper[i]
+                let d = deviations == 1.0 ? sigma : sigma * deviations
                 let u = m + d, l = m - d
                 upper[i] = u
                 lower[i] = l
