@@ -113,10 +113,7 @@ extension Indicators {
             let first = start + period - 1
             Kernels.fillNaN(out, 0..<min(first, n))
             guard first < n else { return }
-            // highest high into out, then each bar's formula as the lowest low arrives
-            Kernels.blockExtreme(high, period: period, start: start, maximum: true) { i, h in out[i] = h }
-            Kernels.blockExtreme(low, period: period, start: start, maximum: false) { i, l in
-                let h = out[i]
+            Kernels.blockRange(high: high, low: low, period: period, start: start) { i, h, l in
                 let diff = h - l
                 out[i] = diff != 0.0 ? (close[i] - l) / diff * 100.0 : 0.0
             }
@@ -161,9 +158,7 @@ extension Indicators {
             let first = period - 1
             Kernels.fillNaN(out, 0..<min(first, n))
             guard first < n else { return }
-            Kernels.blockExtreme(high, period: period, maximum: true) { i, h in out[i] = h }
-            Kernels.blockExtreme(low, period: period, maximum: false) { i, l in
-                let h = out[i]
+            Kernels.blockRange(high: high, low: low, period: period) { i, h, l in
                 let diff = (h - l) / (-100.0)
                 out[i] = diff != 0.0 ? (h - close[i]) / diff : 0.0
             }
