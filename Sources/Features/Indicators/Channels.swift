@@ -93,8 +93,9 @@ extension Indicators {
             Kernels.fillNaN(upper, 0..<min(first, n)); Kernels.fillNaN(middle, 0..<min(first, n))
             Kernels.fillNaN(lower, 0..<min(first, n))
             guard first < n else { return }
-            Kernels.blockExtreme(high, period: period, maximum: true) { i, h in upper[i] = h }
-            Kernels.blockExtreme(low, period: period, maximum: false) { i, l in lower[i] = l; middle[i] = (upper[i] + l) / 2.0 }
+            Kernels.blockRange(high: high, low: low, period: period) { i, h, l in
+                upper[i] = h; lower[i] = l; middle[i] = (h + l) / 2.0
+            }
         }
     }
 }

@@ -185,92 +185,103 @@ enum Kernels {
 
     // MARK: rolling extremes
 
-    /// Rolling maximum or minimum, TA-Lib's way: keep the current extreme and its index, compare each new value
-    /// with it, and rescan the window only when the extreme leaves it (O(1) amortised on market data, predictable
-    /// branches). On ties the most recent index is the extreme (as in TA-Lib's AROON). `values` receives the
-    /// extreme, `indices` its position (as Double); either may be nil.
-    static func rollingExtreme(_ x: Input, period: Int, start: Int, maximum: Bool, values: Output?, indices: Output?) {
+    /// The position of the rolling maximum (or minimum) of x[i − period + 1 ... i] for every i ≥ period − 1, the
+    /// most recent one on ties (as TA-Lib's AROON), by van Herk/Gil-Werman blocks like `blockRange`:
+    /// `emit(i, position)`. Inputs must not be NaN.
+    @inline(__always) static func blockArgExtreme(_ x: Input, period k: Int, maximum: Bool, _ emit: (Int, Int) -> Void) {
         let n = x.count
-        let first = start + period - 1
-        if let values { fillNaN(values, 0..<min(first, n)) }
-        if let indices { fillNaN(indices, 0..<min(first, n)) }
-        guard first < n, start < n else { return }
+        guard k >= 1, k <= n else { return }
         let xs = x.baseAddress!
-        var at = -1
-        var extreme = 0.0
-        if maximum {
-            for i in first..<n {
-                let trailing = i - period + 1
-                if at < trailing {
-                    at = trailing
-                    extreme = xs[trailing]
-                    var j = trailing + 1
-                    while j <= i { let v = xs[j]; if v >= extreme { extreme = v; at = j }; j += 1 }
+        // a replaces b when strictly better, or equal (ties to the later position, which `a` always is here)
+        @inline(__always) func better(_ a: Double, _ b: Double) -> Bool { maximum ? a > b : a < b }
+        @inline(__always) func atLeast(_ a: Double, _ b: Double) -> Bool { maximum ? a >= b : a <= b }
+        withUnsafeTemporaryAllocation(of: (Double, Int).self, capacity: k) { suffix in
+            var blockStart = 0
+            while blockStart < n {
+                let blockEnd = min(blockStart + k, n)
+                var prefix = xs[blockStart], prefixAt = blockStart
+                if blockStart >= k {
+                    // suffix extremes of the previous block, the latest position on ties (scan backwards, strict)
+                    let base = blockStart - k
+                    var s = xs[blockStart - 1], sAt = blockStart - 1
+                    var j = k - 1
+                    while j >= 0 {
+                        let v = xs[base + j]
+                        if better(v, s) { s = v; sAt = base + j }
+                        suffix[j] = (s, sAt)
+                        j -= 1
+                    }
+                    var i = blockStart
+                    while i < blockEnd {
+                        let v = xs[i]
+                        if atLeast(v, prefix) { prefix = v; prefixAt = i }
+                        let lo = i - k + 1
+                        if lo >= blockStart {
+                            emit(i, prefixAt)
+                        } else {
+                            let (sv, sAt) = suffix[lo - base]
+                            emit(i, atLeast(prefix, sv) ? prefixAt : sAt)
+                        }
+                        i += 1
+                    }
                 } else {
-                    let v = xs[i]
-                    if v >= extreme { extreme = v; at = i }
+                    var i = 0
+                    while i < blockEnd {
+                        let v = xs[i]
+                        if atLeast(v, prefix) { prefix = v; prefixAt = i }
+                        if i == k - 1 { emit(i, prefixAt) }
+                        i += 1
+                    }
                 }
-                if let values { values[i] = extreme }
-                if let indices { indices[i] = Double(at) }
-            }
-        } else {
-            for i in first..<n {
-                let trailing = i - period + 1
-                if at < trailing {
-                    at = trailing
-                    extreme = xs[trailing]
-                    var j = trailing + 1
-                    while j <= i { let v = xs[j]; if v <= extreme { extreme = v; at = j }; j += 1 }
-                } else {
-                    let v = xs[i]
-                    if v <= extreme { extreme = v; at = i }
-                }
-                if let values { values[i] = extreme }
-                if let indices { indices[i] = Double(at) }
+                blockStart = blockEnd
             }
         }
     }
 
-    /// Rolling maximum (or minimum) of x[i − period + 1 ... i] for every i ≥ period − 1, by van Herk/Gil-Werman
-    /// blocks: the window ending in block b is the suffix extreme of block b−1 joined with the prefix extreme of
-    /// block b, so each bar costs three branch-free comparisons whatever the period or the data (no rescans).
-    /// `emit(i, extreme)` receives the values in increasing i. Equal to the scanning kernels' values (an extreme
-    /// is an extreme); positions are not tracked (use `rollingExtreme` for Aroon's indices). Inputs must not be NaN.
+    /// Rolling highest high and lowest low of the `period` bars ending at each i ≥ start + period − 1, by van
+    /// Herk/Gil-Werman blocks: the window ending in block b is the suffix extreme of block b−1 joined with the
+    /// prefix extreme of block b, so each bar costs three branch-free comparisons per series whatever the period
+    /// or the data (no rescans), and the high and low chains run interleaved. `emit(i, highest, lowest)` receives
+    /// the values in increasing i. With `start` > 0 the values before `start` (an input's warm-up) are ignored.
+    /// Equal to any other exact rolling max/min (an extreme is an extreme); positions are not tracked (see
+    /// `blockArgExtreme`). Inputs must not be NaN.
     ///
-    ///     Kernels.blockExtreme(high, period: 26, maximum: true) { i, hh in out[i] = hh }
-    /// With `start` > 0 the values before `start` (an input's warm-up) are ignored and the first emitted index is
-    /// start + period − 1.
-    @inline(__always) static func blockExtreme(_ x: Input, period k: Int, start: Int = 0, maximum: Bool,
-                                               _ emitAt: (Int, Double) -> Void) {
-        let n = x.count - start
+    ///     Kernels.blockRange(high: h, low: l, period: 26) { i, hh, ll in out[i] = (hh + ll) / 2 }
+    @inline(__always) static func blockRange(high: Input, low: Input, period k: Int, start: Int = 0,
+                                             _ emit: (Int, Double, Double) -> Void) {
+        let n = high.count - start
         guard k >= 1, k <= n, start >= 0 else { return }
-        let xs = x.baseAddress! + start
-        @inline(__always) func emit(_ i: Int, _ v: Double) { emitAt(i + start, v) }
-        @inline(__always) func pick(_ a: Double, _ b: Double) -> Double { maximum ? (b > a ? b : a) : (b < a ? b : a) }
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: k) { suffix in
+        let hs = high.baseAddress! + start, ls = low.baseAddress! + start
+        @inline(__always) func hi(_ a: Double, _ b: Double) -> Double { b > a ? b : a }
+        @inline(__always) func lo(_ a: Double, _ b: Double) -> Double { b < a ? b : a }
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * k) { suffixes in
+            let sh = suffixes.baseAddress!, sl = sh + k
             var blockStart = 0
             while blockStart < n {
                 let blockEnd = min(blockStart + k, n)
+                var ph = hs[blockStart], pl = ls[blockStart]
                 if blockStart >= k {
                     // suffix extremes of the previous block [blockStart − k, blockStart)
                     let base = blockStart - k
-                    var s = xs[blockStart - 1]
+                    var h = hs[blockStart - 1], l = ls[blockStart - 1]
                     var j = k - 1
-                    while j >= 0 { s = pick(s, xs[base + j]); suffix[j] = s; j -= 1 }
-                    var prefix = xs[blockStart]
+                    while j >= 0 {
+                        h = hi(h, hs[base + j]); l = lo(l, ls[base + j])
+                        sh[j] = h; sl[j] = l
+                        j -= 1
+                    }
                     var i = blockStart
                     while i < blockEnd {
-                        prefix = pick(prefix, xs[i])
-                        let lo = i - k + 1   // in the previous block unless i closes the current one
-                        emit(i, lo >= blockStart ? prefix : pick(suffix[lo - base], prefix))
+                        ph = hi(ph, hs[i]); pl = lo(pl, ls[i])
+                        let from = i - k + 1 - base   // the window's first bar, in the previous block unless i closes this one
+                        if from >= k { emit(i + start, ph, pl) } else { emit(i + start, hi(sh[from], ph), lo(sl[from], pl)) }
                         i += 1
                     }
                 } else {
-                    var prefix = xs[0]
                     var i = 0
                     while i < blockEnd {
-                        prefix = pick(prefix, xs[i])
-                        if i == k - 1 { emit(i, prefix) }
+                        ph = hi(ph, hs[i]); pl = lo(pl, ls[i])
+                        if i == k - 1 { emit(i + start, ph, pl) }
                         i += 1
                     }
                 }
@@ -287,10 +298,7 @@ enum Kernels {
         fillNaN(out, 0..<min(first, n))
         guard first < n else { return }
         let limit = n - shift
-        blockExtreme(high, period: period, maximum: true) { i, hh in if i < limit { out[i + shift] = hh } }
-        blockExtreme(low, period: period, maximum: false) { i, ll in
-            if i < limit { out[i + shift] = (out[i + shift] + ll) / 2.0 }
-        }
+        blockRange(high: high, low: low, period: period) { i, hh, ll in if i < limit { out[i + shift] = (hh + ll) / 2.0 } }
     }
 
     /// EMAs of EMAs in one pass (TA-Lib's DEMA/TEMA/TRIX chains): level 1 is the EMA of x seeded with the SMA of

@@ -113,10 +113,7 @@ extension Indicators {
             let first = start + period - 1
             Kernels.fillNaN(out, 0..<min(first, n))
             guard first < n else { return }
-            // highest high into out, then each bar's formula as the lowest low arrives
-            Kernels.blockExtreme(high, period: period, start: start, maximum: true) { i, h in out[i] = h }
-            Kernels.blockExtreme(low, period: period, start: start, maximum: false) { i, l in
-                let h = out[i]
+            Kernels.blockRange(high: high, low: low, period: period, start: start) { i, h, l in
                 let diff = h - l
                 out[i] = diff != 0.0 ? (close[i] - l) / diff * 100.0 : 0.0
             }
@@ -161,9 +158,7 @@ extension Indicators {
             let first = period - 1
             Kernels.fillNaN(out, 0..<min(first, n))
             guard first < n else { return }
-            Kernels.blockExtreme(high, period: period, maximum: true) { i, h in out[i] = h }
-            Kernels.blockExtreme(low, period: period, maximum: false) { i, l in
-                let h = out[i]
+            Kernels.blockRange(high: high, low: low, period: period) { i, h, l in
                 let diff = (h - l) / (-100.0)
                 out[i] = diff != 0.0 ? (h - close[i]) / diff : 0.0
             }
@@ -263,28 +258,28 @@ extension Indicators {
         return Kernels.array(n) { out in
             guard period < n, period >= 2 else { Kernels.fillNaN(out, 0..<n); return }
             Kernels.fillNaN(out, 0..<period)
-            var positive = [Double](repeating: 0, count: period)
-            var negative = [Double](repeating: 0, count: period)
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * period) { rings in
+            let positive = UnsafeMutableBufferPointer(rebasing: rings[0..<period])
+            let negative = UnsafeMutableBufferPointer(rebasing: rings[period...])
             var slot = 0
             var prevValue = (high[0] + low[0] + close[0]) / 3.0
             var posSum = 0.0, negSum = 0.0
-            func push(_ today: Int) {
+            @inline(__always) func push(_ today: Int) {
                 var tp = (high[today] + low[today] + close[today]) / 3.0
                 let d = tp - prevValue
                 prevValue = tp
                 tp *= volume[today]
-                if d < 0 && !Kernels.isZero(d) {
-                    negative[slot] = tp; negSum += tp; positive[slot] = 0.0
-                } else if d > 0 && !Kernels.isZero(d) {
-                    positive[slot] = tp; posSum += tp; negative[slot] = 0.0
-                } else {
-                    positive[slot] = 0.0; negative[slot] = 0.0
-                }
+                // branch-free (the sign of d is a coin flip on market data); adding 0 leaves a sum unchanged
+                let significant = !Kernels.isZero(d)
+                let neg = d < 0 && significant ? tp : 0.0
+                let pos = d > 0 && significant ? tp : 0.0
+                negative[slot] = neg; negSum += neg
+                positive[slot] = pos; posSum += pos
                 slot += 1
                 if slot == period { slot = 0 }
             }
             for today in 1...period { push(today) }
-            func emit(_ i: Int) {
+            @inline(__always) func emit(_ i: Int) {
                 let total = posSum + negSum
                 out[i] = total < 1.0 ? 0.0 : 100.0 * (posSum / total)
             }
@@ -296,6 +291,7 @@ extension Indicators {
                 push(today)
                 emit(today)
                 today += 1
+            }
             }
         }
     }

@@ -21,22 +21,29 @@ extension Indicators {
         return Kernels.array(n) { out in
             Kernels.fillNaN(out, 0..<min(period, n))
             guard period < n else { return }
-            var squares = [Double](repeating: 0, count: n)
-            for i in 1..<n { let r = log(x[i] / x[i - 1]); squares[i] = r * r }
-            // A running sum, re-summed from scratch every 1024 bars so subtraction drift cannot accumulate.
-            var s = 0.0
-            for j in 1...period { s += squares[j] }
-            out[period] = max(s, 0).squareRoot()
-            var i = period + 1
-            while i < n {
-                if i % 1024 == 0 {
-                    s = 0
-                    for j in (i - period + 1)...i { s += squares[j] }
-                } else {
-                    s += squares[i] - squares[i - period]
+            // squared returns of the window in a ring (power-of-two size, masked index)
+            var size = 1
+            while size < period + 1 { size <<= 1 }
+            let mask = size - 1
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: size) { squares in
+                @inline(__always) func square(_ i: Int) -> Double { let r = log(x[i] / x[i - 1]); return r * r }
+                // A running sum, re-summed from scratch every 1024 bars so subtraction drift cannot accumulate.
+                var s = 0.0
+                for j in 1...period { let q = square(j); squares[j & mask] = q; s += q }
+                out[period] = max(s, 0).squareRoot()
+                var i = period + 1
+                while i < n {
+                    let q = square(i)
+                    squares[i & mask] = q
+                    if i % 1024 == 0 {
+                        s = 0
+                        for j in (i - period + 1)...i { s += squares[j & mask] }
+                    } else {
+                        s += q - squares[(i - period) & mask]
+                    }
+                    out[i] = max(s, 0).squareRoot()
+                    i += 1
                 }
-                out[i] = max(s, 0).squareRoot()
-                i += 1
             }
         }
     }

@@ -88,8 +88,8 @@ extension Indicators {
         let p = Double(period)
         return Kernels.arrays(n) { up, down, osc in
             // positions of the extremes first, replaced by the Aroon values bar by bar
-            Kernels.rollingExtreme(high, period: period + 1, start: 0, maximum: true, values: nil, indices: up)
-            Kernels.rollingExtreme(low, period: period + 1, start: 0, maximum: false, values: nil, indices: down)
+            Kernels.blockArgExtreme(high, period: period + 1, maximum: true) { i, at in up[i] = Double(at) }
+            Kernels.blockArgExtreme(low, period: period + 1, maximum: false) { i, at in down[i] = Double(at) }
             Kernels.fillNaN(up, 0..<min(period, n)); Kernels.fillNaN(down, 0..<min(period, n))
             Kernels.fillNaN(osc, 0..<min(period, n))
             var i = period
