@@ -10,32 +10,13 @@ import sys
 import time
 import warnings
 
+import os
+
 import pandas as pd
-from backtesting import Backtest, Strategy
-from backtesting.lib import crossover
+from backtesting import Backtest
 
-warnings.filterwarnings("ignore")
-
-
-def SMA(values, n):
-    return pd.Series(values).rolling(n).mean()
-
-
-class SmaCross(Strategy):
-    fast = 10
-    slow = 20
-
-    def init(self):
-        self.sma1 = self.I(SMA, self.data.Close, self.fast)
-        self.sma2 = self.I(SMA, self.data.Close, self.slow)
-
-    def next(self):
-        if crossover(self.sma1, self.sma2):
-            self.position.close()
-            self.buy()
-        elif crossover(self.sma2, self.sma1):
-            self.position.close()
-            self.sell()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from backtest_fixtures import SmaCross  # noqa: E402  (the one reference strategy, shared with the fixtures)
 
 
 def main():

@@ -102,15 +102,7 @@ public struct FeatureSet: Sendable {
     }
 
     public static func load(path: String) throws(FeatureError) -> FeatureSet {
-        do {
-            return try parse(YAMLNode.load(path: path))
-        } catch let error as YAMLError {
-            throw FeatureError(location: "\(error.file):\(error.line):\(error.column)", reason: error.message)
-        } catch let error as FeatureError {
-            throw error
-        } catch {
-            throw FeatureError(location: path, reason: "\(error)")
-        }
+        try FeatureError.loadingYAML(path: path, parse)
     }
 
     public static func parse(_ root: YAMLNode) throws -> FeatureSet {
