@@ -99,16 +99,24 @@ public enum Stopwatch {
     }
 }
 
-/// Options every suite understands (`aitrader bench --suite S [--device cpu|cuda] [--threads N] [--quick]`).
+/// Options every suite understands (`aitrader bench --suite S [--device cpu|cuda] [--threads N] [--quick] [--filter TEXT]`).
 public struct BenchOptions: Sendable {
     public var device: String
     public var threads: Int?
     /// Fewer runs and smaller inputs, for smoke tests.
     public var quick: Bool
-    public init(device: String = "auto", threads: Int? = nil, quick: Bool = false) {
+    /// Only the benchmarks whose model (or piece of work) contains this text; nil runs everything.
+    public var filter: String?
+    public init(device: String = "auto", threads: Int? = nil, quick: Bool = false, filter: String? = nil) {
         self.device = device
         self.threads = threads
         self.quick = quick
+        self.filter = filter
+    }
+
+    /// Whether the piece of work `name` is selected by `filter`.
+    public func includes(_ name: String) -> Bool {
+        filter.map { name.contains($0) } ?? true
     }
 }
 

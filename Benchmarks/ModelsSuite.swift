@@ -26,7 +26,7 @@ public enum ModelsSuite: BenchSuite {
         var report = BenchReport(suite: name, device: backend.name, deviceName: info.name, threads: threads)
         let quick = options.quick
         var inference: [ModelType: any HorizonModel] = [:]
-        for type in ModelType.allCases {
+        for type in ModelType.allCases where options.includes(type.rawValue) {
             var config = ModelConfiguration.defaults(type)
             config.inputFeatures = features
             report.results.append(try trainStep(config, backend: backend, runs: quick ? 2 : 10, warmup: quick ? 1 : 2))
@@ -35,8 +35,10 @@ public enum ModelsSuite: BenchSuite {
             report.results.append(try infer(model, batch: 1, runs: quick ? 5 : 200, warmup: quick ? 1 : 10))
             report.results.append(try infer(model, batch: scoringBatch, runs: quick ? 1 : 5, warmup: 1))
         }
-        report.results.append(try ensemble(ModelType.allCases.map { inference[$0]! }, runs: quick ? 5 : 100,
-                                           warmup: quick ? 1 : 5))
+        if inference.count == ModelType.allCases.count {
+            report.results.append(try ensemble(ModelType.allCases.map { inference[$0]! }, runs: quick ? 5 : 100,
+                                               warmup: quick ? 1 : 5))
+        }
         return report
     }
 

@@ -80,7 +80,6 @@ static ck_status cpu_set_option(ck_backend *b, ck_option option, int value) {
         CK_REQUIRE(value >= 1 && value <= 4096, "set_option(CK_OPT_THREADS): value must be in 1...4096 (got %d)",
                    value);
         cpu_thread_count = value;
-        openblas_set_num_threads(value);
         return CK_OK;
     case CK_OPT_ALLOW_TF32:
         CK_REQUIRE(value == 0 || value == 1, "set_option(CK_OPT_ALLOW_TF32): value must be 0 or 1 (got %d)", value);
@@ -257,9 +256,17 @@ static ck_backend cpu_backend = {
 
 static pthread_once_t cpu_once = PTHREAD_ONCE_INIT;
 
+/* The pthread build of OpenBLAS exports this; other builds (serial, OpenMP) may not, hence weak. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 static void cpu_init(void) {
     cpu_thread_count = default_threads();
-    openblas_set_num_threads(cpu_thread_count);
+    /* OpenBLAS computes single-threaded; large products are split over the backend's own pool (gemm.c). Its
+     * own worker threads, started when the library loaded, are stopped: idle, they poll (sched_yield) for a
+     * while after each use and would take cycles from the pool (measured: two single-threaded sgemm calls
+     * side by side ran at 75 GFLOP/s with them alive, 128 without). With one thread it never restarts them. */
+    openblas_set_num_threads(1);
+    if (blas_thread_shutdown_ != NULL) blas_thread_shutdown_();
 }
 
 ck_backend *ck_cpu_backend(void) {

@@ -30,7 +30,7 @@ ck_status ck_cpu_fail(ck_status status, const char *fmt, ...) __attribute__((for
 /** Returns a pointer to a per-thread, grow-only scratch buffer of at least `floats` floats, or NULL when the
  *  allocation fails. Slots 0..CK_CPU_WORKSPACE_SLOTS-1 are independent buffers; an op may use several at once,
  *  but a buffer is only valid until the next call that asks for the same slot. */
-#define CK_CPU_WORKSPACE_SLOTS 4
+#define CK_CPU_WORKSPACE_SLOTS 5 /* slot 4: gemm.c's matrix-vector path (callable from any op) */
 float *ck_cpu_workspace(int slot, size_t floats);
 
 /** Threads currently configured (OpenBLAS and the backend's own loops). */
@@ -42,6 +42,9 @@ int ck_cpu_threads(void);
  *  (~10 us), so use it for work of a few hundred microseconds or more. */
 typedef void (*ck_cpu_range_fn)(void *ctx, int begin, int end);
 void ck_cpu_parallel_for(int n, int min_chunk, ck_cpu_range_fn fn, void *ctx);
+
+/** 1 while the calling thread runs a ck_cpu_parallel_for range (nested splits run inline). */
+int ck_cpu_inside_job(void);
 
 /** Plain single-precision GEMM on row-major data (no argument checks): C = alpha op(A) op(B) + beta C. */
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,

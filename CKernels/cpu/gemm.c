@@ -5,8 +5,156 @@
  *     cpu->gemm(cpu, C, A, B, M, N, K, 0, 1, K, K, N, 1.0f, 0.0f);
  */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
 #include <string.h>
+
+/* ---- matrix-vector products ----------------------------------------------------------------------------------
+ * OpenBLAS 0.3.21 runs a 1-row sgemm through its packing GEMM (the whole weight matrix copied per call) and its
+ * sgemv at ~12 GFLOP/s; a recurrent step at batch 1 is exactly such a product. These loops keep 16 lanes of
+ * partial sums per row (vectorised without reassociation, summed in a fixed order) and 4 rows per pass. */
+
+/* y[r] = alpha * dot(W[r, :K], x (stride incx)) + beta * y[r * incy] for rows [r0, r1) of W (row stride ldw). */
+CK_VECTOR_CLONES
+static void gemv_rows(int r0, int r1, int K, float alpha, const float *restrict W, int ldw, const float *restrict x,
+                      int incx, float beta, float *restrict y, int incy, float *restrict xbuf) {
+    const float *xv = x;
+    if (incx != 1) {
+        for (int k = 0; k < K; k++) xbuf[k] = x[(size_t)k * (size_t)incx];
+        xv = xbuf;
+    }
+    const int K16 = K & ~15;
+    int r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const float *w0 = W + (size_t)r * (size_t)ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;
+        float a0[16] = {0}, a1[16] = {0}, a2[16] = {0}, a3[16] = {0};
+        for (int k = 0; k < K16; k += 16) {
+            for (int l = 0; l < 16; l++) {
+                float xk = xv[k + l];
+                a0[l] += w0[k + l] * xk;
+                a1[l] += w1[k + l] * xk;
+                a2[l] += w2[k + l] * xk;
+                a3[l] += w3[k + l] * xk;
+            }
+        }
+        float s[4] = {0, 0, 0, 0};
+        for (int l = 0; l < 16; l++) {
+            s[0] += a0[l];
+            s[1] += a1[l];
+            s[2] += a2[l];
+            s[3] += a3[l];
+        }
+        for (int k = K16; k < K; k++) {
+            s[0] += w0[k] * xv[k];
+            s[1] += w1[k] * xv[k];
+            s[2] += w2[k] * xv[k];
+            s[3] += w3[k] * xv[k];
+        }
+        for (int q = 0; q < 4; q++) {
+            float *out = y + (size_t)(r + q) * (size_t)incy;
+            *out = alpha * s[q] + (beta == 0.0f ? 0.0f : beta * *out);
+        }
+    }
+    for (; r < r1; r++) {
+        const float *w0 = W + (size_t)r * (size_t)ldw;
+        float a0[16] = {0};
+        for (int k = 0; k < K16; k += 16)
+            for (int l = 0; l < 16; l++) a0[l] += w0[k + l] * xv[k + l];
+        float s0 = 0;
+        for (int l = 0; l < 16; l++) s0 += a0[l];
+        for (int k = K16; k < K; k++) s0 += w0[k] * xv[k];
+        float *out = y + (size_t)r * (size_t)incy;
+        *out = alpha * s0 + (beta == 0.0f ? 0.0f : beta * *out);
+    }
+}
+
+/* y[c] = alpha * sum_k x[k * incx] W[k, c] + beta * y[c] for columns [c0, c1) of W (K rows, stride ldw); y is
+ * contiguous. Accumulates in k order (one axpy per row of W) into a local copy of the output columns. */
+CK_VECTOR_CLONES
+static void gemv_columns(int c0, int c1, int K, float alpha, const float *restrict W, int ldw,
+                         const float *restrict x, int incx, float beta, float *restrict y, float *restrict acc) {
+    const int n = c1 - c0;
+    for (int c = 0; c < n; c++) acc[c] = 0.0f;
+    for (int k = 0; k < K; k++) {
+        const float xk = x[(size_t)k * (size_t)incx];
+        const float *restrict w = W + (size_t)k * (size_t)ldw + c0;
+        for (int c = 0; c < n; c++) acc[c] += xk * w[c];
+    }
+    for (int c = 0; c < n; c++) y[c0 + c] = alpha * acc[c] + (beta == 0.0f ? 0.0f : beta * y[c0 + c]);
+}
+
+typedef struct gemv_job {
+    int by_rows; /* 1: y = W x with W (n, K); 0: y = W^T x with W (K, n), y contiguous */
+    int K, ldw, incx, incy;
+    float alpha, beta;
+    const float *W, *x;
+    float *y;
+} gemv_job;
+
+enum { GEMV_UNIT = 16 }; /* outputs per work item */
+
+static void gemv_range(void *ctx, int begin, int end, int n_total) {
+    const gemv_job *j = ctx;
+    int r0 = begin * GEMV_UNIT, r1 = end * GEMV_UNIT;
+    if (r1 > n_total) r1 = n_total;
+    if (j->by_rows) {
+        float *xbuf = j->incx != 1 ? ck_cpu_workspace(4, (size_t)j->K) : NULL;
+        gemv_rows(r0, r1, j->K, j->alpha, j->W, j->ldw, j->x, j->incx, j->beta, j->y, j->incy, xbuf);
+    } else {
+        float *acc = ck_cpu_workspace(4, (size_t)(r1 - r0));
+        gemv_columns(r0, r1, j->K, j->alpha, j->W, j->ldw, j->x, j->incx, j->beta, j->y, acc);
+    }
+}
+
+typedef struct gemv_split {
+    gemv_job job;
+    int n;
+} gemv_split;
+
+static void gemv_split_range(void *ctx, int begin, int end) {
+    gemv_split *s = ctx;
+    gemv_range(&s->job, begin, end, s->n);
+}
+
+/* One output vector of n values from a K-long input: split over the pool in blocks of 16 outputs when the
+ * product is large enough to pay for a split (~ 64K multiply-adds). */
+static void gemv(gemv_job job, int n) {
+    int units = (n + GEMV_UNIT - 1) / GEMV_UNIT;
+    gemv_split s = {job, n};
+    long long work = (long long)n * (long long)job.K;
+    int min_units = work >= (1 << 16) ? (int)((units * (long long)(1 << 15) + work - 1) / work) : units;
+    if (min_units < 1) min_units = 1;
+    ck_cpu_parallel_for(units, min_units, gemv_split_range, &s);
+}
+
+/* ---- GEMM threading -------------------------------------------------------------------------------------------
+ * OpenBLAS runs single-threaded (cpu_backend.c); a large product is split here over the backend's own pool, in
+ * column blocks (or row blocks when C is taller than wide), one cblas_sgemm per thread. Every element of C is
+ * still one dot product in k order inside OpenBLAS, so a split changes only which thread computes it. */
+
+typedef struct gemm_job {
+    int trans_a, trans_b, M, N, K, lda, ldb, ldc, by_rows, unit;
+    float alpha, beta;
+    const float *A, *Bm;
+    float *C;
+} gemm_job;
+
+static void gemm_range(void *ctx, int begin, int end) {
+    const gemm_job *j = ctx;
+    int lo = begin * j->unit, hi = end * j->unit;
+    if (j->by_rows) {
+        if (hi > j->M) hi = j->M;
+        const float *A = j->trans_a ? j->A + lo : j->A + (size_t)lo * (size_t)j->lda;
+        cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans,
+                    hi - lo, j->N, j->K, j->alpha, A, j->lda, j->Bm, j->ldb, j->beta,
+                    j->C + (size_t)lo * (size_t)j->ldc, j->ldc);
+    } else {
+        if (hi > j->N) hi = j->N;
+        const float *Bm = j->trans_b ? j->Bm + (size_t)lo * (size_t)j->ldb : j->Bm + lo;
+        cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans,
+                    j->M, hi - lo, j->K, j->alpha, j->A, j->lda, Bm, j->ldb, j->beta, j->C + lo, j->ldc);
+    }
+}
 
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *Bm, int ldb, float beta, float *C, int ldc) {
@@ -22,6 +170,34 @@ void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, co
             }
         }
         return;
+    }
+    if (M == 1) {
+        /* C (1, N) = a (K) @ op(B): a is A's row (trans_a = 0) or column (trans_a = 1, stride lda). */
+        int inca = trans_a ? lda : 1;
+        if (trans_b) gemv((gemv_job){1, K, ldb, inca, 1, alpha, beta, Bm, A, C}, N);      /* B (N, K) */
+        else gemv((gemv_job){0, K, ldb, inca, 1, alpha, beta, Bm, A, C}, N);              /* B (K, N) */
+        return;
+    }
+    if (N == 1 && !trans_a) {
+        /* C (M, 1) = A (M, K) @ b: b is B's column (trans_b = 0, stride ldb) or row (trans_b = 1). */
+        gemv((gemv_job){1, K, lda, trans_b ? 1 : ldb, ldc, alpha, beta, A, Bm, C}, M);
+        return;
+    }
+    long long work = (long long)M * (long long)N * (long long)K;
+    int threads = ck_cpu_threads();
+    if (threads > 1 && !ck_cpu_inside_job() && work >= (1LL << 18)) {
+        gemm_job j = {trans_a, trans_b, M, N, K, lda, ldb, ldc, M > N, 0, alpha, beta, A, Bm, C};
+        j.unit = j.by_rows ? 8 : 16;
+        int extent = j.by_rows ? M : N;
+        int units = (extent + j.unit - 1) / j.unit;
+        /* at least ~2^17 multiply-adds per thread */
+        long long per_unit = work / units;
+        int min_units = (int)(((1LL << 17) + per_unit - 1) / (per_unit > 0 ? per_unit : 1));
+        if (min_units < 1) min_units = 1;
+        if (units >= 2 * min_units) {
+            ck_cpu_parallel_for(units, min_units, gemm_range, &j);
+            return;
+        }
     }
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
                 alpha, A, lda, Bm, ldb, beta, C, ldc);
