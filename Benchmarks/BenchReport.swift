@@ -105,7 +105,8 @@ public struct BenchOptions: Sendable {
     public var threads: Int?
     /// Fewer runs and smaller inputs, for smoke tests.
     public var quick: Bool
-    /// Only the benchmarks whose model (or piece of work) contains this text; nil runs everything.
+    /// Only the benchmarks whose name contains this text (`short_term`, `_infer`, `long_term_train_step`); nil runs
+    /// everything.
     public var filter: String?
     public init(device: String = "auto", threads: Int? = nil, quick: Bool = false, filter: String? = nil) {
         self.device = device

@@ -26,16 +26,22 @@ public enum ModelsSuite: BenchSuite {
         var report = BenchReport(suite: name, device: backend.name, deviceName: info.name, threads: threads)
         let quick = options.quick
         var inference: [ModelType: any HorizonModel] = [:]
-        for type in ModelType.allCases where options.includes(type.rawValue) {
+        for type in ModelType.allCases {
             var config = ModelConfiguration.defaults(type)
             config.inputFeatures = features
-            report.results.append(try trainStep(config, backend: backend, runs: quick ? 2 : 10, warmup: quick ? 1 : 2))
+            let name = type.rawValue
+            if options.includes("\(name)_train_step") {
+                report.results.append(try trainStep(config, backend: backend, runs: quick ? 2 : 10, warmup: quick ? 1 : 2))
+            }
+            guard options.includes("\(name)_infer") || options.includes("ensemble_infer") else { continue }
             let model = try HorizonModels.make(config, backend: backend, seed: 7, trainable: false)
             inference[type] = model
-            report.results.append(try infer(model, batch: 1, runs: quick ? 5 : 200, warmup: quick ? 1 : 10))
-            report.results.append(try infer(model, batch: scoringBatch, runs: quick ? 1 : 5, warmup: 1))
+            if options.includes("\(name)_infer") {
+                report.results.append(try infer(model, batch: 1, runs: quick ? 5 : 200, warmup: quick ? 1 : 10))
+                report.results.append(try infer(model, batch: scoringBatch, runs: quick ? 1 : 5, warmup: 1))
+            }
         }
-        if inference.count == ModelType.allCases.count {
+        if options.includes("ensemble_infer") {
             report.results.append(try ensemble(ModelType.allCases.map { inference[$0]! }, runs: quick ? 5 : 100,
                                                warmup: quick ? 1 : 5))
         }

@@ -26,6 +26,11 @@ static void tanh_loop(float *restrict out, const float *restrict inp, size_t n) 
 }
 
 CK_VECTOR_CLONES
+static void elu_loop(float *restrict out, const float *restrict inp, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : ck_expm1f(inp[i]);
+}
+
+CK_VECTOR_CLONES
 static void glu_row(float *restrict y, const float *restrict a, const float *restrict g, int C) {
     for (int j = 0; j < C; j++) y[j] = a[j] * ck_sigmoidf(g[j]);
 }
@@ -123,7 +128,11 @@ static ck_status activation_fwd_span(float *out, const float *inp, size_t n, ck_
         }
         return CK_OK;
     case CK_ACT_ELU:
-        for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : expm1f(inp[i]);
+        if (out == inp) { /* in place: element by element (the restrict loop needs distinct buffers) */
+            for (size_t i = 0; i < n; i++) out[i] = inp[i] > 0.0f ? inp[i] : ck_expm1f(inp[i]);
+        } else {
+            elu_loop(out, inp, n);
+        }
         return CK_OK;
     case CK_ACT_SIGMOID:
         if (out == inp) { /* in place: the restrict loop needs distinct buffers, so go element by element */
@@ -213,16 +222,36 @@ static ck_status activation_bwd_span(float *dinp, const float *dout, const float
     return ck_cpu_fail(CK_ERR_INVALID_ARGUMENT, "activation_bwd: unknown activation %d", (int)act);
 }
 
+typedef struct glu_job {
+    float *out;
+    const float *inp, *dout;
+    int C;
+} glu_job;
+
+static void glu_fwd_rows(void *ctx, int begin, int end) {
+    const glu_job *j = ctx;
+    for (int r = begin; r < end; r++) {
+        const float *a = j->inp + (size_t)r * 2u * (size_t)j->C, *g = a + j->C;
+        glu_row(j->out + (size_t)r * (size_t)j->C, a, g, j->C);
+    }
+}
+
+static void glu_bwd_rows(void *ctx, int begin, int end) {
+    const glu_job *j = ctx;
+    for (int r = begin; r < end; r++) {
+        const float *a = j->inp + (size_t)r * 2u * (size_t)j->C, *g = a + j->C;
+        float *da = j->out + (size_t)r * 2u * (size_t)j->C, *dg = da + j->C;
+        glu_row_backward(da, dg, j->dout + (size_t)r * (size_t)j->C, a, g, j->C);
+    }
+}
+
 ck_status ck_cpu_glu_fwd(ck_backend *b, float *out, const float *inp, int N, int C) {
     (void)b;
     CK_REQUIRE(N >= 0 && C >= 0, "glu_fwd: sizes must be >= 0 (N=%d C=%d)", N, C);
     if (N == 0 || C == 0) return CK_OK;
     CK_REQUIRE(out != NULL && inp != NULL, "glu_fwd: out or inp is NULL");
-    for (int r = 0; r < N; r++) {
-        const float *a = inp + (size_t)r * 2u * (size_t)C, *g = a + C;
-        float *y = out + (size_t)r * (size_t)C;
-        glu_row(y, a, g, C);
-    }
+    glu_job job = {out, inp, NULL, C};
+    ck_cpu_parallel_rows(N, 2 * C, glu_fwd_rows, &job);
     return CK_OK;
 }
 
@@ -231,11 +260,7 @@ ck_status ck_cpu_glu_bwd(ck_backend *b, float *dinp, const float *dout, const fl
     CK_REQUIRE(N >= 0 && C >= 0, "glu_bwd: sizes must be >= 0 (N=%d C=%d)", N, C);
     if (N == 0 || C == 0 || dinp == NULL) return CK_OK;
     CK_REQUIRE(dout != NULL && inp != NULL, "glu_bwd: dout or inp is NULL");
-    for (int r = 0; r < N; r++) {
-        const float *a = inp + (size_t)r * 2u * (size_t)C, *g = a + C;
-        const float *dy = dout + (size_t)r * (size_t)C;
-        float *da = dinp + (size_t)r * 2u * (size_t)C, *dg = da + C;
-        glu_row_backward(da, dg, dy, a, g, C);
-    }
+    glu_job job = {dinp, inp, dout, C};
+    ck_cpu_parallel_rows(N, 2 * C, glu_bwd_rows, &job);
     return CK_OK;
 }

@@ -178,11 +178,15 @@ static ck_status cpu_copy(ck_backend *b, void *dst, const void *src, size_t byte
     return CK_OK;
 }
 
+static void zero_span(void *ctx, size_t lo, size_t hi) { memset((char *)ctx + lo, 0, hi - lo); }
+
 static ck_status cpu_memset_zero(ck_backend *b, void *dst, size_t bytes) {
     (void)b;
     if (bytes == 0) return CK_OK;
     CK_REQUIRE(dst != NULL, "memset_zero: dst is NULL");
-    memset(dst, 0, bytes);
+    /* Large buffers (gradients, accumulators) are cleared by all threads: the pages are touched in parallel. */
+    if (bytes >= (size_t)1 << 20) ck_cpu_parallel_span(bytes, zero_span, dst);
+    else memset(dst, 0, bytes);
     return CK_OK;
 }
 

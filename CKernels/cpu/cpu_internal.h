@@ -46,6 +46,22 @@ void ck_cpu_parallel_for(int n, int min_chunk, ck_cpu_range_fn fn, void *ctx);
 /** 1 while the calling thread runs a ck_cpu_parallel_for range (nested splits run inline). */
 int ck_cpu_inside_job(void);
 
+/** Element-wise work over [0, n): fn(ctx, begin, end) on contiguous spans that are multiples of CK_SPAN_BLOCK
+ *  elements (except the last), split over the pool when n >= CK_SPLIT_ELEMENTS. Every element is computed by
+ *  one thread the same way, so results are bit-identical for any thread count. */
+#define CK_SPAN_BLOCK 4096
+#define CK_SPLIT_ELEMENTS 32768
+typedef void (*ck_cpu_span_fn)(void *ctx, size_t begin, size_t end);
+void ck_cpu_parallel_span(size_t n, ck_cpu_span_fn fn, void *ctx);
+
+/** Row-wise work over N rows of C values: ck_cpu_parallel_for with ranges of at least CK_SPLIT_ELEMENTS / 2
+ *  values per thread (rows are independent). */
+static inline void ck_cpu_parallel_rows(int N, int C, ck_cpu_range_fn fn, void *ctx) {
+    long long per = (long long)(C > 0 ? C : 1);
+    long long min_rows = (CK_SPLIT_ELEMENTS / 2 + per - 1) / per;
+    ck_cpu_parallel_for(N, min_rows < 1 ? 1 : (int)min_rows, fn, ctx);
+}
+
 /** Plain single-precision GEMM on row-major data (no argument checks): C = alpha op(A) op(B) + beta C. */
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *Bm, int ldb, float beta, float *C, int ldc);

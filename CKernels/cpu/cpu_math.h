@@ -43,6 +43,15 @@ static inline float ck_expf(float x) {
 
 static inline float ck_sigmoidf(float x) { return 1.0f / (1.0f + ck_expf(-x)); }
 
+/* e^x - 1 without cancellation near 0: the Taylor series to x^8 for |x| <= 1/2 (truncation < 2.5e-7
+ * relative), ck_expf(x) - 1 elsewhere. Branch-free, so loops over it vectorise. */
+static inline float ck_expm1f(float x) {
+    float p = x * (1.0f + x * (0.5f + x * (1.0f / 6 + x * (1.0f / 24 + x * (1.0f / 120 + x * (1.0f / 720 +
+              x * (1.0f / 5040 + x * (1.0f / 40320))))))));
+    float e = ck_expf(x) - 1.0f;
+    return fabsf(x) <= 0.5f ? p : e;
+}
+
 /* erfc(z) for z >= 0 by the Chebyshev fit of Numerical Recipes (erfcc: t e^(-z^2 + P(t)), t = 1/(1 + z/2),
  * fractional error below 1.2e-7 in exact arithmetic), so tails keep their relative accuracy. Branch-free. */
 static inline float ck_erfc_nonneg(float z) {

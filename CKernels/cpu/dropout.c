@@ -23,6 +23,30 @@ static inline void mask_block(float s[4], uint64_t block, float p, float keep_sc
     }
 }
 
+typedef struct dropout_job {
+    float *out;
+    const float *inp;
+    float p, keep_scale;
+    uint32_t key[2];
+    uint64_t offset;
+    int accumulate; /* backward: out += mask * inp */
+} dropout_job;
+
+/* Elements [lo, hi) with lo a multiple of 4 (spans start at multiples of CK_SPAN_BLOCK): the mask depends only on
+ * the element index, so any split gives the same result. */
+static void dropout_span(void *ctx, size_t lo, size_t hi) {
+    const dropout_job *j = ctx;
+    float s[4];
+    for (size_t i = lo; i < hi; i += 4) {
+        mask_block(s, (uint64_t)i >> 2, j->p, j->keep_scale, j->key, j->offset);
+        size_t m = hi - i < 4 ? hi - i : 4;
+        if (j->accumulate)
+            for (size_t k = 0; k < m; k++) j->out[i + k] += j->inp[i + k] * s[k];
+        else
+            for (size_t k = 0; k < m; k++) j->out[i + k] = j->inp[i + k] * s[k];
+    }
+}
+
 static ck_status check_dropout(const char *op, float p) {
     CK_REQUIRE(p >= 0.0f && p <= 1.0f, "%s: p must be in [0, 1] (got %g)", op, (double)p);
     return CK_OK;
@@ -43,14 +67,8 @@ ck_status ck_cpu_dropout_fwd(ck_backend *b, float *out, const float *inp, size_t
         memset(out, 0, n * sizeof(float));
         return CK_OK;
     }
-    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
-    const float keep_scale = 1.0f / (1.0f - p);
-    float s[4];
-    for (size_t i = 0; i < n; i += 4) {
-        mask_block(s, (uint64_t)i >> 2, p, keep_scale, key, offset);
-        size_t m = n - i < 4 ? n - i : 4;
-        for (size_t j = 0; j < m; j++) out[i + j] = inp[i + j] * s[j];
-    }
+    dropout_job job = {out, inp, p, 1.0f / (1.0f - p), {(uint32_t)seed, (uint32_t)(seed >> 32)}, offset, 0};
+    ck_cpu_parallel_span(n, dropout_span, &job);
     return CK_OK;
 }
 
@@ -65,13 +83,7 @@ ck_status ck_cpu_dropout_bwd(ck_backend *b, float *dinp, const float *dout, size
         for (size_t i = 0; i < n; i++) dinp[i] += dout[i];
         return CK_OK;
     }
-    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
-    const float keep_scale = 1.0f / (1.0f - p);
-    float s[4];
-    for (size_t i = 0; i < n; i += 4) {
-        mask_block(s, (uint64_t)i >> 2, p, keep_scale, key, offset);
-        size_t m = n - i < 4 ? n - i : 4;
-        for (size_t j = 0; j < m; j++) dinp[i + j] += dout[i + j] * s[j];
-    }
+    dropout_job job = {dinp, dout, p, 1.0f / (1.0f - p), {(uint32_t)seed, (uint32_t)(seed >> 32)}, offset, 1};
+    ck_cpu_parallel_span(n, dropout_span, &job);
     return CK_OK;
 }

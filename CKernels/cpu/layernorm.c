@@ -61,6 +61,61 @@ ck_status ck_cpu_layernorm_fwd(ck_backend *b, float *out, float *mean, float *rs
     return CK_OK;
 }
 
+typedef struct layernorm_bwd_job {
+    float *dinp, *dweight, *dbias;
+    const float *dout, *inp, *weight, *mean, *rstd;
+    int N, C;
+} layernorm_bwd_job;
+
+/* dinp rows [begin, end) (rows are independent). */
+static void layernorm_bwd_rows(void *ctx, int begin, int end) {
+    const layernorm_bwd_job *j = ctx;
+    const int C = j->C;
+    const float *weight = j->weight;
+    for (int r = begin; r < end; r++) {
+        const float *x = j->inp + (size_t)r * (size_t)C, *dy = j->dout + (size_t)r * (size_t)C;
+        float m = j->mean[r], rs = j->rstd[r];
+        double s1 = 0.0, s2 = 0.0;
+        for (int k = 0; k < C; k++) {
+            float n = (x[k] - m) * rs;
+            float dn = dy[k] * (weight ? weight[k] : 1.0f);
+            s1 += dn;
+            s2 += (double)dn * (double)n;
+        }
+        float mean_dn = (float)(s1 / C), mean_dnn = (float)(s2 / C);
+        float *dx = j->dinp + (size_t)r * (size_t)C;
+        for (int k = 0; k < C; k++) {
+            float n = (x[k] - m) * rs;
+            float dn = dy[k] * (weight ? weight[k] : 1.0f);
+            dx[k] += rs * (dn - mean_dn - n * mean_dnn);
+        }
+    }
+}
+
+/* Parameter gradients of column blocks [begin, end): each column summed over all rows in order, in double. */
+enum { LN_COLUMN_BLOCK = 64 };
+static void layernorm_param_blocks(void *ctx, int begin, int end) {
+    const layernorm_bwd_job *j = ctx;
+    const int C = j->C;
+    double acc_w[LN_COLUMN_BLOCK], acc_b[LN_COLUMN_BLOCK];
+    for (int blk = begin; blk < end; blk++) {
+        int c0 = blk * LN_COLUMN_BLOCK, width = C - c0 < LN_COLUMN_BLOCK ? C - c0 : LN_COLUMN_BLOCK;
+        for (int k = 0; k < width; k++) acc_w[k] = acc_b[k] = 0.0;
+        for (int r = 0; r < j->N; r++) {
+            const float *x = j->inp + (size_t)r * (size_t)C + c0, *dy = j->dout + (size_t)r * (size_t)C + c0;
+            float m = j->mean[r], rs = j->rstd[r];
+            for (int k = 0; k < width; k++) {
+                acc_w[k] += (double)dy[k] * (double)((x[k] - m) * rs);
+                acc_b[k] += dy[k];
+            }
+        }
+        if (j->dweight != NULL)
+            for (int k = 0; k < width; k++) j->dweight[c0 + k] += (float)acc_w[k];
+        if (j->dbias != NULL)
+            for (int k = 0; k < width; k++) j->dbias[c0 + k] += (float)acc_b[k];
+    }
+}
+
 ck_status ck_cpu_layernorm_bwd(ck_backend *b, float *dinp, float *dweight, float *dbias, const float *dout,
                                const float *inp, const float *weight, const float *mean, const float *rstd, int N,
                                int C) {
@@ -69,43 +124,13 @@ ck_status ck_cpu_layernorm_bwd(ck_backend *b, float *dinp, float *dweight, float
     if (N == 0) return CK_OK;
     CK_REQUIRE(dout != NULL && inp != NULL && mean != NULL && rstd != NULL,
                "layernorm_bwd: dout, inp, mean or rstd is NULL");
-    /* Parameter gradients summed over rows in double. */
-    double *acc = NULL;
+    layernorm_bwd_job job = {dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C};
+    if (dinp != NULL) ck_cpu_parallel_rows(N, C, layernorm_bwd_rows, &job);
     if (dweight != NULL || dbias != NULL) {
-        acc = (double *)ck_cpu_workspace(0, 4u * (size_t)C);
-        if (acc == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "layernorm_bwd: no memory for the accumulators");
-        memset(acc, 0, 2u * (size_t)C * sizeof(double));
-    }
-    for (int r = 0; r < N; r++) {
-        const float *x = inp + (size_t)r * (size_t)C, *dy = dout + (size_t)r * (size_t)C;
-        float m = mean[r], rs = rstd[r];
-        if (acc != NULL) {
-            for (int j = 0; j < C; j++) {
-                acc[j] += (double)dy[j] * (double)((x[j] - m) * rs);
-                acc[C + j] += dy[j];
-            }
-        }
-        if (dinp == NULL) continue;
-        double s1 = 0.0, s2 = 0.0;
-        for (int j = 0; j < C; j++) {
-            float n = (x[j] - m) * rs;
-            float dn = dy[j] * (weight ? weight[j] : 1.0f);
-            s1 += dn;
-            s2 += (double)dn * (double)n;
-        }
-        float mean_dn = (float)(s1 / C), mean_dnn = (float)(s2 / C);
-        float *dx = dinp + (size_t)r * (size_t)C;
-        for (int j = 0; j < C; j++) {
-            float n = (x[j] - m) * rs;
-            float dn = dy[j] * (weight ? weight[j] : 1.0f);
-            dx[j] += rs * (dn - mean_dn - n * mean_dnn);
-        }
-    }
-    if (acc != NULL) {
-        if (dweight != NULL)
-            for (int j = 0; j < C; j++) dweight[j] += (float)acc[j];
-        if (dbias != NULL)
-            for (int j = 0; j < C; j++) dbias[j] += (float)acc[C + j];
+        int blocks = (C + LN_COLUMN_BLOCK - 1) / LN_COLUMN_BLOCK;
+        long long per_block = (long long)N * LN_COLUMN_BLOCK;
+        int min_blocks = (int)((CK_SPLIT_ELEMENTS + per_block - 1) / per_block);
+        ck_cpu_parallel_for(blocks, min_blocks < 1 ? 1 : min_blocks, layernorm_param_blocks, &job);
     }
     return CK_OK;
 }

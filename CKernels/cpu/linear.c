@@ -6,23 +6,65 @@
  *     cpu->linear_bwd(cpu, dinp, dweight, dbias, dout, inp, weight, N, IN, OUT);   // accumulates
  */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void ck_cpu_column_sums_add(float *acc, const float *x, int N, int C, int ldx) {
-    /* Blocks of columns summed in double, so long batches do not lose low bits. */
-    enum { BLOCK = 256 };
-    double sums[BLOCK];
-    for (int c0 = 0; c0 < C; c0 += BLOCK) {
-        int width = C - c0 < BLOCK ? C - c0 : BLOCK;
-        for (int j = 0; j < width; j++) sums[j] = 0.0;
-        for (int i = 0; i < N; i++) {
-            const float *row = x + (size_t)i * (size_t)ldx + c0;
-            for (int j = 0; j < width; j++) sums[j] += (double)row[j];
-        }
-        for (int j = 0; j < width; j++) acc[c0 + j] += (float)sums[j];
+/* Column sums of one block of at most COLUMN_BLOCK columns, in double, rows in order. */
+enum { COLUMN_BLOCK = 64 };
+CK_VECTOR_CLONES
+static void column_block_sums(float *restrict acc, const float *restrict x, int N, int width, int ldx) {
+    double sums[COLUMN_BLOCK];
+    for (int j = 0; j < width; j++) sums[j] = 0.0;
+    for (int i = 0; i < N; i++) {
+        const float *row = x + (size_t)i * (size_t)ldx;
+        for (int j = 0; j < width; j++) sums[j] += (double)row[j];
     }
+    for (int j = 0; j < width; j++) acc[j] += (float)sums[j];
+}
+
+typedef struct column_sums_job {
+    float *acc;
+    const float *x;
+    int N, C, ldx;
+} column_sums_job;
+
+static void column_sums_range(void *ctx, int begin, int end) {
+    const column_sums_job *j = ctx;
+    for (int blk = begin; blk < end; blk++) {
+        int c0 = blk * COLUMN_BLOCK, width = j->C - c0 < COLUMN_BLOCK ? j->C - c0 : COLUMN_BLOCK;
+        column_block_sums(j->acc + c0, j->x + c0, j->N, width, j->ldx);
+    }
+}
+
+void ck_cpu_column_sums_add(float *acc, const float *x, int N, int C, int ldx) {
+    /* Blocks of 64 columns summed in double (long batches keep their low bits), split over the pool by block:
+     * each column is summed by one thread in row order, so the result does not depend on the thread count. */
+    column_sums_job job = {acc, x, N, C, ldx};
+    int blocks = (C + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
+    long long per_block = (long long)N * COLUMN_BLOCK;
+    int min_blocks = (int)((32768 + per_block - 1) / per_block);
+    ck_cpu_parallel_for(blocks, min_blocks < 1 ? 1 : min_blocks, column_sums_range, &job);
+}
+
+typedef struct bias_job {
+    float *x;
+    const float *bias;
+    int C;
+} bias_job;
+
+static void bias_add_rows(void *ctx, int begin, int end) {
+    const bias_job *j = ctx;
+    for (int i = begin; i < end; i++) {
+        float *row = j->x + (size_t)i * (size_t)j->C;
+        for (int k = 0; k < j->C; k++) row[k] += j->bias[k];
+    }
+}
+
+static void bias_fill_rows(void *ctx, int begin, int end) {
+    const bias_job *j = ctx;
+    for (int i = begin; i < end; i++) memcpy(j->x + (size_t)i * (size_t)j->C, j->bias, (size_t)j->C * sizeof(float));
 }
 
 ck_status ck_cpu_bias_add_fwd(ck_backend *b, float *x, const float *bias, int N, int C) {
@@ -30,10 +72,8 @@ ck_status ck_cpu_bias_add_fwd(ck_backend *b, float *x, const float *bias, int N,
     CK_REQUIRE(N >= 0 && C >= 0, "bias_add_fwd: sizes must be >= 0 (N=%d C=%d)", N, C);
     if (N == 0 || C == 0) return CK_OK;
     CK_REQUIRE(x != NULL && bias != NULL, "bias_add_fwd: x or bias is NULL");
-    for (int i = 0; i < N; i++) {
-        float *row = x + (size_t)i * (size_t)C;
-        for (int j = 0; j < C; j++) row[j] += bias[j];
-    }
+    bias_job job = {x, bias, C};
+    ck_cpu_parallel_rows(N, C, bias_add_rows, &job);
     return CK_OK;
 }
 
@@ -54,7 +94,8 @@ ck_status ck_cpu_linear_fwd(ck_backend *b, float *out, const float *inp, const f
     CK_REQUIRE(out != NULL && (IN == 0 || (inp != NULL && weight != NULL)), "linear_fwd: out, inp or weight is NULL");
     float beta = 0.0f;
     if (bias != NULL) {
-        for (int i = 0; i < N; i++) memcpy(out + (size_t)i * (size_t)OUT, bias, (size_t)OUT * sizeof(float));
+        bias_job job = {out, bias, OUT};
+        ck_cpu_parallel_rows(N, OUT, bias_fill_rows, &job);
         beta = 1.0f;
     }
     ck_cpu_sgemm(0, 1, N, OUT, IN, 1.0f, inp, IN > 0 ? IN : 1, weight, IN > 0 ? IN : 1, beta, out, OUT);

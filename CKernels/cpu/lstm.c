@@ -17,13 +17,17 @@
 
 #include <string.h>
 
-/* One sequence's step: row = pre-activations [i|f|g|o] (4H) -> activated gates, then c (H) and h (H). */
+/* One sequence's step over hidden units [j0, j1): row = pre-activations [i|f|g|o] (4H) without the biases
+ * -> activated gates, then c (H) and h (H). bias = b_ih + b_hh (4H). */
 CK_VECTOR_CLONES
-static void lstm_cell_forward(float *restrict row, const float *restrict cprev, float *restrict h, int H) {
+static void lstm_cell_forward(float *restrict row, const float *restrict bias, const float *restrict cprev,
+                              float *restrict h, int H, int j0, int j1) {
     float *restrict gi = row, *restrict gf = row + H, *restrict gg = row + 2 * H, *restrict go = row + 3 * H;
+    const float *restrict bi = bias, *restrict bf = bias + H, *restrict bg = bias + 2 * H, *restrict bo = bias + 3 * H;
     float *restrict c = row + 4 * H;
-    for (int j = 0; j < H; j++) {
-        float i = ck_sigmoidf(gi[j]), f = ck_sigmoidf(gf[j]), g = ck_tanhf(gg[j]), o = ck_sigmoidf(go[j]);
+    for (int j = j0; j < j1; j++) {
+        float i = ck_sigmoidf(gi[j] + bi[j]), f = ck_sigmoidf(gf[j] + bf[j]), g = ck_tanhf(gg[j] + bg[j]),
+              o = ck_sigmoidf(go[j] + bo[j]);
         float cn = f * cprev[j] + i * g;
         gi[j] = i;
         gf[j] = f;
@@ -61,6 +65,40 @@ static const float *zeros(int H) {
     return z;
 }
 
+/* One forward step for all sequences over a range of hidden units: the recurrent product for those units'
+ * four gates (+= h_prev @ w_hh[rows of those gates]^T), then their cell update. A hidden unit's gates, c and h
+ * depend on h_prev only, so ranges are independent and a whole step is one split over the pool. */
+enum { LSTM_UNIT = 16 };
+typedef struct lstm_step_job {
+    float *cache, *h_out;
+    const float *w_hh, *h0, *c0, *zero, *bias; /* bias: b_ih + b_hh (4H) */
+    int B, L, H, t, tp;                        /* tp < 0: the first step (state h0/c0, or zeros) */
+} lstm_step_job;
+
+static void lstm_step_range(void *ctx, int begin, int end) {
+    const lstm_step_job *j = ctx;
+    const int B = j->B, L = j->L, H = j->H;
+    const size_t ROW = 5u * (size_t)H;
+    int j0 = begin * LSTM_UNIT, j1 = end * LSTM_UNIT;
+    if (j1 > H) j1 = H;
+    float *pre_t = j->cache + (size_t)j->t * ROW;
+    const float *hprev = j->tp >= 0 ? j->h_out + (size_t)j->tp * (size_t)H : j->h0;
+    int ldh = j->tp >= 0 ? L * H : H;
+    if (hprev != NULL) {
+        for (int q = 0; q < 4; q++) /* pre[:, qH + j0 : qH + j1] += h_prev @ w_hh[qH + j0 : qH + j1, :]^T */
+            ck_cpu_sgemm(0, 1, B, j1 - j0, H, 1.0f, hprev, ldh, j->w_hh + ((size_t)q * H + (size_t)j0) * (size_t)H,
+                         H, 1.0f, pre_t + (size_t)q * H + j0, (int)((size_t)L * ROW));
+    }
+    for (int bi = 0; bi < B; bi++) {
+        float *row = j->cache + ((size_t)bi * (size_t)L + (size_t)j->t) * ROW;
+        const float *cprev = j->zero;
+        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
+        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
+        lstm_cell_forward(row, j->bias, cprev, j->h_out + ((size_t)bi * (size_t)L + (size_t)j->t) * (size_t)H, H, j0,
+                          j1);
+    }
+}
+
 static ck_status check_lstm(const char *op, int B, int L, int IN, int H, int reverse) {
     CK_REQUIRE(B >= 0 && L >= 0 && IN >= 0 && H >= 0, "%s: sizes must be >= 0 (B=%d L=%d IN=%d H=%d)", op, B, L, IN,
                H);
@@ -90,32 +128,24 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
     const float *zero = zeros(H);
     if (zero == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the zero state");
 
-    /* Pre-activations of all steps: bias sum, then + inp @ w_ih^T (written straight into the cache). */
-    for (size_t r = 0; r < rows; r++) {
-        float *pre = cache + r * ROW;
-        for (size_t j = 0; j < G; j++) pre[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
-    }
-    ck_cpu_sgemm(0, 1, (int)rows, (int)G, IN, 1.0f, inp, IN > 0 ? IN : 1, w_ih, IN > 0 ? IN : 1, 1.0f, cache,
+    /* Pre-activations of all steps without the biases: inp @ w_ih^T, written straight into the cache; each step
+     * adds h_prev @ w_hh^T and the cell update adds b_ih + b_hh. */
+    float *bias = ck_cpu_workspace(2, G);
+    if (bias == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the bias sum");
+    for (size_t j = 0; j < G; j++) bias[j] = (b_ih ? b_ih[j] : 0.0f) + (b_hh ? b_hh[j] : 0.0f);
+    ck_cpu_sgemm(0, 1, (int)rows, (int)G, IN, 1.0f, inp, IN > 0 ? IN : 1, w_ih, IN > 0 ? IN : 1, 0.0f, cache,
                  (int)ROW);
 
+    lstm_step_job job = {cache, h_out, w_hh, h0, c0, zero, bias, B, L, H, 0, 0};
+    /* Units of 16 hidden units; a step is split only when its recurrent product is worth a split (~2^17
+     * multiply-adds per thread). */
+    int units = (H + LSTM_UNIT - 1) / LSTM_UNIT;
+    long long per_unit = (long long)B * 4 * LSTM_UNIT * H;
+    int min_units = (int)(((1LL << 17) + per_unit - 1) / per_unit);
     for (int s = 0; s < L; s++) {
-        int t = reverse ? L - 1 - s : s;
-        int tp = reverse ? t + 1 : t - 1; /* the previous step in processing order */
-        float *pre_t = cache + (size_t)t * ROW;
-        /* + h_{prev} @ w_hh^T for all sequences at once (rows of stride L*5H in the cache). */
-        if (s > 0) {
-            ck_cpu_sgemm(0, 1, B, (int)G, H, 1.0f, h_out + (size_t)tp * (size_t)H, L * H, w_hh, H, 1.0f, pre_t,
-                         (int)((size_t)L * ROW));
-        } else if (h0 != NULL) {
-            ck_cpu_sgemm(0, 1, B, (int)G, H, 1.0f, h0, H, w_hh, H, 1.0f, pre_t, (int)((size_t)L * ROW));
-        }
-        for (int bi = 0; bi < B; bi++) {
-            float *row = cache + ((size_t)bi * (size_t)L + (size_t)t) * ROW;
-            const float *cprev = zero;
-            if (s > 0) cprev = cache + ((size_t)bi * (size_t)L + (size_t)tp) * ROW + 4 * H;
-            else if (c0 != NULL) cprev = c0 + (size_t)bi * (size_t)H;
-            lstm_cell_forward(row, cprev, h_out + ((size_t)bi * (size_t)L + (size_t)t) * (size_t)H, H);
-        }
+        job.t = reverse ? L - 1 - s : s;
+        job.tp = s == 0 ? -1 : (reverse ? job.t + 1 : job.t - 1); /* the previous step in processing order */
+        ck_cpu_parallel_for(units, min_units < 1 ? 1 : min_units, lstm_step_range, &job);
     }
     if (c_final != NULL) {
         int tlast = reverse ? 0 : L - 1;
@@ -124,6 +154,27 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
                    (size_t)H * sizeof(float));
     }
     return CK_OK;
+}
+
+/* One backward step's cell update for a range of sequences (rows are independent). */
+typedef struct lstm_back_job {
+    const float *cache, *c0, *zero, *dh_out;
+    float *dh_next, *dc_next, *dgates;
+    int L, H, t, tp; /* tp < 0: the first step */
+} lstm_back_job;
+
+static void lstm_back_rows(void *ctx, int begin, int end) {
+    const lstm_back_job *j = ctx;
+    const int L = j->L, H = j->H;
+    const size_t ROW = 5u * (size_t)H, G = 4u * (size_t)H;
+    for (int bi = begin; bi < end; bi++) {
+        size_t r = (size_t)bi * (size_t)L + (size_t)j->t;
+        const float *cprev = j->zero;
+        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
+        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
+        lstm_cell_backward(j->cache + r * ROW, cprev, j->dh_out + r * (size_t)H, j->dh_next + (size_t)bi * (size_t)H,
+                           j->dc_next + (size_t)bi * (size_t)H, j->dgates + r * G, H);
+    }
 }
 
 ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
@@ -146,7 +197,7 @@ ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
     CK_REQUIRE(dh_out != NULL, "lstm_bwd: dh_out is NULL");
     CK_REQUIRE(IN == 0 || dinp == NULL || w_ih != NULL, "lstm_bwd: w_ih is NULL");
     CK_REQUIRE(IN == 0 || dw_ih == NULL || inp != NULL, "lstm_bwd: inp is NULL");
-    const size_t G = 4u * (size_t)H, ROW = 5u * (size_t)H;
+    const size_t G = 4u * (size_t)H;
     const size_t rows = (size_t)B * (size_t)L;
     float *dgates = scratch;          /* (B, L, 4H) pre-activation gradients */
     float *dh_next = scratch + rows * G; /* (B, H) gradient reaching h of the current step from the next one */
@@ -157,17 +208,14 @@ ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
     if (dc_final != NULL) memcpy(dc_next, dc_final, BH * sizeof(float));
     else memset(dc_next, 0, BH * sizeof(float));
 
+    lstm_back_job job = {cache, c0, zero, dh_out, dh_next, dc_next, dgates, L, H, 0, 0};
+    int min_rows = (int)((8192 + (size_t)H - 1) / (size_t)H); /* split the cell update at >= 8192 units */
     for (int s = L - 1; s >= 0; s--) {
         int t = reverse ? L - 1 - s : s;
         int tp = reverse ? t + 1 : t - 1;
-        for (int bi = 0; bi < B; bi++) {
-            size_t r = (size_t)bi * (size_t)L + (size_t)t;
-            const float *cprev = zero;
-            if (s > 0) cprev = cache + ((size_t)bi * (size_t)L + (size_t)tp) * ROW + 4 * H;
-            else if (c0 != NULL) cprev = c0 + (size_t)bi * (size_t)H;
-            lstm_cell_backward(cache + r * ROW, cprev, dh_out + r * (size_t)H, dh_next + (size_t)bi * (size_t)H,
-                               dc_next + (size_t)bi * (size_t)H, dgates + r * G, H);
-        }
+        job.t = t;
+        job.tp = s > 0 ? tp : -1;
+        ck_cpu_parallel_for(B, min_rows, lstm_back_rows, &job);
         /* dh reaching the previous step: dgates_t (B, 4H) @ w_hh (4H, H). */
         if (s > 0 || dh0 != NULL) {
             ck_cpu_sgemm(0, 0, B, H, (int)G, 1.0f, dgates + (size_t)t * G, (int)((size_t)L * G), w_hh, H, 0.0f,
@@ -199,7 +247,19 @@ ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
         }
         ck_cpu_sgemm(1, 0, (int)G, H, (int)rows, 1.0f, dgates, (int)G, hprev, H, 1.0f, dw_hh, H);
     }
-    if (db_ih != NULL) ck_cpu_column_sums_add(db_ih, dgates, (int)rows, (int)G, (int)G);
-    if (db_hh != NULL) ck_cpu_column_sums_add(db_hh, dgates, (int)rows, (int)G, (int)G);
+    if (db_ih != NULL && db_hh != NULL) {
+        /* Both biases get the same column sums: sum once (+= onto zeros gives the same float), add twice. */
+        float *sums = ck_cpu_workspace(2, G);
+        if (sums == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_bwd: no memory for the bias sums");
+        memset(sums, 0, G * sizeof(float));
+        ck_cpu_column_sums_add(sums, dgates, (int)rows, (int)G, (int)G);
+        for (size_t j = 0; j < G; j++) {
+            db_ih[j] += sums[j];
+            db_hh[j] += sums[j];
+        }
+    } else {
+        if (db_ih != NULL) ck_cpu_column_sums_add(db_ih, dgates, (int)rows, (int)G, (int)G);
+        if (db_hh != NULL) ck_cpu_column_sums_add(db_hh, dgates, (int)rows, (int)G, (int)G);
+    }
     return CK_OK;
 }

@@ -10,6 +10,27 @@
 
 #include <math.h>
 
+typedef struct adamw_job {
+    float *params, *m, *v;
+    const float *grads;
+    float grad_scale, decay, one_minus_b1, beta2, one_minus_b2, bc2_sqrt, eps, step_size;
+} adamw_job;
+
+/* Elements [lo, hi): each element's update is independent (bit-identical for any split). */
+static void adamw_span(void *ctx, size_t lo, size_t hi) {
+    const adamw_job *j = ctx;
+    for (size_t i = lo; i < hi; i++) {
+        float g = j->grads[i] * j->grad_scale;
+        float p = j->params[i] * j->decay;
+        float mi = j->m[i] + j->one_minus_b1 * (g - j->m[i]); /* exp_avg.lerp_(grad, 1 - beta1) */
+        float vi = j->v[i] * j->beta2 + j->one_minus_b2 * g * g;
+        float denom = sqrtf(vi) / j->bc2_sqrt + j->eps;
+        j->params[i] = p - j->step_size * mi / denom;
+        j->m[i] = mi;
+        j->v[i] = vi;
+    }
+}
+
 ck_status ck_cpu_adamw_step(ck_backend *b, float *params, float *m, float *v, const float *grads, size_t n,
                             float lr, float beta1, float beta2, float eps, float weight_decay, int t,
                             float grad_scale) {
@@ -29,16 +50,9 @@ ck_status ck_cpu_adamw_step(ck_backend *b, float *params, float *m, float *v, co
     const float bc2_sqrt = (float)sqrt(bc2);
     const float decay = 1.0f - lr * weight_decay;
     const float one_minus_b1 = 1.0f - beta1, one_minus_b2 = 1.0f - beta2;
-    for (size_t i = 0; i < n; i++) {
-        float g = grads[i] * grad_scale;
-        float p = params[i] * decay;
-        float mi = m[i] + one_minus_b1 * (g - m[i]); /* exp_avg.lerp_(grad, 1 - beta1) */
-        float vi = v[i] * beta2 + one_minus_b2 * g * g;
-        float denom = sqrtf(vi) / bc2_sqrt + eps;
-        params[i] = p - step_size * mi / denom;
-        m[i] = mi;
-        v[i] = vi;
-    }
+    adamw_job job = {params, m, v, grads, grad_scale, decay, one_minus_b1, beta2, one_minus_b2, bc2_sqrt, eps,
+                     step_size};
+    ck_cpu_parallel_span(n, adamw_span, &job);
     return CK_OK;
 }
 

@@ -154,3 +154,26 @@ void ck_cpu_parallel_for(int n, int min_chunk, ck_cpu_range_fn fn, void *ctx) {
     }
     pthread_mutex_unlock(&job_turn);
 }
+
+typedef struct span_job {
+    ck_cpu_span_fn fn;
+    void *ctx;
+    size_t n;
+} span_job;
+
+static void span_range(void *ctx, int begin, int end) {
+    const span_job *j = ctx;
+    size_t lo = (size_t)begin * CK_SPAN_BLOCK, hi = (size_t)end * CK_SPAN_BLOCK;
+    j->fn(j->ctx, lo, hi < j->n ? hi : j->n);
+}
+
+void ck_cpu_parallel_span(size_t n, ck_cpu_span_fn fn, void *ctx) {
+    if (n == 0) return;
+    if (n < CK_SPLIT_ELEMENTS || n / CK_SPAN_BLOCK >= (size_t)1 << 30) {
+        fn(ctx, 0, n);
+        return;
+    }
+    span_job job = {fn, ctx, n};
+    int blocks = (int)((n + CK_SPAN_BLOCK - 1) / CK_SPAN_BLOCK);
+    ck_cpu_parallel_for(blocks, CK_SPLIT_ELEMENTS / 2 / CK_SPAN_BLOCK, span_range, &job);
+}

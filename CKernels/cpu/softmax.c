@@ -45,8 +45,33 @@ static void softmax_row(float *restrict row, int C) {
     for (int t = 0; t < C; t++) row[t] *= inv;
 }
 
+typedef struct softmax_job {
+    float *x;
+    const float *dout, *out;
+    int C, ld;
+} softmax_job;
+
+static void softmax_fwd_rows(void *ctx, int begin, int end) {
+    const softmax_job *j = ctx;
+    for (int r = begin; r < end; r++) softmax_row(j->x + (size_t)r * (size_t)j->ld, j->C);
+}
+
 void ck_cpu_softmax_rows(float *x, int rows, int C, int ld) {
-    for (int r = 0; r < rows; r++) softmax_row(x + (size_t)r * (size_t)ld, C);
+    softmax_job job = {x, NULL, NULL, C, ld};
+    ck_cpu_parallel_rows(rows, C, softmax_fwd_rows, &job);
+}
+
+static void softmax_bwd_rows(void *ctx, int begin, int end) {
+    const softmax_job *j = ctx;
+    const int C = j->C;
+    for (int r = begin; r < end; r++) {
+        const float *y = j->out + (size_t)r * (size_t)C, *dy = j->dout + (size_t)r * (size_t)C;
+        float *dx = j->x + (size_t)r * (size_t)C;
+        double dot = 0.0;
+        for (int k = 0; k < C; k++) dot += (double)dy[k] * (double)y[k];
+        float d = (float)dot;
+        for (int k = 0; k < C; k++) dx[k] += y[k] * (dy[k] - d);
+    }
 }
 
 ck_status ck_cpu_softmax_fwd(ck_backend *b, float *out, const float *inp, int N, int C) {
@@ -64,13 +89,7 @@ ck_status ck_cpu_softmax_bwd(ck_backend *b, float *dinp, const float *dout, cons
     CK_REQUIRE(N >= 0 && C >= 0, "softmax_bwd: sizes must be >= 0 (N=%d C=%d)", N, C);
     if (N == 0 || C == 0 || dinp == NULL) return CK_OK;
     CK_REQUIRE(dout != NULL && out != NULL, "softmax_bwd: dout or out is NULL");
-    for (int r = 0; r < N; r++) {
-        const float *y = out + (size_t)r * (size_t)C, *dy = dout + (size_t)r * (size_t)C;
-        float *dx = dinp + (size_t)r * (size_t)C;
-        double dot = 0.0;
-        for (int j = 0; j < C; j++) dot += (double)dy[j] * (double)y[j];
-        float d = (float)dot;
-        for (int j = 0; j < C; j++) dx[j] += y[j] * (dy[j] - d);
-    }
+    softmax_job job = {dinp, dout, out, C, C};
+    ck_cpu_parallel_rows(N, C, softmax_bwd_rows, &job);
     return CK_OK;
 }

@@ -9,7 +9,7 @@ enum BenchCommand: AITraderCommand {
         Usage: aitrader bench --suite NAME [--json] [--device auto|cpu|cuda] [--threads N] [--quick] [--filter TEXT]
           suites: \(BenchSuites.all.map { $0.name }.joined(separator: ", "))
           Prints the median time of each named piece of work (format: shared/design/benchmarks.md).
-          --filter TEXT runs only the models whose name contains TEXT (models suite).
+          --filter TEXT runs only the benchmarks whose name contains TEXT (models suite), e.g. short_term_infer.
         """
     }
 
