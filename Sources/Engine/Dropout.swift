@@ -36,8 +36,10 @@ public final class Dropout: Layer {
         guard inputGradient else { return nil }
         if wasIdentity { return dOut }
         let (seed, offset) = try saved(used, "Dropout")
-        let dx = try dInput.zeros(dOut.shape, on: ctx.backend)
-        try ctx.backend.dropoutBackward(dInput: dx, dOut: dOut, count: dOut.count, p: p, seed: seed, offset: offset)
+        // dx = mask * dOut / (1 - p): the forward op on dOut with the same (seed, offset) draws the same mask and
+        // writes it directly (equal, bit for bit, to accumulating the backward op into zeros).
+        let dx = try dInput.tensor(dOut.shape, on: ctx.backend)
+        try ctx.backend.dropoutForward(out: dx, input: dOut, count: dOut.count, p: p, seed: seed, offset: offset)
         return dx
     }
 }

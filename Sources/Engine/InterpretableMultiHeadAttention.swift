@@ -102,8 +102,13 @@ public final class InterpretableMultiHeadAttention: Layer {
                                       sharedValue: true)
         let (w, _) = try packed(ctx.parameters)
         let grads = try packedGradients(ctx.parameters)
-        let dx = inputGradient ? try dInput.zeros(x.shape, on: backend) : nil
-        try backend.linearBackward(dInput: dx, dWeight: grads?.0, dBias: grads?.1, dOut: dProj, input: x, weight: w,
+        var dx: Tensor? = nil
+        if inputGradient { // dx = dProj @ W_packed, written directly (no zero-fill pass)
+            let d = try dInput.tensor(x.shape, on: backend)
+            try backend.gemm(d, dProj, w, m: b * l, n: dModel, k: pw)
+            dx = d
+        }
+        try backend.linearBackward(dInput: nil, dWeight: grads?.0, dBias: grads?.1, dOut: dProj, input: x, weight: w,
                                    rows: b * l, inFeatures: dModel, outFeatures: pw)
         return dx
     }

@@ -37,8 +37,14 @@ public final class Linear: Layer {
     public func backward(_ dOut: Tensor, _ ctx: Context, inputGradient: Bool) throws(EngineError) -> Tensor? {
         let x = try saved(input, "Linear")
         let rows = try rowsAndColumns(dOut.shape, expecting: outFeatures, "Linear backward")
-        let dx = inputGradient ? try dInput.zeros(x.shape, on: ctx.backend) : nil
-        try ctx.backend.linearBackward(dInput: dx, dWeight: ctx.gradient(weight), dBias: bias.flatMap(ctx.gradient),
+        // dx = dOut @ W written directly (beta 0: no zero-fill pass); linearBackward adds the parameter gradients.
+        var dx: Tensor? = nil
+        if inputGradient {
+            let d = try dInput.tensor(x.shape, on: ctx.backend)
+            try ctx.backend.gemm(d, dOut, ctx.value(weight), m: rows, n: inFeatures, k: outFeatures)
+            dx = d
+        }
+        try ctx.backend.linearBackward(dInput: nil, dWeight: ctx.gradient(weight), dBias: bias.flatMap(ctx.gradient),
                                        dOut: dOut, input: x, weight: ctx.value(weight), rows: rows,
                                        inFeatures: inFeatures, outFeatures: outFeatures)
         return dx

@@ -76,8 +76,13 @@ public final class MultiHeadAttention: Layer {
                                       v: packed.view(offset: 2 * e, shape: [packed.count - 2 * e]), probs: p, batch: b,
                                       length: l, heads: heads, headSize: headSize, ldq: 3 * e, ldk: 3 * e, ldv: 3 * e,
                                       ldo: e, sharedValue: false)
-        let dx = inputGradient ? try dInput.zeros(x.shape, on: backend) : nil
-        try backend.linearBackward(dInput: dx, dWeight: ctx.gradient(inProjWeight), dBias: ctx.gradient(inProjBias),
+        var dx: Tensor? = nil
+        if inputGradient { // dx = dPacked @ in_proj_weight, written directly (no zero-fill pass)
+            let d = try dInput.tensor(x.shape, on: backend)
+            try backend.gemm(d, dPacked, ctx.value(inProjWeight), m: b * l, n: e, k: 3 * e)
+            dx = d
+        }
+        try backend.linearBackward(dInput: nil, dWeight: ctx.gradient(inProjWeight), dBias: ctx.gradient(inProjBias),
                                    dOut: dPacked, input: x, weight: ctx.value(inProjWeight), rows: b * l,
                                    inFeatures: e, outFeatures: 3 * e)
         return dx
