@@ -137,11 +137,11 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
                  (int)ROW);
 
     lstm_step_job job = {cache, h_out, w_hh, h0, c0, zero, bias, B, L, H, 0, 0};
-    /* Units of 16 hidden units; a step is split only when its recurrent product is worth a split (~2^17
+    /* Units of 16 hidden units; a step is split only when its recurrent product is worth a split (~2^15
      * multiply-adds per thread). */
     int units = (H + LSTM_UNIT - 1) / LSTM_UNIT;
     long long per_unit = (long long)B * 4 * LSTM_UNIT * H;
-    int min_units = (int)(((1LL << 17) + per_unit - 1) / per_unit);
+    int min_units = (int)(((1LL << 15) + per_unit - 1) / per_unit);
     for (int s = 0; s < L; s++) {
         job.t = reverse ? L - 1 - s : s;
         job.tp = s == 0 ? -1 : (reverse ? job.t + 1 : job.t - 1); /* the previous step in processing order */
