@@ -38,7 +38,7 @@ public enum ModelsSuite: BenchSuite {
             inference[type] = model
             if options.includes("\(name)_infer") {
                 report.results.append(try infer(model, batch: 1, runs: quick ? 5 : 200, warmup: quick ? 1 : 10))
-                if ProcessInfo.processInfo.environment["TMP_B1"] == nil { report.results.append(try infer(model, batch: scoringBatch, runs: quick ? 1 : 5, warmup: 1)) }
+                report.results.append(try infer(model, batch: scoringBatch, runs: quick ? 1 : 5, warmup: 1))
             }
         }
         if options.includes("ensemble_infer") {
