@@ -42,22 +42,28 @@ typedef struct attention_args {
     int L, NH, HS, ldq, ldk, ldv, ldo, v_shared;
 } attention_args;
 
-/* OpenBLAS runs a product below m*n*k = 65536 * 4 (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD) on the calling
- * thread; heads that small are spread over the backend's threads by batch element, larger ones leave the
- * threading to OpenBLAS. Either way every head is computed the same way, whatever the thread count. */
-static int heads_per_thread_worthwhile(int L, int HS) { return (size_t)L * (size_t)L * (size_t)HS < 65536u * 4u; }
+/* Work is split over the pool by unit: one (batch element, head) pair, or one batch element when the heads share
+ * V (their outputs accumulate into the same rows, in head order). Each unit's products run single-threaded inside
+ * its thread, so every head is computed the same way whatever the thread count; with a single unit (B = 1,
+ * shared V) the products themselves are split by gemm.c. */
+static int attention_units(int B, int NH, int v_shared) { return v_shared ? B : B * NH; }
 
-static void attention_fwd_range(void *ctx, int begin, int end) {
+static void attention_fwd_units(void *ctx, int begin, int end);
+static void attention_bwd_units(void *ctx, int begin, int end);
+
+static void attention_fwd_units(void *ctx, int begin, int end) {
     const attention_args *a = ctx;
     const int L = a->L, NH = a->NH, HS = a->HS;
     const float scale = 1.0f / sqrtf((float)HS);
     const size_t LL = (size_t)L * (size_t)L;
-    for (int bi = begin; bi < end; bi++) {
+    const int per = a->v_shared ? NH : 1; /* heads per unit */
+    for (int unit = begin; unit < end; unit++) {
+        const int bi = a->v_shared ? unit : unit / NH, h0 = a->v_shared ? 0 : unit % NH;
         const float *qb = a->q + (size_t)bi * (size_t)L * (size_t)a->ldq;
         const float *kb = a->k + (size_t)bi * (size_t)L * (size_t)a->ldk;
         const float *vb = a->v + (size_t)bi * (size_t)L * (size_t)a->ldv;
         float *ob = a->out + (size_t)bi * (size_t)L * (size_t)a->ldo;
-        for (int h = 0; h < NH; h++) {
+        for (int h = h0; h < h0 + per; h++) {
             float *p = a->probs + ((size_t)bi * (size_t)NH + (size_t)h) * LL;
             ck_cpu_sgemm(0, 1, L, L, HS, scale, qb + h * HS, a->ldq, kb + h * HS, a->ldk, 0.0f, p, L);
             if (a->mask != NULL)
@@ -72,18 +78,20 @@ static void attention_fwd_range(void *ctx, int begin, int end) {
     }
 }
 
-static void attention_bwd_range(void *ctx, int begin, int end) {
+static void attention_bwd_units(void *ctx, int begin, int end) {
     const attention_args *a = ctx;
     const int L = a->L, NH = a->NH, HS = a->HS, ldq = a->ldq, ldk = a->ldk, ldv = a->ldv, ldo = a->ldo;
     const float scale = 1.0f / sqrtf((float)HS);
     const float vscale = a->v_shared ? 1.0f / (float)NH : 1.0f;
     const size_t LL = (size_t)L * (size_t)L;
-    for (int bi = begin; bi < end; bi++) {
+    const int per = a->v_shared ? NH : 1; /* heads per unit: with shared V, dV accumulates over heads in order */
+    for (int unit = begin; unit < end; unit++) {
+        const int bi = a->v_shared ? unit : unit / NH, h0 = a->v_shared ? 0 : unit % NH;
         const float *qb = a->q + (size_t)bi * (size_t)L * (size_t)ldq;
         const float *kb = a->k + (size_t)bi * (size_t)L * (size_t)ldk;
         const float *vb = a->v + (size_t)bi * (size_t)L * (size_t)ldv;
         const float *gb = a->dout + (size_t)bi * (size_t)L * (size_t)ldo;
-        for (int h = 0; h < NH; h++) {
+        for (int h = h0; h < h0 + per; h++) {
             size_t head = (size_t)bi * (size_t)NH + (size_t)h;
             const float *p = a->saved_probs + head * LL;
             float *ds = a->scratch + head * LL;
@@ -116,8 +124,7 @@ ck_status ck_cpu_attention_fwd(ck_backend *b, float *out, float *probs, const fl
                "attention_fwd: out, probs, q, k or v is NULL");
     attention_args args = {.out = out, .probs = probs, .q = q, .k = k, .v = v, .mask = mask, .L = L, .NH = NH,
                            .HS = HS, .ldq = ldq, .ldk = ldk, .ldv = ldv, .ldo = ldo, .v_shared = v_shared};
-    if (heads_per_thread_worthwhile(L, HS)) ck_cpu_parallel_for(B, 1, attention_fwd_range, &args);
-    else attention_fwd_range(&args, 0, B);
+    ck_cpu_parallel_for(attention_units(B, NH, v_shared), 1, attention_fwd_units, &args);
     return CK_OK;
 }
 
@@ -133,7 +140,6 @@ ck_status ck_cpu_attention_bwd(ck_backend *b, float *dq, float *dk, float *dv, f
     attention_args args = {.dq = dq, .dk = dk, .dv = dv, .scratch = scratch, .dout = dout, .q = q, .k = k, .v = v,
                            .saved_probs = probs, .L = L, .NH = NH, .HS = HS, .ldq = ldq, .ldk = ldk, .ldv = ldv, .ldo = ldo,
                            .v_shared = v_shared};
-    if (heads_per_thread_worthwhile(L, HS)) ck_cpu_parallel_for(B, 1, attention_bwd_range, &args);
-    else attention_bwd_range(&args, 0, B);
+    ck_cpu_parallel_for(attention_units(B, NH, v_shared), 1, attention_bwd_units, &args);
     return CK_OK;
 }
