@@ -13,6 +13,13 @@
 
 #include <math.h>
 
+/* One head's product: the AVX-512 tiles of small_gemm.c, or OpenBLAS without them. */
+static void head_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *Bm, int ldb, float beta, float *C, int ldc) {
+    if (!ck_cpu_small_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc))
+        ck_cpu_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc);
+}
+
 /* dS = P * (dP - rowsum(dP * P)) in place over the (L, L) block of one head. */
 CK_VECTOR_CLONES
 static void softmax_backward_rows(float *restrict ds, const float *restrict p, int L) {
@@ -65,14 +72,14 @@ static void attention_fwd_units(void *ctx, int begin, int end) {
         float *ob = a->out + (size_t)bi * (size_t)L * (size_t)a->ldo;
         for (int h = h0; h < h0 + per; h++) {
             float *p = a->probs + ((size_t)bi * (size_t)NH + (size_t)h) * LL;
-            ck_cpu_sgemm(0, 1, L, L, HS, scale, qb + h * HS, a->ldq, kb + h * HS, a->ldk, 0.0f, p, L);
+            head_gemm(0, 1, L, L, HS, scale, qb + h * HS, a->ldq, kb + h * HS, a->ldk, 0.0f, p, L);
             if (a->mask != NULL)
                 for (size_t j = 0; j < LL; j++) p[j] += a->mask[j];
             ck_cpu_softmax_rows(p, L, L, L);
             if (a->v_shared) {
-                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f / (float)NH, p, L, vb, a->ldv, h == 0 ? 0.0f : 1.0f, ob, a->ldo);
+                head_gemm(0, 0, L, HS, L, 1.0f / (float)NH, p, L, vb, a->ldv, h == 0 ? 0.0f : 1.0f, ob, a->ldo);
             } else {
-                ck_cpu_sgemm(0, 0, L, HS, L, 1.0f, p, L, vb + h * HS, a->ldv, 0.0f, ob + h * HS, a->ldo);
+                head_gemm(0, 0, L, HS, L, 1.0f, p, L, vb + h * HS, a->ldv, 0.0f, ob + h * HS, a->ldo);
             }
         }
     }
@@ -98,16 +105,16 @@ static void attention_bwd_units(void *ctx, int begin, int end) {
             int vcol = a->v_shared ? 0 : h * HS;
             const float *g = gb + vcol;
             /* dP = vscale * dO V^T;  dV += vscale * P^T dO */
-            ck_cpu_sgemm(0, 1, L, L, HS, vscale, g, ldo, vb + vcol, ldv, 0.0f, ds, L);
+            head_gemm(0, 1, L, L, HS, vscale, g, ldo, vb + vcol, ldv, 0.0f, ds, L);
             if (a->dv != NULL)
-                ck_cpu_sgemm(1, 0, L, HS, L, vscale, p, L, g, ldo, 1.0f,
+                head_gemm(1, 0, L, HS, L, vscale, p, L, g, ldo, 1.0f,
                              a->dv + (size_t)bi * (size_t)L * (size_t)ldv + vcol, ldv);
             softmax_backward_rows(ds, p, L);
             if (a->dq != NULL)
-                ck_cpu_sgemm(0, 0, L, HS, L, scale, ds, L, kb + h * HS, ldk, 1.0f,
+                head_gemm(0, 0, L, HS, L, scale, ds, L, kb + h * HS, ldk, 1.0f,
                              a->dq + (size_t)bi * (size_t)L * (size_t)ldq + h * HS, ldq);
             if (a->dk != NULL)
-                ck_cpu_sgemm(1, 0, L, HS, L, scale, ds, L, qb + h * HS, ldq, 1.0f,
+                head_gemm(1, 0, L, HS, L, scale, ds, L, qb + h * HS, ldq, 1.0f,
                              a->dk + (size_t)bi * (size_t)L * (size_t)ldk + h * HS, ldk);
         }
     }

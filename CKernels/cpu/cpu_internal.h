@@ -66,6 +66,12 @@ static inline void ck_cpu_parallel_rows(int N, int C, ck_cpu_range_fn fn, void *
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *Bm, int ldb, float beta, float *C, int ldc);
 
+/** Products of attention-head size on AVX-512 register tiles (small_gemm.c), single-threaded, same arguments as
+ *  ck_cpu_sgemm; returns 0 (doing nothing) when the CPU lacks AVX-512, so the caller falls back to ck_cpu_sgemm.
+ *  Uses per-thread workspace slots 0 and 1 for transposed operands. */
+int ck_cpu_small_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *Bm, int ldb, float beta, float *C, int ldc);
+
 /** Adds the column sums of x (N, C) with row stride ldx into acc (C), accumulating in double. */
 void ck_cpu_column_sums_add(float *acc, const float *x, int N, int C, int ldx);
 

@@ -5,6 +5,7 @@
  */
 #include "test_util.h"
 #include "../cpu/cpu_math.h"
+#include "../cpu/cpu_internal.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -58,6 +59,43 @@ static void check_gemm_shape(test_rng *rngp, int M, int N, int K) {
             }
         }
     *rngp = rng;
+}
+
+/* The attention-size AVX-512 tiles (small_gemm.c) against the double reference: ragged rows (M % 4) and columns
+ * (N % 32), every transpose, beta 0 (C not read) and beta != 0. Skipped where the CPU has no AVX-512. */
+static void test_small_gemm(void) {
+    test_rng rng = test_rng_make(41);
+    const int shapes[][3] = {{5, 7, 3}, {96, 96, 32}, {33, 50, 17}, {64, 32, 64}, {1, 1, 1}, {4, 33, 9}};
+    int ran = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int lda = (ta ? M : K) + 2, ldb = (tb ? K : N) + 3, ldc = N + 1;
+                float *A = test_buffer((size_t)(ta ? K : M) * lda), *Bm = test_buffer((size_t)(tb ? N : K) * ldb);
+                float *C = test_buffer((size_t)M * ldc), *C0 = test_buffer((size_t)M * ldc);
+                double *ref = (double *)test_buffer(2u * (size_t)M * N);
+                test_fill(&rng, A, (size_t)(ta ? K : M) * lda, -1, 1);
+                test_fill(&rng, Bm, (size_t)(tb ? N : K) * ldb, -1, 1);
+                test_fill(&rng, C0, (size_t)M * ldc, -1, 1);
+                const float alphas[2] = {0.7f, 1.0f}, betas[2] = {0.0f, 1.0f};
+                for (int v = 0; v < 2; v++) {
+                    memcpy(C, C0, (size_t)M * ldc * sizeof(float));
+                    if (betas[v] == 0.0f) C[0] = NAN;
+                    if (!ck_cpu_small_gemm(ta, tb, M, N, K, alphas[v], A, lda, Bm, ldb, betas[v], C, ldc)) continue;
+                    ran = 1;
+                    gemm_reference(ref, A, Bm, C0, M, N, K, ta, tb, lda, ldb, ldc, alphas[v], betas[v]);
+                    double err = 0.0;
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++) err = fmax(err, fabs(C[i * ldc + j] - ref[i * N + j]));
+                    CHECK(err < 1e-5, "small_gemm M=%d N=%d K=%d ta=%d tb=%d beta=%g: max error %.3e", M, N, K, ta, tb,
+                          (double)betas[v], err);
+                    CHECK(ldc == N || C[N] == C0[N] || M == 0, "small_gemm wrote past N columns");
+                    test_record_error("small_gemm", "double", err);
+                }
+            }
+    }
+    if (!ran) printf("  (small_gemm: no AVX-512 on this CPU, OpenBLAS serves)\n");
 }
 
 /* Small products, matrix-vector shapes (M = 1, N = 1: gemm.c's own loops, split over the pool when large) and
@@ -394,6 +432,7 @@ static void test_optional_arguments(void) {
 void run_misc_tests(void) {
     cpu = ck_cpu_backend();
     test_gemm();
+    test_small_gemm();
     test_reductions();
     test_digamma();
     test_fast_math();
