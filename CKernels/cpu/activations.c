@@ -64,8 +64,8 @@ static void gelu_backward_loop(float *restrict dinp, const float *restrict dout,
 /* Element-wise work is split over threads in blocks of ACT_BLOCK elements, at least ACT_MIN_BLOCKS per thread, for
  * the activations with a transcendental function (the cheap ones are memory-bound). Each element is computed the
  * same way by whichever thread, so results do not depend on the thread count. */
-#define ACT_BLOCK 4096
-#define ACT_MIN_BLOCKS 8
+#define ACT_BLOCK 2048
+#define ACT_MIN_BLOCKS 2
 
 static int activation_is_costly(ck_activation act) {
     return act == CK_ACT_GELU || act == CK_ACT_ELU || act == CK_ACT_SOFTPLUS || act == CK_ACT_SIGMOID ||

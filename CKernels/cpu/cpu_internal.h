@@ -49,8 +49,8 @@ int ck_cpu_inside_job(void);
 /** Element-wise work over [0, n): fn(ctx, begin, end) on contiguous spans that are multiples of CK_SPAN_BLOCK
  *  elements (except the last), split over the pool when n >= CK_SPLIT_ELEMENTS. Every element is computed by
  *  one thread the same way, so results are bit-identical for any thread count. */
-#define CK_SPAN_BLOCK 4096
-#define CK_SPLIT_ELEMENTS 32768
+#define CK_SPAN_BLOCK 2048
+#define CK_SPLIT_ELEMENTS 8192
 typedef void (*ck_cpu_span_fn)(void *ctx, size_t begin, size_t end);
 void ck_cpu_parallel_span(size_t n, ck_cpu_span_fn fn, void *ctx);
 

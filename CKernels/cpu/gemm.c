@@ -241,14 +241,14 @@ void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, co
     }
     long long work = (long long)M * (long long)N * (long long)K;
     int threads = ck_cpu_threads();
-    if (threads > 1 && !ck_cpu_inside_job() && work >= (1LL << 18)) {
+    if (threads > 1 && !ck_cpu_inside_job() && work >= (1LL << 16)) {
         gemm_job j = {trans_a, trans_b, M, N, K, lda, ldb, ldc, M > N, 0, alpha, beta, A, Bm, C};
         j.unit = j.by_rows ? 8 : 16;
         int extent = j.by_rows ? M : N;
         int units = (extent + j.unit - 1) / j.unit;
-        /* at least ~2^17 multiply-adds per thread */
+        /* at least ~2^15 multiply-adds per thread (a split costs about a microsecond) */
         long long per_unit = work / units;
-        int min_units = (int)(((1LL << 17) + per_unit - 1) / (per_unit > 0 ? per_unit : 1));
+        int min_units = (int)(((1LL << 15) + per_unit - 1) / (per_unit > 0 ? per_unit : 1));
         if (min_units < 1) min_units = 1;
         if (units >= 2 * min_units) {
             ck_cpu_parallel_for(units, min_units, gemm_range, &j);

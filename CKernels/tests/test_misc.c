@@ -303,7 +303,7 @@ static void test_pool_split_bit_identical(void) {
     ck_device_info info;
     CHECK_OK(cpu, cpu->device_info(cpu, &info));
     int saved = info.threads;
-    const int N = 1531, C = 173; /* 264863 elements: several 4096-element blocks plus a ragged tail */
+    const int N = 1531, C = 173; /* 264863 elements: many 2048-element blocks plus a ragged tail */
     size_t n = (size_t)N * C;
     test_rng rng = test_rng_make(29);
     float *x = test_buffer(n), *dy = test_buffer(n), *g = test_buffer((size_t)C), *be = test_buffer((size_t)C);
