@@ -16,7 +16,7 @@ let package = Package(
         .target(
             name: "CKernels",
             path: "CKernels",
-            exclude: ["cuda", "tests"],
+            exclude: ["cuda", "tests", "cpu/README.md"],
             sources: ["common", "cpu"],
             publicHeadersPath: "include",
             cSettings: optimizeC + [.headerSearchPath("include")],

@@ -52,7 +52,7 @@ enum {
 
 /** Options for set_option. */
 typedef enum ck_option {
-    CK_OPT_THREADS = 0,    /* CPU: worker threads (OpenBLAS and loops); value >= 1 */
+    CK_OPT_THREADS = 0,    /* CPU: threads of the backend pool (products and loops); value >= 1 */
     CK_OPT_ALLOW_TF32 = 1, /* CUDA: 0 (default, exact fp32 for parity runs) or 1 */
     CK_OPT_DETERMINISTIC = 2 /* 1: prefer deterministic reductions over speed */
 } ck_option;
