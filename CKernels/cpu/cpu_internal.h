@@ -68,7 +68,7 @@ void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, co
 
 /** Products of attention-head size on AVX-512 register tiles (small_gemm.c), single-threaded, same arguments as
  *  ck_cpu_sgemm; returns 0 (doing nothing) when the CPU lacks AVX-512, so the caller falls back to ck_cpu_sgemm.
- *  Uses per-thread workspace slots 0 and 1 for transposed operands. */
+ *  Uses per-thread workspace slot 1 for a transposed B. */
 int ck_cpu_small_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *Bm, int ldb, float beta, float *C, int ldc);
 

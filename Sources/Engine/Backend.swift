@@ -62,12 +62,14 @@ public final class Backend: @unchecked Sendable, CustomStringConvertible {
     @inline(__always)
     func fn<F>(_ entry: KeyPath<ck_backend, F?>, _ operation: String) throws(EngineError) -> F {
         guard let f = raw.pointee[keyPath: entry] else { throw .unsupported(backend: name, operation: operation) }
+        OpProfiler.begin()
         return f
     }
 
     /// Throws `.kernel` with `last_error` unless `status` is CK_OK.
     @inline(__always)
     func check(_ status: ck_status, _ operation: String) throws(EngineError) {
+        OpProfiler.end(operation)
         if status != CK_OK {
             throw .kernel(backend: name, operation: operation, status: KernelStatus(status), message: lastError)
         }
