@@ -170,11 +170,28 @@ static ck_status cpu_free(ck_backend *b, void *ptr) {
     return CK_OK;
 }
 
+typedef struct copy_job {
+    char *dst;
+    const char *src;
+} copy_job;
+
+static void copy_span(void *ctx, size_t lo, size_t hi) {
+    const copy_job *j = ctx;
+    memcpy(j->dst + lo, j->src + lo, hi - lo);
+}
+
 static ck_status cpu_copy(ck_backend *b, void *dst, const void *src, size_t bytes) {
     (void)b;
     if (bytes == 0) return CK_OK;
     CK_REQUIRE(dst != NULL && src != NULL, "copy: NULL pointer for %zu bytes", bytes);
-    memmove(dst, src, bytes);
+    const char *d = dst, *s = src;
+    /* Large disjoint copies (activations, gradients) are shared by the pool; overlapping ones stay a memmove. */
+    if (bytes >= (size_t)1 << 20 && (d + bytes <= s || s + bytes <= d)) {
+        copy_job job = {dst, src};
+        ck_cpu_parallel_span(bytes, copy_span, &job);
+    } else {
+        memmove(dst, src, bytes);
+    }
     return CK_OK;
 }
 
