@@ -20,6 +20,19 @@
 #define CK_VECTOR_CLONES
 #endif
 
+/* Hand-written AVX-512 kernels (gemm.c, small_gemm.c, linear.c, dropout.c) are compiled where this is defined,
+ * each beside a portable version, and chosen at run time by ck_cpu_has_avx512f(). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CK_NO_CLONES)
+#define CK_AVX512_KERNELS 1
+#define CK_TARGET_AVX512 __attribute__((target("avx512f")))
+/* Whether this CPU runs AVX-512F (asked once). */
+static inline int ck_cpu_has_avx512f(void) {
+    static int state = -1;
+    if (state < 0) state = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    return state;
+}
+#endif
+
 static inline float ck_expf(float x) {
     const float lo = -87.3f, hi = 88.3f;
     float xc = x < lo ? lo : (x > hi ? hi : x);

@@ -70,11 +70,11 @@ static void mask_block16(float *restrict scale, uint64_t j0, float p, float keep
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CK_NO_CLONES)
+#ifdef CK_AVX512_KERNELS
 #include <immintrin.h>
 /* hi and lo 32-bit halves of m * c for 16 lanes: vpmuludq multiplies the even lanes; the odd ones are shifted down
  * and multiplied the same way, then the halves are blended back into place. */
-__attribute__((target("avx512f"))) static inline void mul_hilo(__m512i c, __m512i m, __m512i *hi, __m512i *lo) {
+CK_TARGET_AVX512 static inline void mul_hilo(__m512i c, __m512i m, __m512i *hi, __m512i *lo) {
     __m512i even = _mm512_mul_epu32(c, m);
     __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(c, 32), m);
     *lo = _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, _mm512_slli_epi64(odd, 32));
@@ -83,7 +83,7 @@ __attribute__((target("avx512f"))) static inline void mul_hilo(__m512i c, __m512
 
 /* mask_block16 with the Philox rounds written out in AVX-512 (the compiler's version of the portable loop spends
  * ~7 instructions per element on the 64-bit products); same bits. */
-__attribute__((target("avx512f"))) static void mask_block16_avx512(float *restrict scale, uint64_t j0, float p,
+CK_TARGET_AVX512 static void mask_block16_avx512(float *restrict scale, uint64_t j0, float p,
                                                                     float keep_scale, const uint32_t key[2],
                                                                     uint64_t offset) {
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
@@ -126,12 +126,6 @@ __attribute__((target("avx512f"))) static void mask_block16_avx512(float *restri
     }
 }
 
-static int philox_avx512_available(void) {
-    static int state = -1;
-    if (state < 0) state = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return state;
-}
-#define CK_HAVE_PHILOX16 1
 #endif
 
 /* Elements [lo, hi) with lo a multiple of 4 (spans start at multiples of CK_SPAN_BLOCK): the mask depends only on
@@ -141,8 +135,8 @@ static void dropout_span(void *ctx, size_t lo, size_t hi) {
     float s[64];
     size_t i = lo;
     for (; i + 64 <= hi; i += 64) {
-#ifdef CK_HAVE_PHILOX16
-        if (philox_avx512_available()) mask_block16_avx512(s, (uint64_t)i >> 2, j->p, j->keep_scale, j->key, j->offset);
+#ifdef CK_AVX512_KERNELS
+        if (ck_cpu_has_avx512f()) mask_block16_avx512(s, (uint64_t)i >> 2, j->p, j->keep_scale, j->key, j->offset);
         else
 #endif
             mask_block16(s, (uint64_t)i >> 2, j->p, j->keep_scale, j->key, j->offset);

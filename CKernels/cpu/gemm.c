@@ -14,14 +14,13 @@
  * sgemv at ~12 GFLOP/s; a recurrent step at batch 1 is exactly such a product. These loops keep 16 lanes of
  * partial sums per row (vectorised without reassociation, summed in a fixed order) and 4 rows per pass. */
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CK_NO_CLONES)
+#ifdef CK_AVX512_KERNELS
 #include <immintrin.h>
-#define CK_HAVE_GEMV16 1
 /* Sixteen rows at once on AVX-512: one accumulator per row (x loaded once per 16 columns for all of them), then
  * the 16 accumulators are folded into one vector of 16 row sums by a fixed shuffle tree (4 levels, ~2
  * instructions per row instead of a horizontal sum each). K % 16 columns go through a masked load. The tree's
  * order is fixed, so a row's result does not depend on anything but its data. */
-__attribute__((target("avx512f"))) static void gemv_rows16_avx512(float *restrict sums, int K,
+CK_TARGET_AVX512 static void gemv_rows16_avx512(float *restrict sums, int K,
                                                                    const float *restrict W, int ldw,
                                                                    const float *restrict x) {
     __m512 acc[16];
@@ -51,11 +50,6 @@ __attribute__((target("avx512f"))) static void gemv_rows16_avx512(float *restric
     _mm512_storeu_ps(sums, _mm512_shuffle_f32x4(z, z, 0xD8));
 }
 
-static int gemv16_available(void) {
-    static int state = -1;
-    if (state < 0) state = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return state;
-}
 #endif
 
 /* y[r] = alpha * dot(W[r, :K], x (stride incx)) + beta * y[r * incy] for rows [r0, r1) of W (row stride ldw). */
@@ -69,8 +63,8 @@ static void gemv_rows(int r0, int r1, int K, float alpha, const float *restrict 
     }
     const int K16 = K & ~15;
     int r = r0;
-#ifdef CK_HAVE_GEMV16
-    if (gemv16_available()) {
+#ifdef CK_AVX512_KERNELS
+    if (ck_cpu_has_avx512f()) {
         float sums[16];
         for (; r + 16 <= r1; r += 16) {
             gemv_rows16_avx512(sums, K, W + (size_t)r * (size_t)ldw, ldw, xv);

@@ -30,11 +30,11 @@ typedef struct column_sums_job {
     int N, C, ldx;
 } column_sums_job;
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CK_NO_CLONES)
+#ifdef CK_AVX512_KERNELS
 #include <immintrin.h>
 /* A full block of 64 columns with its 64 double sums held in eight registers across all rows (the portable loop
  * above reloads and stores them every row). Same order of additions per column, so the same result. */
-__attribute__((target("avx512f"))) static void column_block64_avx512(float *acc, const float *x, int N, int ldx) {
+CK_TARGET_AVX512 static void column_block64_avx512(float *acc, const float *x, int N, int ldx) {
     __m512d s[8];
     for (int q = 0; q < 8; q++) s[q] = _mm512_setzero_pd();
     for (int i = 0; i < N; i++) {
@@ -52,20 +52,14 @@ __attribute__((target("avx512f"))) static void column_block64_avx512(float *acc,
     }
 }
 
-static int column_avx512_available(void) {
-    static int state = -1;
-    if (state < 0) state = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return state;
-}
-#define CK_HAVE_COLUMN64 1
 #endif
 
 static void column_sums_range(void *ctx, int begin, int end) {
     const column_sums_job *j = ctx;
     for (int blk = begin; blk < end; blk++) {
         int c0 = blk * COLUMN_BLOCK, width = j->C - c0 < COLUMN_BLOCK ? j->C - c0 : COLUMN_BLOCK;
-#ifdef CK_HAVE_COLUMN64
-        if (width == COLUMN_BLOCK && column_avx512_available()) {
+#ifdef CK_AVX512_KERNELS
+        if (width == COLUMN_BLOCK && ck_cpu_has_avx512f()) {
             column_block64_avx512(j->acc + c0, j->x + c0, j->N, j->ldx);
             continue;
         }

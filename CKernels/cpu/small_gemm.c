@@ -9,13 +9,14 @@
  *         ck_cpu_sgemm(0, 1, L, L, HS, scale, q, ldq, k, ldk, 0.0f, s, L);        // no AVX-512: OpenBLAS
  */
 #include "cpu_internal.h"
+#include "cpu_math.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(CK_NO_CLONES)
+#ifdef CK_AVX512_KERNELS
 #include <immintrin.h>
 
 /* C (M, N) = alpha op(A) (M, K) B (K, N) + beta C, row-major; op(A)[i, k] = A[i * sa + k * sk] (A itself:
  * sa = lda, sk = 1; A stored (K, M), transposed: sa = 1, sk = lda, so no copy). beta = 0 does not read C. */
-__attribute__((target("avx512f"))) static void small_nn_avx512(int M, int N, int K, float alpha, const float *A,
+CK_TARGET_AVX512 static void small_nn_avx512(int M, int N, int K, float alpha, const float *A,
                                                                 size_t sa, size_t sk, const float *B, int ldb,
                                                                 float beta, float *C, int ldc) {
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
@@ -79,12 +80,6 @@ __attribute__((target("avx512f"))) static void small_nn_avx512(int M, int N, int
     }
 }
 
-static int small_gemm_available(void) {
-    static int state = -1;
-    if (state < 0) state = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    return state;
-}
-
 /* dst (cols, rows) = src (rows, cols)^T, src with leading dimension ld. */
 static void transpose(float *restrict dst, const float *restrict src, int rows, int cols, int ld) {
     for (int r0 = 0; r0 < rows; r0 += 16)
@@ -97,7 +92,7 @@ static void transpose(float *restrict dst, const float *restrict src, int rows, 
 
 int ck_cpu_small_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *Bm, int ldb, float beta, float *C, int ldc) {
-    if (!small_gemm_available() || M <= 0 || N <= 0 || K <= 0) return 0;
+    if (!ck_cpu_has_avx512f() || M <= 0 || N <= 0 || K <= 0) return 0;
     if (trans_b) { /* B is stored (N, K) */
         float *bt = ck_cpu_workspace(1, (size_t)K * (size_t)N);
         if (bt == NULL) return 0;

@@ -30,9 +30,21 @@ static void gemm_reference(double *C, const float *A, const float *Bm, const flo
         }
 }
 
-/* One product against the double reference: every transpose, padded leading dimensions, alpha/beta. */
-static void check_gemm_shape(test_rng *rngp, int M, int N, int K) {
+/* A product under test: computes C and returns 1, or returns 0 when it does not apply (no AVX-512). */
+typedef int (*product_fn)(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *Bm,
+                          int ldb, float beta, float *C, int ldc);
+
+static int table_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *Bm,
+                      int ldb, float beta, float *C, int ldc) {
+    CHECK_OK(cpu, cpu->gemm(cpu, C, A, Bm, M, N, K, ta, tb, lda, ldb, ldc, alpha, beta));
+    return 1;
+}
+
+/* One product shape against the double reference: every transpose, padded leading dimensions, alpha/beta (beta 0
+ * must not read C). Returns whether `product` applied. */
+static int check_product_shape(const char *name, product_fn product, test_rng *rngp, int M, int N, int K) {
     test_rng rng = *rngp;
+    int ran = 0;
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
@@ -46,55 +58,31 @@ static void check_gemm_shape(test_rng *rngp, int M, int N, int K) {
             for (int s = 0; s < 2; s++) {
                 memcpy(C, C0, (size_t)M * ldc * sizeof(float));
                 if (betas[s] == 0.0f) C[0] = NAN; /* beta = 0 must not read C */
-                CHECK_OK(cpu, cpu->gemm(cpu, C, A, Bm, M, N, K, ta, tb, lda, ldb, ldc, alphas[s], betas[s]));
+                if (!product(ta, tb, M, N, K, alphas[s], A, lda, Bm, ldb, betas[s], C, ldc)) continue;
+                ran = 1;
                 gemm_reference(ref, A, Bm, C0, M, N, K, ta, tb, lda, ldb, ldc, alphas[s], betas[s]);
                 double err = 0.0;
                 for (int i = 0; i < M; i++)
                     for (int j = 0; j < N; j++) err = fmax(err, fabs(C[i * ldc + j] - ref[i * N + j]));
                 double tol = 1e-6 * sqrt((double)K) * 4 + 1e-6;
-                CHECK(err < tol, "gemm M=%d N=%d K=%d ta=%d tb=%d alpha=%g beta=%g: max error %.3e", M, N, K, ta, tb,
-                      (double)alphas[s], (double)betas[s], err);
-                CHECK(C[N] == C0[N] || ldc == N, "gemm wrote past N columns");
-                test_record_error("gemm", "double", err);
+                CHECK(err < tol, "%s M=%d N=%d K=%d ta=%d tb=%d alpha=%g beta=%g: max error %.3e", name, M, N, K, ta,
+                      tb, (double)alphas[s], (double)betas[s], err);
+                CHECK(C[N] == C0[N], "%s wrote past N columns", name);
+                test_record_error(name, "double", err);
             }
         }
     *rngp = rng;
+    return ran;
 }
 
-/* The attention-size AVX-512 tiles (small_gemm.c) against the double reference: ragged rows (M % 4) and columns
- * (N % 32), every transpose, beta 0 (C not read) and beta != 0. Skipped where the CPU has no AVX-512. */
+/* The attention-size AVX-512 tiles (small_gemm.c): ragged rows (M % 4) and columns (N % 32), every transpose.
+ * Skipped where the CPU has no AVX-512. */
 static void test_small_gemm(void) {
     test_rng rng = test_rng_make(41);
     const int shapes[][3] = {{5, 7, 3}, {96, 96, 32}, {33, 50, 17}, {64, 32, 64}, {1, 1, 1}, {4, 33, 9}};
     int ran = 0;
-    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-        int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
-        for (int ta = 0; ta < 2; ta++)
-            for (int tb = 0; tb < 2; tb++) {
-                int lda = (ta ? M : K) + 2, ldb = (tb ? K : N) + 3, ldc = N + 1;
-                float *A = test_buffer((size_t)(ta ? K : M) * lda), *Bm = test_buffer((size_t)(tb ? N : K) * ldb);
-                float *C = test_buffer((size_t)M * ldc), *C0 = test_buffer((size_t)M * ldc);
-                double *ref = (double *)test_buffer(2u * (size_t)M * N);
-                test_fill(&rng, A, (size_t)(ta ? K : M) * lda, -1, 1);
-                test_fill(&rng, Bm, (size_t)(tb ? N : K) * ldb, -1, 1);
-                test_fill(&rng, C0, (size_t)M * ldc, -1, 1);
-                const float alphas[2] = {0.7f, 1.0f}, betas[2] = {0.0f, 1.0f};
-                for (int v = 0; v < 2; v++) {
-                    memcpy(C, C0, (size_t)M * ldc * sizeof(float));
-                    if (betas[v] == 0.0f) C[0] = NAN;
-                    if (!ck_cpu_small_gemm(ta, tb, M, N, K, alphas[v], A, lda, Bm, ldb, betas[v], C, ldc)) continue;
-                    ran = 1;
-                    gemm_reference(ref, A, Bm, C0, M, N, K, ta, tb, lda, ldb, ldc, alphas[v], betas[v]);
-                    double err = 0.0;
-                    for (int i = 0; i < M; i++)
-                        for (int j = 0; j < N; j++) err = fmax(err, fabs(C[i * ldc + j] - ref[i * N + j]));
-                    CHECK(err < 1e-5, "small_gemm M=%d N=%d K=%d ta=%d tb=%d beta=%g: max error %.3e", M, N, K, ta, tb,
-                          (double)betas[v], err);
-                    CHECK(ldc == N || C[N] == C0[N] || M == 0, "small_gemm wrote past N columns");
-                    test_record_error("small_gemm", "double", err);
-                }
-            }
-    }
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        ran |= check_product_shape("small_gemm", ck_cpu_small_gemm, &rng, shapes[s][0], shapes[s][1], shapes[s][2]);
     if (!ran) printf("  (small_gemm: no AVX-512 on this CPU, OpenBLAS serves)\n");
 }
 
@@ -109,7 +97,7 @@ static void test_gemm(void) {
     for (int t = 1; t <= 2; t++) {
         CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, t));
         for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-            check_gemm_shape(&rng, shapes[i][0], shapes[i][1], shapes[i][2]);
+            check_product_shape("gemm", table_gemm, &rng, shapes[i][0], shapes[i][1], shapes[i][2]);
     }
     CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, info.threads));
     int M = 13, N = 11, K = 9;
