@@ -92,6 +92,19 @@ import Testing
         }
     }
 
+    /// A field of list-of-list-of-... (each level one header byte) is refused at a bounded depth instead of
+    /// recursing until the stack runs out.
+    @Test func deeplyNestedListsAreAnError() {
+        // field 1: list, header 0x19 = one element of type list, repeated 100 000 times
+        let bytes: [UInt8] = [0x19] + [UInt8](repeating: 0x19, count: 100_000)
+        #expect(throws: ThriftError.self) {
+            try bytes.withUnsafeBytes { b in
+                var r = ThriftCompactReader(b)
+                try r.readStruct { (r, _, type) throws(ThriftError) in try r.skip(type) }
+            }
+        }
+    }
+
     @Test func roundTripsParquetFooter() throws {
         let meta = ParquetFileMetaData(
             version: 2,

@@ -241,6 +241,10 @@ public struct ParquetReader: Sendable {
         var fields: [ParquetField] = []
         var i = 1
         func walk(_ count: Int, _ prefix: [String]) throws(ParquetError) {
+            // num_children comes from the file: a corrupt (negative or too large) count is an error, not a trap.
+            guard count >= 0, count <= schema.count - i else {
+                throw ParquetError(path: file, reason: "schema group declares \(count) children but \(schema.count - i) elements follow")
+            }
             for _ in 0..<count {
                 guard i < schema.count else { throw ParquetError(path: file, reason: "schema ends inside a group") }
                 let e = schema[i]

@@ -166,6 +166,9 @@ public struct ThriftCompactReader {
     private var pendingBool: Bool?
     /// Nesting limit, against hostile or corrupt input.
     private let maxDepth = 64
+    /// Lists, sets and maps being skipped inside each other (bounded like struct nesting, so corrupt bytes that
+    /// declare list-of-list-of-... cannot exhaust the stack).
+    private var containerDepth = 0
 
     /// Reads from `bytes` starting at `offset`. The buffer must outlive the reader.
     public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
@@ -329,8 +332,14 @@ public struct ThriftCompactReader {
             position += Int(n)
         case .list, .set:
             let (count, elementType) = try readListHeader()
+            guard containerDepth < maxDepth else { throw fail("containers nested deeper than \(maxDepth)") }
+            containerDepth += 1
+            defer { containerDepth -= 1 }
             for _ in 0..<count { try skipElement(elementType) }
         case .map:
+            guard containerDepth < maxDepth else { throw fail("containers nested deeper than \(maxDepth)") }
+            containerDepth += 1
+            defer { containerDepth -= 1 }
             let count = try varint()
             if count > 0 {
                 let types = try byte()
