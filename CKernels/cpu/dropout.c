@@ -83,9 +83,8 @@ CK_TARGET_AVX512 static inline void mul_hilo(__m512i c, __m512i m, __m512i *hi, 
 
 /* mask_block16 with the Philox rounds written out in AVX-512 (the compiler's version of the portable loop spends
  * ~7 instructions per element on the 64-bit products); same bits. */
-CK_TARGET_AVX512 static void mask_block16_avx512(float *restrict scale, uint64_t j0, float p,
-                                                                    float keep_scale, const uint32_t key[2],
-                                                                    uint64_t offset) {
+CK_TARGET_AVX512 static void mask_block16_avx512(float *restrict scale, uint64_t j0, float p, float keep_scale,
+                                                 const uint32_t key[2], uint64_t offset) {
     const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
     /* counters j0 + l: low words (with carry into the high word when j0's low word wraps) */
     __m512i lo32 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)j0), lanes);

@@ -11,8 +11,9 @@
 
 /* ---- matrix-vector products ----------------------------------------------------------------------------------
  * OpenBLAS 0.3.21 runs a 1-row sgemm through its packing GEMM (the whole weight matrix copied per call) and its
- * sgemv at ~12 GFLOP/s; a recurrent step at batch 1 is exactly such a product. These loops keep 16 lanes of
- * partial sums per row (vectorised without reassociation, summed in a fixed order) and 4 rows per pass. */
+ * sgemv at ~12 GFLOP/s; a recurrent step at batch 1 is exactly such a product. With AVX-512, 16 rows per pass
+ * (below); otherwise, and for the last rows, 16 lanes of partial sums per row (vectorised without reassociation,
+ * summed in a fixed order), 4 rows per pass. */
 
 #ifdef CK_AVX512_KERNELS
 #include <immintrin.h>
@@ -20,9 +21,8 @@
  * the 16 accumulators are folded into one vector of 16 row sums by a fixed shuffle tree (4 levels, ~2
  * instructions per row instead of a horizontal sum each). K % 16 columns go through a masked load. The tree's
  * order is fixed, so a row's result does not depend on anything but its data. */
-CK_TARGET_AVX512 static void gemv_rows16_avx512(float *restrict sums, int K,
-                                                                   const float *restrict W, int ldw,
-                                                                   const float *restrict x) {
+CK_TARGET_AVX512 static void gemv_rows16_avx512(float *restrict sums, int K, const float *restrict W, int ldw,
+                                                const float *restrict x) {
     __m512 acc[16];
     for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps();
     int k = 0;

@@ -16,9 +16,8 @@
 
 /* C (M, N) = alpha op(A) (M, K) B (K, N) + beta C, row-major; op(A)[i, k] = A[i * sa + k * sk] (A itself:
  * sa = lda, sk = 1; A stored (K, M), transposed: sa = 1, sk = lda, so no copy). beta = 0 does not read C. */
-CK_TARGET_AVX512 static void small_nn_avx512(int M, int N, int K, float alpha, const float *A,
-                                                                size_t sa, size_t sk, const float *B, int ldb,
-                                                                float beta, float *C, int ldc) {
+CK_TARGET_AVX512 static void small_nn_avx512(int M, int N, int K, float alpha, const float *A, size_t sa, size_t sk,
+                                             const float *B, int ldb, float beta, float *C, int ldc) {
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
     for (int j0 = 0; j0 < N; j0 += 32) {
         const int nj = N - j0 < 32 ? N - j0 : 32;
