@@ -123,6 +123,28 @@ import Testing
         }
     }
 
+    /// Random corruption of a checkpoint-like file (header JSON with metadata, three tensors) gives a file or a
+    /// SafetensorsError, never a trap; odd rounds corrupt only the JSON header. Seeded; AITRADER_FUZZ_ROUNDS for a
+    /// longer search.
+    @Test func survivesRandomCorruption() throws {
+        let rounds = ProcessInfo.processInfo.environment["AITRADER_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 400
+        let file = SafetensorsFile(tensors: ["lstm.weight_ih_l0": SafetensorsTensor(shape: [8, 4], floats: (0 ..< 32).map(Float.init)),
+                                            "head.bias": SafetensorsTensor(shape: [2], floats: [0.5, -0.5]),
+                                            "x": SafetensorsTensor(shape: [1, 3], floats: [1, 2, 3])],
+                                   metadata: ["format": "pt", "model_type": "short_term", "config": #"{"hidden":256}"#])
+        let clean = file.serialized()
+        let headerLength = clean[0 ..< 8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        for round in 0 ..< rounds {
+            var rng = SeededGenerator(seed: UInt64(round))
+            var bytes = clean
+            let range = round % 2 == 1 ? 8 ..< 8 + headerLength : 0 ..< bytes.count
+            for _ in 0 ..< Int.random(in: 1...4, using: &rng) {
+                bytes[Int.random(in: range, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+            }
+            _ = try? SafetensorsFile(bytes: bytes, source: "fuzz.safetensors")
+        }
+    }
+
     @Test func rejectsOverlappingGappedAndMisSizedOffsets() {
         let data = [UInt8](repeating: 0, count: 16)
         let overlapping = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]},"c":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}"#
