@@ -47,13 +47,13 @@ let package = Package(
         ),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["MarketData"]),
+        .testTarget(name: "CLITests", dependencies: ["MarketData", "Common"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )

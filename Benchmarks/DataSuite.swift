@@ -112,17 +112,8 @@ public enum DataSuite: BenchSuite {
             times.sort(); n = len(times)
             print(times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2]))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, path, String(runs)]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        guard let r = try? Subprocess.run(python, ["-c", script, path, String(runs)]), r.status == 0 else { return nil }
+        return Double(r.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     static func machineArchitecture() -> String {

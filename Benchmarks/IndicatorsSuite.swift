@@ -1,3 +1,4 @@
+import Common
 import Features
 import Foundation
 import MarketData
@@ -119,17 +120,8 @@ public enum IndicatorsSuite: BenchSuite {
                        FileManager.default.currentDirectoryPath + "/tools/reference/talib_fixtures.py"]
         guard let script = scripts.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
         for python in pythons where FileManager.default.isExecutableFile(atPath: python) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: python)
-            process.arguments = [script, "--bench", String(bars)]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { continue }
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0,
-                  let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            guard let r = try? Subprocess.run(python, [script, "--bench", String(bars)]), r.status == 0,
+                  let json = try? JSONSerialization.jsonObject(with: r.stdout) as? [String: Any],
                   let ms = json["talib_ms"] as? Double else { continue }
             return (ms, json["talib_cpu_ms"] as? Double ?? .nan, json["columns"] as? Int ?? 0)
         }

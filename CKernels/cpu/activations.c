@@ -61,12 +61,9 @@ static void gelu_backward_loop(float *restrict dinp, const float *restrict dout,
     }
 }
 
-/* Element-wise work is split over threads in blocks of ACT_BLOCK elements, at least ACT_MIN_BLOCKS per thread, for
- * the activations with a transcendental function (the cheap ones are memory-bound). Each element is computed the
- * same way by whichever thread, so results do not depend on the thread count. */
-#define ACT_BLOCK 2048
-#define ACT_MIN_BLOCKS 2
-
+/* Element-wise work is split over the pool by spans (ck_cpu_parallel_span) for the activations with a transcendental
+ * function (the cheap ones are memory-bound). Each element is computed the same way by whichever thread, so results
+ * do not depend on the thread count. */
 static int activation_is_costly(ck_activation act) {
     return act == CK_ACT_GELU || act == CK_ACT_ELU || act == CK_ACT_SOFTPLUS || act == CK_ACT_SIGMOID ||
            act == CK_ACT_TANH;
@@ -83,30 +80,24 @@ static ck_status activation_fwd_span(float *out, const float *inp, size_t n, ck_
 static ck_status activation_bwd_span(float *dinp, const float *dout, const float *inp, const float *out, size_t n,
                                      ck_activation act);
 
-static void activation_fwd_range(void *ctx, int begin, int end) {
+static void activation_fwd_range(void *ctx, size_t lo, size_t hi) {
     const activation_job *j = ctx;
-    size_t lo = (size_t)begin * ACT_BLOCK, hi = (size_t)end * ACT_BLOCK;
-    if (hi > j->n) hi = j->n;
     (void)activation_fwd_span(j->dinp_or_out + lo, j->inp + lo, hi - lo, j->act);
 }
 
-static void activation_bwd_range(void *ctx, int begin, int end) {
+static void activation_bwd_range(void *ctx, size_t lo, size_t hi) {
     const activation_job *j = ctx;
-    size_t lo = (size_t)begin * ACT_BLOCK, hi = (size_t)end * ACT_BLOCK;
-    if (hi > j->n) hi = j->n;
     (void)activation_bwd_span(j->dinp_or_out + lo, j->dout + lo, j->inp ? j->inp + lo : NULL,
                               j->out ? j->out + lo : NULL, hi - lo, j->act);
 }
-
-static int activation_blocks(size_t n) { return (int)((n + ACT_BLOCK - 1) / ACT_BLOCK); }
 
 ck_status ck_cpu_activation_fwd(ck_backend *b, float *out, const float *inp, size_t n, ck_activation act) {
     (void)b;
     if (n == 0) return CK_OK;
     CK_REQUIRE(out != NULL && inp != NULL, "activation_fwd: out or inp is NULL");
-    if (activation_is_costly(act) && n >= (size_t)2 * ACT_BLOCK * ACT_MIN_BLOCKS && n / ACT_BLOCK < (size_t)1 << 30) {
+    if (activation_is_costly(act)) {
         activation_job job = {out, NULL, inp, NULL, n, act};
-        ck_cpu_parallel_for(activation_blocks(n), ACT_MIN_BLOCKS, activation_fwd_range, &job);
+        ck_cpu_parallel_span(n, activation_fwd_range, &job);
         return CK_OK;
     }
     return activation_fwd_span(out, inp, n, act);
@@ -165,10 +156,9 @@ ck_status ck_cpu_activation_bwd(ck_backend *b, float *dinp, const float *dout, c
     CK_REQUIRE(dout != NULL, "activation_bwd: dout is NULL");
     int needs_inp = act == CK_ACT_GELU || act == CK_ACT_SOFTPLUS;
     int arguments_present = needs_inp ? inp != NULL : out != NULL;
-    if ((act == CK_ACT_GELU || act == CK_ACT_SOFTPLUS) && arguments_present &&
-        n >= (size_t)2 * ACT_BLOCK * ACT_MIN_BLOCKS && n / ACT_BLOCK < (size_t)1 << 30) {
+    if ((act == CK_ACT_GELU || act == CK_ACT_SOFTPLUS) && arguments_present) {
         activation_job job = {dinp, dout, inp, out, n, act};
-        ck_cpu_parallel_for(activation_blocks(n), ACT_MIN_BLOCKS, activation_bwd_range, &job);
+        ck_cpu_parallel_span(n, activation_bwd_range, &job);
         return CK_OK;
     }
     return activation_bwd_span(dinp, dout, inp, out, n, act);

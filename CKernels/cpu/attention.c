@@ -55,9 +55,6 @@ typedef struct attention_args {
  * shared V) the products themselves are split by gemm.c. */
 static int attention_units(int B, int NH, int v_shared) { return v_shared ? B : B * NH; }
 
-static void attention_fwd_units(void *ctx, int begin, int end);
-static void attention_bwd_units(void *ctx, int begin, int end);
-
 static void attention_fwd_units(void *ctx, int begin, int end) {
     const attention_args *a = ctx;
     const int L = a->L, NH = a->NH, HS = a->HS;

@@ -78,9 +78,7 @@ ck_status ck_cpu_layernorm_fwd(ck_backend *b, float *out, float *mean, float *rs
     if (N == 0) return CK_OK;
     CK_REQUIRE(out != NULL && inp != NULL, "layernorm_fwd: out or inp is NULL");
     layernorm_job job = {out, mean, rstd, inp, weight, bias, C, eps};
-    /* At least CK_SPLIT_ELEMENTS / 2 values per thread: below that a split costs more than it saves. */
-    int min_rows = (CK_SPLIT_ELEMENTS / 2 + C - 1) / C;
-    ck_cpu_parallel_for(N, min_rows, layernorm_fwd_rows, &job);
+    ck_cpu_parallel_rows(N, C, layernorm_fwd_rows, &job);
     return CK_OK;
 }
 

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// A seeded, reproducible random number generator (xoshiro256**, seeded through SplitMix64), used for parameter
@@ -9,15 +10,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitmix(_ x: inout UInt64) -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(&x), splitmix(&x), splitmix(&x), splitmix(&x))
+        var x = SplitMix64(seed: seed)
+        s = (x.next(), x.next(), x.next(), x.next())
     }
 
     public mutating func next() -> UInt64 {

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import MarketData
 import Testing
@@ -29,22 +30,10 @@ import Testing
 
     /// Runs `aitrader` in the repository root (configs/ are found there) with `arguments`.
     static func aitrader(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable()!)
-        process.arguments = arguments
-        process.currentDirectoryURL = root
         var environment = ProcessInfo.processInfo.environment
         environment["AITRADER_DATA_ROOT"] = nil
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        let r = try Subprocess.run(executable()!, arguments, environment: environment, directory: root)
+        return Result(status: r.status, stdout: r.output, stderr: r.errorOutput)
     }
 
     static func temporaryDirectory() throws -> String {

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import Testing
 @testable import Engine
@@ -27,18 +28,8 @@ import Testing
     /// Runs a program; returns its exit status and combined output.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws
         -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let r = try Subprocess.run(executable, arguments, environment: environment)
+        return (r.status, r.output, r.errorOutput)
     }
 
     /// The `aitrader` executable built beside this test bundle, if any.

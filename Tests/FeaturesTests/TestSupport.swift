@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import MarketData
 @testable import Features
@@ -35,20 +36,13 @@ enum TestData {
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return p.terminationStatus
+        try Subprocess.run(executable, arguments).status
     }
 
     /// A random-walk bar series with realistic OHLCV structure.
     static func randomWalk(count: Int, seed: UInt64, start: Int64 = 1_600_000_000_000, step: Int64 = 3_600_000,
                            price: Double = 100) -> BarSeries {
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var ts: [Int64] = [], o: [Double] = [], h: [Double] = [], l: [Double] = [], c: [Double] = [], v: [Double] = []
         var p = price
         for i in 0..<count {
@@ -66,17 +60,8 @@ enum TestData {
     }
 }
 
-/// Deterministic test randomness.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Deterministic test randomness on `Common.SplitMix64`.
+extension SplitMix64 {
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
     mutating func normal() -> Double {
         let u1 = max(uniform(), 1e-300), u2 = uniform()

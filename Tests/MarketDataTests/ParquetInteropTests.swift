@@ -107,21 +107,11 @@ enum LivePyarrow {
     /// Runs a command, returns stdout; throws with stderr on a non-zero exit.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) failed: "
-                + String(decoding: errors, as: UTF8.self))
+        let r = try Subprocess.run(executable, arguments)
+        guard r.status == 0 else {
+            throw Failed(description: "\(executable) \(arguments.joined(separator: " ")) failed: " + r.errorOutput)
         }
-        return data
+        return r.stdout
     }
 
     /// The files as pyarrow reads them (see parquet_interop.py `read`), in one python run.

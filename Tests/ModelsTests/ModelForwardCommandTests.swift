@@ -1,3 +1,4 @@
+import Common
 import Engine
 import Foundation
 import Testing
@@ -21,18 +22,12 @@ import Testing
     func runsAPyTorchCheckpoint(_ type: ModelType) throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-forward-\(getpid())-\(type.rawValue).safetensors").path
         defer { unlink(output) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.executable))
-        process.arguments = ["model", "forward", "--checkpoint", try Parity.fixture("\(type.rawValue)_small.safetensors"),
-                             "--input", try Parity.fixture("\(type.rawValue)_small_io.safetensors"), "--output", output,
-                             "--device", "cpu", "--batch-size", "2"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(text)")
+        let r = try Subprocess.run(try #require(Self.executable), [
+            "model", "forward", "--checkpoint", try Parity.fixture("\(type.rawValue)_small.safetensors"),
+            "--input", try Parity.fixture("\(type.rawValue)_small_io.safetensors"), "--output", output,
+            "--device", "cpu", "--batch-size", "2"])
+        let text = r.output + r.errorOutput
+        #expect(r.status == 0, "\(text)")
         let written = try SafetensorsFile(contentsOf: output)
         let reference = try Parity.file("\(type.rawValue)_small_io.safetensors")
         #expect(written.metadata["model_type"] == type.rawValue)
@@ -47,18 +42,12 @@ import Testing
 
     @Test(.enabled(if: executable != nil, "the aitrader executable is not built next to the tests"))
     func wrongInputShapeIsAClearError() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.executable))
-        process.arguments = ["model", "forward", "--checkpoint", try Parity.fixture("short_term_small.safetensors"),
-                             "--input", try Parity.fixture("medium_term_small_io.safetensors"), "--output", "/tmp/unused.safetensors",
-                             "--device", "cpu"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let r = try Subprocess.run(try #require(Self.executable), [
+            "model", "forward", "--checkpoint", try Parity.fixture("short_term_small.safetensors"),
+            "--input", try Parity.fixture("medium_term_small_io.safetensors"), "--output", "/tmp/unused.safetensors",
+            "--device", "cpu"])
+        let text = r.output + r.errorOutput
+        #expect(r.status != 0)
         #expect(text.contains("'x'") && text.contains("(B, 10, 5)"), "\(text)")
     }
 }

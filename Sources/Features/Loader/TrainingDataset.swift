@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import MarketData
 
@@ -100,7 +101,7 @@ public struct TrainingDataset: Sendable {
     public func order(_ part: Part, seed: UInt64? = nil, epoch: Int = 0) -> [Int] {
         var order = samples(part)
         guard part == .train, let seed else { return order }
-        var rng = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var rng = SplitMix64(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
         order.shuffle(using: &rng)
         return order
     }
@@ -194,15 +195,3 @@ public enum InferenceWindow {
     }
 }
 
-/// SplitMix64: a small, fast, seedable generator for reproducible shuffles.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
