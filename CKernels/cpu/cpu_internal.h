@@ -72,6 +72,32 @@ void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, co
 int ck_cpu_small_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *Bm, int ldb, float beta, float *C, int ldc);
 
+/** A right-hand operand packed once for many products (packed_gemm.c): op(B) (K, N) as panels of CK_PANEL
+ *  columns, each K rows of CK_PANEL floats, zero-padded past N. */
+#define CK_PANEL 32
+static inline int ck_cpu_panels(int N) { return N > 0 ? (N + CK_PANEL - 1) / CK_PANEL : 0; }
+/** Floats a packed op(B) (K, N) takes. */
+size_t ck_cpu_packed_floats(int K, int N);
+/** Packs op(B) (K, N) into P (ck_cpu_packed_floats(K, N) floats; 64-byte aligned is best): B itself (K, N) when
+ *  trans_b is 0, B stored (N, K) when 1. */
+void ck_cpu_pack_b(float *P, const float *Bm, int ldb, int trans_b, int K, int N);
+/** ck_cpu_pack_b for panels [p0, p1) only (panels are independent: a pool range can pack its own). */
+void ck_cpu_pack_b_panels(float *P, const float *Bm, int ldb, int trans_b, int K, int N, int p0, int p1);
+/** A left operand packed for the same products: A (M, K) as tiles of CK_TILE_ROWS rows, tile t = K groups of
+ *  CK_TILE_ROWS floats (A[8t + r, k] at (t K + k) 8 + r); ck_cpu_packed_a_floats(M, K) floats. */
+#define CK_TILE_ROWS 8
+size_t ck_cpu_packed_a_floats(int M, int K);
+/** Packs columns [k0, k1) of A (M, K), row stride lda, into Ap (the other columns are left as they are, so
+ *  threads can pack disjoint column ranges of one operand). */
+void ck_cpu_pack_a_cols(float *Ap, const float *A, int lda, int M, int K, int k0, int k1);
+/** C[:, 32 p0 : min(32 p1, N)] = Ap (M, K) @ panels [p0, p1) of P (+ C when beta is 1; beta must be 0 or 1),
+ *  single-threaded (call it from a pool range). Each output is one sum over k in order, so it does not depend on
+ *  how the panels are split between threads. */
+void ck_cpu_packed_gemm(int M, int p0, int p1, int K, const float *Ap, const float *P, int N, float beta,
+                        float *C, int ldc);
+/** 1 when ck_cpu_packed_gemm runs its AVX-512 tiles here (elsewhere it works, slowly: callers keep OpenBLAS). */
+int ck_cpu_packed_gemm_available(void);
+
 /** Adds the column sums of x (N, C) with row stride ldx into acc (C), accumulating in double. */
 void ck_cpu_column_sums_add(float *acc, const float *x, int N, int C, int ldx);
 

@@ -4,8 +4,11 @@
  *   c_t = f ⊙ c_{t-1} + i ⊙ g              h_t = o ⊙ tanh(c_t)
  *
  * Forward: one sgemm projects every step's input at once (B*L, IN) @ w_ih^T into the cache; then, per step,
- * one sgemm adds h_{t-1} @ w_hh^T and a fused loop applies the gates. Backward keeps every step's gate gradients
- * (scratch) so that dinp, dw_ih, dw_hh and the biases are each one sgemm / sum over all steps.
+ * one split over hidden units adds h_{t-1} @ w_hh^T for those units' gates and applies the cell update. Backward
+ * keeps every step's gate gradients (scratch) so that dinp, dw_ih, dw_hh and the biases are each one sgemm / sum
+ * over all steps. From a batch of 4 (with AVX-512) the recurrent products run on w_hh packed once per call
+ * (packed_gemm.c: OpenBLAS would re-pack it every step), and the state / gate gradients each step produces are
+ * packed by the threads that compute them; below that, a step is a matrix-vector product (gemm.c).
  *
  * Cache layout (private to this backend; CK_LSTM_CACHE_FLOATS): (B, L, 5H), row (b, t) = activated gates
  * [i | f | g | o] (4H) followed by the cell state c_t (H).
@@ -42,10 +45,11 @@ static void lstm_cell_forward(float *restrict row, const float *restrict bias, c
  * and the cell carry dcn, which is replaced by the carry to the previous step. */
 CK_VECTOR_CLONES
 static void lstm_cell_backward(const float *restrict row, const float *restrict cprev, const float *restrict dh_step,
-                               const float *restrict dhn, float *restrict dcn, float *restrict dg, int H) {
+                               const float *restrict dhn, float *restrict dcn, float *restrict dg, int H, int j0,
+                               int j1) {
     const float *restrict gi = row, *restrict gf = row + H, *restrict gg = row + 2 * H, *restrict go = row + 3 * H;
     const float *restrict c = row + 4 * H;
-    for (int j = 0; j < H; j++) {
+    for (int j = j0; j < j1; j++) {
         float i = gi[j], f = gf[j], g = gg[j], o = go[j];
         float tc = ck_tanhf(c[j]);
         float dh = dh_step[j] + dhn[j];
@@ -99,6 +103,70 @@ static void lstm_step_range(void *ctx, int begin, int end) {
     }
 }
 
+/* The same step with w_hh packed once per call (packed_gemm.c): ranges of 32-unit panels; P holds the four
+ * gates' w_hh^T one after another, each ck_cpu_packed_floats(H, H) floats. h_prev comes packed (Acur, by the
+ * previous step's ranges); each range packs its own columns of h_t into Anext for the next step. */
+typedef struct lstm_packed_job {
+    lstm_step_job step;
+    const float *P, *Acur;
+    float *Anext;
+    int has_prev, pack_next;
+} lstm_packed_job;
+
+static void lstm_step_panels(void *ctx, int begin, int end) {
+    const lstm_packed_job *pj = ctx;
+    const lstm_step_job *j = &pj->step;
+    const int B = j->B, L = j->L, H = j->H;
+    const size_t ROW = 5u * (size_t)H, gate = ck_cpu_packed_floats(H, H);
+    int j0 = begin * CK_PANEL, j1 = end * CK_PANEL;
+    if (j1 > H) j1 = H;
+    float *pre_t = j->cache + (size_t)j->t * ROW;
+    if (pj->has_prev)
+        for (int q = 0; q < 4; q++) /* pre[:, qH + j0 : qH + j1] += h_prev @ w_hh[qH + j0 : qH + j1, :]^T */
+            ck_cpu_packed_gemm(B, begin, end, H, pj->Acur, pj->P + (size_t)q * gate, H, 1.0f, pre_t + (size_t)q * H,
+                               (int)((size_t)L * ROW));
+    for (int bi = 0; bi < B; bi++) {
+        float *row = j->cache + ((size_t)bi * (size_t)L + (size_t)j->t) * ROW;
+        const float *cprev = j->zero;
+        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
+        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
+        lstm_cell_forward(row, j->bias, cprev, j->h_out + ((size_t)bi * (size_t)L + (size_t)j->t) * (size_t)H, H, j0,
+                          j1);
+    }
+    if (pj->pack_next)
+        ck_cpu_pack_a_cols(pj->Anext, j->h_out + (size_t)j->t * (size_t)H, L * H, B, H, j0, j1);
+}
+
+/* Packing w_hh over the pool: items are (gate, panel) pairs (gates = 4, w_hh^T per gate: forward) or panels of
+ * w_hh itself (gates = 0: backward, op(B) = w_hh (4H, H)). */
+typedef struct lstm_pack_job {
+    float *P;
+    const float *w_hh;
+    int H, gates;
+} lstm_pack_job;
+
+static void lstm_pack_range(void *ctx, int begin, int end) {
+    const lstm_pack_job *j = ctx;
+    const int H = j->H, panels = ck_cpu_panels(H);
+    if (j->gates == 0) {
+        ck_cpu_pack_b_panels(j->P, j->w_hh, H, 0, 4 * H, H, begin, end);
+        return;
+    }
+    const size_t gate = ck_cpu_packed_floats(H, H);
+    for (int item = begin; item < end; item++) {
+        int q = item / panels, p = item % panels;
+        ck_cpu_pack_b_panels(j->P + (size_t)q * gate, j->w_hh + (size_t)q * (size_t)H * (size_t)H, H, 1, H, H, p,
+                             p + 1);
+    }
+}
+
+/* Batches from this size on run the packed steps (where the AVX-512 tiles exist): below it a step is a
+ * matrix-vector product that streams w_hh once, and packing would only add a copy. */
+enum { LSTM_PACKED_MIN_BATCH = 4 };
+static int lstm_packed(int B, int H) {
+    return B >= LSTM_PACKED_MIN_BATCH && H > 0 && ck_cpu_packed_gemm_available();
+}
+
 static ck_status check_lstm(const char *op, int B, int L, int IN, int H, int reverse) {
     CK_REQUIRE(B >= 0 && L >= 0 && IN >= 0 && H >= 0, "%s: sizes must be >= 0 (B=%d L=%d IN=%d H=%d)", op, B, L, IN,
                H);
@@ -137,15 +205,40 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
                  (int)ROW);
 
     lstm_step_job job = {cache, h_out, w_hh, h0, c0, zero, bias, B, L, H, 0, 0};
-    /* Units of 16 hidden units; a step is split only when its recurrent product is worth a split (~2^15
-     * multiply-adds per thread). */
-    int units = (H + LSTM_UNIT - 1) / LSTM_UNIT;
-    long long per_unit = (long long)B * 4 * LSTM_UNIT * H;
-    int min_units = (int)(((1LL << 15) + per_unit - 1) / per_unit);
-    for (int s = 0; s < L; s++) {
-        job.t = reverse ? L - 1 - s : s;
-        job.tp = s == 0 ? -1 : (reverse ? job.t + 1 : job.t - 1); /* the previous step in processing order */
-        ck_cpu_parallel_for(units, min_units < 1 ? 1 : min_units, lstm_step_range, &job);
+    if (lstm_packed(B, H)) {
+        /* slot 3: w_hh^T packed per gate, then two packed states (the step's h_prev and the next one's) */
+        const int panels = ck_cpu_panels(H);
+        const size_t wsize = 4 * ck_cpu_packed_floats(H, H), asize = ck_cpu_packed_a_floats(B, H);
+        float *P = ck_cpu_workspace(3, wsize + 2 * asize);
+        if (P == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the packed w_hh");
+        float *A[2] = {P + wsize, P + wsize + asize};
+        lstm_pack_job pack = {P, w_hh, H, 4};
+        ck_cpu_parallel_for(4 * panels, 1, lstm_pack_range, &pack);
+        if (h0 != NULL) ck_cpu_pack_a_cols(A[0], h0, H, B, H, 0, H);
+        lstm_packed_job pj = {job, P, NULL, NULL, 0, 0};
+        /* A step is split only when its recurrent product is worth a split (~2^15 multiply-adds per thread). */
+        long long per_panel = (long long)B * 4 * CK_PANEL * H;
+        int min_panels = (int)(((1LL << 15) + per_panel - 1) / per_panel);
+        for (int s = 0; s < L; s++) {
+            pj.step.t = reverse ? L - 1 - s : s;
+            pj.step.tp = s == 0 ? -1 : (reverse ? pj.step.t + 1 : pj.step.t - 1);
+            pj.Acur = A[s & 1];
+            pj.Anext = A[(s + 1) & 1];
+            pj.has_prev = s > 0 || h0 != NULL;
+            pj.pack_next = s + 1 < L;
+            ck_cpu_parallel_for(panels, min_panels < 1 ? 1 : min_panels, lstm_step_panels, &pj);
+        }
+    } else {
+        /* Units of 16 hidden units; a step is split only when its recurrent product is worth a split (~2^15
+         * multiply-adds per thread). */
+        int units = (H + LSTM_UNIT - 1) / LSTM_UNIT;
+        long long per_unit = (long long)B * 4 * LSTM_UNIT * H;
+        int min_units = (int)(((1LL << 15) + per_unit - 1) / per_unit);
+        for (int s = 0; s < L; s++) {
+            job.t = reverse ? L - 1 - s : s;
+            job.tp = s == 0 ? -1 : (reverse ? job.t + 1 : job.t - 1); /* the previous step in processing order */
+            ck_cpu_parallel_for(units, min_units < 1 ? 1 : min_units, lstm_step_range, &job);
+        }
     }
     if (c_final != NULL) {
         int tlast = reverse ? 0 : L - 1;
@@ -173,8 +266,42 @@ static void lstm_back_rows(void *ctx, int begin, int end) {
         if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
         else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
         lstm_cell_backward(j->cache + r * ROW, cprev, j->dh_out + r * (size_t)H, j->dh_next + (size_t)bi * (size_t)H,
-                           j->dc_next + (size_t)bi * (size_t)H, j->dgates + r * G, H);
+                           j->dc_next + (size_t)bi * (size_t)H, j->dgates + r * G, H, 0, H);
     }
+}
+
+/* Backward with w_hh packed once per call: one split per step over 32-unit panels. A range first finishes the
+ * product of the step processed before (dh_next[:, its units] = dgates_tn (B, 4H) @ w_hh[:, its units], from
+ * dgates_tn packed in Aprev by the previous split), then runs its units' cell update of step t and packs their
+ * gate columns of dgates_t into Acur for the next split. */
+typedef struct lstm_back_packed_job {
+    lstm_back_job back;
+    const float *P, *Aprev;
+    float *Acur;
+    int B, product, cell, pack; /* product: a step was processed before; cell 0: the product only */
+} lstm_back_packed_job;
+
+static void lstm_back_panels(void *ctx, int begin, int end) {
+    const lstm_back_packed_job *pj = ctx;
+    const lstm_back_job *j = &pj->back;
+    const int L = j->L, H = j->H, B = pj->B;
+    const size_t ROW = 5u * (size_t)H, G = 4u * (size_t)H;
+    int j0 = begin * CK_PANEL, j1 = end * CK_PANEL;
+    if (j1 > H) j1 = H;
+    if (pj->product) ck_cpu_packed_gemm(B, begin, end, (int)G, pj->Aprev, pj->P, H, 0.0f, j->dh_next, H);
+    if (!pj->cell) return;
+    for (int bi = 0; bi < B; bi++) {
+        size_t r = (size_t)bi * (size_t)L + (size_t)j->t;
+        const float *cprev = j->zero;
+        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
+        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
+        lstm_cell_backward(j->cache + r * ROW, cprev, j->dh_out + r * (size_t)H, j->dh_next + (size_t)bi * (size_t)H,
+                           j->dc_next + (size_t)bi * (size_t)H, j->dgates + r * G, H, j0, j1);
+    }
+    if (pj->pack)
+        for (int q = 0; q < 4; q++)
+            ck_cpu_pack_a_cols(pj->Acur, j->dgates + (size_t)j->t * G, (int)((size_t)L * G), B, (int)G, q * H + j0,
+                               q * H + j1);
 }
 
 ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
@@ -209,17 +336,48 @@ ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
     else memset(dc_next, 0, BH * sizeof(float));
 
     lstm_back_job job = {cache, c0, zero, dh_out, dh_next, dc_next, dgates, L, H, 0, 0};
-    int min_rows = (int)((8192 + (size_t)H - 1) / (size_t)H); /* split the cell update at >= 8192 units */
-    for (int s = L - 1; s >= 0; s--) {
-        int t = reverse ? L - 1 - s : s;
-        int tp = reverse ? t + 1 : t - 1;
-        job.t = t;
-        job.tp = s > 0 ? tp : -1;
-        ck_cpu_parallel_for(B, min_rows, lstm_back_rows, &job);
-        /* dh reaching the previous step: dgates_t (B, 4H) @ w_hh (4H, H). */
-        if (s > 0 || dh0 != NULL) {
-            ck_cpu_sgemm(0, 0, B, H, (int)G, 1.0f, dgates + (size_t)t * G, (int)((size_t)L * G), w_hh, H, 0.0f,
-                         dh_next, H);
+    if (lstm_packed(B, H)) {
+        /* slot 3: w_hh packed, then two packed gate-gradient blocks (the step's and the previous one's) */
+        const int panels = ck_cpu_panels(H);
+        const size_t wsize = ck_cpu_packed_floats((int)G, H), asize = ck_cpu_packed_a_floats(B, (int)G);
+        float *P = ck_cpu_workspace(3, wsize + 2 * asize);
+        if (P == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_bwd: no memory for the packed w_hh");
+        float *A[2] = {P + wsize, P + wsize + asize};
+        lstm_pack_job pack = {P, w_hh, H, 0};
+        ck_cpu_parallel_for(panels, 1, lstm_pack_range, &pack);
+        lstm_back_packed_job pj = {job, P, NULL, NULL, B, 0, 1, 0};
+        long long per_panel = (long long)B * (long long)G * CK_PANEL;
+        int min_panels = (int)(((1LL << 15) + per_panel - 1) / per_panel);
+        if (min_panels < 1) min_panels = 1;
+        for (int s = L - 1; s >= 0; s--) {
+            int t = reverse ? L - 1 - s : s;
+            pj.back.t = t;
+            pj.back.tp = s > 0 ? (reverse ? t + 1 : t - 1) : -1;
+            pj.Aprev = A[(s + 1) & 1];
+            pj.Acur = A[s & 1];
+            pj.product = s < L - 1;
+            pj.pack = s > 0 || dh0 != NULL;
+            ck_cpu_parallel_for(panels, min_panels, lstm_back_panels, &pj);
+        }
+        if (dh0 != NULL) { /* the gradient reaching h0: the product of the last step processed (s = 0) */
+            pj.Aprev = A[0];
+            pj.product = 1;
+            pj.cell = 0;
+            ck_cpu_parallel_for(panels, min_panels, lstm_back_panels, &pj);
+        }
+    } else {
+        int min_rows = (int)((8192 + (size_t)H - 1) / (size_t)H); /* split the cell update at >= 8192 units */
+        for (int s = L - 1; s >= 0; s--) {
+            int t = reverse ? L - 1 - s : s;
+            int tp = reverse ? t + 1 : t - 1;
+            job.t = t;
+            job.tp = s > 0 ? tp : -1;
+            ck_cpu_parallel_for(B, min_rows, lstm_back_rows, &job);
+            /* dh reaching the previous step: dgates_t (B, 4H) @ w_hh (4H, H). */
+            if (s > 0 || dh0 != NULL) {
+                ck_cpu_sgemm(0, 0, B, H, (int)G, 1.0f, dgates + (size_t)t * G, (int)((size_t)L * G), w_hh, H, 0.0f,
+                             dh_next, H);
+            }
         }
     }
     if (dh0 != NULL)

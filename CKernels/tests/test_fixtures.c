@@ -273,6 +273,8 @@ void run_fixture_tests(const char *dir) {
     parity_conv1d("conv1d_k5");
     parity_lstm("lstm");
     parity_lstm("lstm_reverse");
+    parity_lstm("lstm_batch"); /* the packed recurrent steps (B >= 4) */
+    parity_lstm("lstm_batch_reverse");
     parity_attention("attention");
     parity_attention("attention_causal");
     parity_attention("attention_shared");

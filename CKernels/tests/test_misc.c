@@ -86,6 +86,45 @@ static void test_small_gemm(void) {
     if (!ran) printf("  (small_gemm: no AVX-512 on this CPU, OpenBLAS serves)\n");
 }
 
+/* The packed products (packed_gemm.c) behind a gemm-shaped adapter: op(A) packed in two column ranges (threads
+ * pack disjoint ranges of one operand), op(B) packed, the panels computed in two calls, then alpha/beta applied
+ * here (the packed product itself only overwrites or adds). Also checked: adding onto C (beta 1), bit for bit
+ * against overwrite + a separate add. */
+static int packed_product(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda, const float *Bm,
+                          int ldb, float beta, float *C, int ldc) {
+    float *a = test_buffer((size_t)M * (size_t)(K > 0 ? K : 1)), *t = test_buffer((size_t)M * N);
+    float *u = test_buffer((size_t)M * N);
+    float *Ap = test_buffer(ck_cpu_packed_a_floats(M, K) + 16), *P = test_buffer(ck_cpu_packed_floats(K, N) + 16);
+    for (int i = 0; i < M; i++)
+        for (int k = 0; k < K; k++) a[(size_t)i * K + k] = ta ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k];
+    ck_cpu_pack_a_cols(Ap, a, K, M, K, 0, K / 3);
+    ck_cpu_pack_a_cols(Ap, a, K, M, K, K / 3, K);
+    ck_cpu_pack_b(P, Bm, ldb, tb, K, N);
+    int panels = ck_cpu_panels(N);
+    ck_cpu_packed_gemm(M, 0, panels / 2, K, Ap, P, N, 0.0f, t, N);
+    ck_cpu_packed_gemm(M, panels / 2, panels, K, Ap, P, N, 0.0f, t, N);
+    for (size_t i = 0; i < (size_t)M * N; i++) u[i] = (float)(i % 7) - 3.0f;
+    ck_cpu_packed_gemm(M, 0, panels, K, Ap, P, N, 1.0f, u, N);
+    size_t wrong = 0;
+    for (size_t i = 0; i < (size_t)M * N; i++) wrong += u[i] != ((float)(i % 7) - 3.0f) + t[i];
+    CHECK(wrong == 0, "packed_gemm M=%d N=%d K=%d: beta 1 is not C + product at %zu places", M, N, K, wrong);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float *c = &C[(size_t)i * ldc + j];
+            *c = alpha * t[(size_t)i * N + j] + (beta == 0.0f ? 0.0f : beta * *c);
+        }
+    return 1;
+}
+
+/* Rows around the 8-row tiles (and the 4/2/1 tails), columns around the 32-wide panels, K around the 16-wide
+ * transposes; on any CPU (without AVX-512 the plain loops run). */
+static void test_packed_gemm(void) {
+    test_rng rng = test_rng_make(43);
+    const int shapes[][3] = {{1, 1, 1}, {8, 32, 16}, {11, 37, 35}, {64, 64, 256}, {15, 96, 17}, {7, 5, 3}, {9, 33, 48}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        check_product_shape("packed_gemm", packed_product, &rng, shapes[s][0], shapes[s][1], shapes[s][2]);
+}
+
 /* Small products, matrix-vector shapes (M = 1, N = 1: gemm.c's own loops, split over the pool when large) and
  * products large enough to be split over threads, at 1 and 2 threads. */
 static void test_gemm(void) {
@@ -421,6 +460,7 @@ void run_misc_tests(void) {
     cpu = ck_cpu_backend();
     test_gemm();
     test_small_gemm();
+    test_packed_gemm();
     test_reductions();
     test_digamma();
     test_fast_math();

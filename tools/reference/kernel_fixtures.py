@@ -84,8 +84,7 @@ def case_conv1d(d, K, name):
            ("dbias", db)])
 
 
-def case_lstm(d, reverse, name):
-    B, L, IN, H = 2, 6, 3, 4
+def case_lstm(d, reverse, name, B=2, L=6, IN=3, H=4):
     lstm = torch.nn.LSTM(IN, H, batch_first=True)
     x = leaf(rand(B, L, IN))
     w_ih, w_hh = leaf(rand(4 * H, IN, lo=-0.6, hi=0.6)), leaf(rand(4 * H, H, lo=-0.6, hi=0.6))
@@ -274,6 +273,10 @@ def main(out_dir):
     case_dirichlet_nll(out_dir)
     case_adamw(out_dir)
     case_basis_expand(out_dir)
+    # B >= 4 runs the CPU backend's packed recurrent steps: 11 rows = a full 8-row tile + 2 + 1, H = 37 = one
+    # 32-unit panel + a 5-unit tail (appended last, so the cases above keep their random draws)
+    case_lstm(out_dir, False, "lstm_batch", B=11, L=5, IN=3, H=37)
+    case_lstm(out_dir, True, "lstm_batch_reverse", B=11, L=5, IN=3, H=37)
 
 
 if __name__ == "__main__":
