@@ -105,8 +105,8 @@ public struct BenchOptions: Sendable {
     public var threads: Int?
     /// Fewer runs and smaller inputs, for smoke tests.
     public var quick: Bool
-    /// Only the benchmarks whose name contains this text (`short_term`, `_infer`, `long_term_train_step`); nil runs
-    /// everything.
+    /// Only the benchmarks whose name contains this text (`short_term`, `_infer`, `long_term_train_step`), or whose
+    /// "name B=N" does (`long_term_infer B=1`); nil runs everything.
     public var filter: String?
     public init(device: String = "auto", threads: Int? = nil, quick: Bool = false, filter: String? = nil) {
         self.device = device
@@ -115,9 +115,10 @@ public struct BenchOptions: Sendable {
         self.filter = filter
     }
 
-    /// Whether the piece of work `name` is selected by `filter`.
-    public func includes(_ name: String) -> Bool {
-        filter.map { name.contains($0) } ?? true
+    /// Whether the piece of work `name` (at batch `batch`, when it has one) is selected by `filter`.
+    public func includes(_ name: String, batch: Int? = nil) -> Bool {
+        guard let filter else { return true }
+        return name.contains(filter) || batch.map { "\(name) B=\($0)".contains(filter) } ?? false
     }
 }
 

@@ -33,13 +33,13 @@ public enum ModelsSuite: BenchSuite {
             if options.includes("\(name)_train_step") {
                 report.results.append(try trainStep(config, backend: backend, runs: quick ? 2 : 10, warmup: quick ? 1 : 2))
             }
-            guard options.includes("\(name)_infer") || options.includes("ensemble_infer") else { continue }
+            let infer1 = options.includes("\(name)_infer", batch: 1)
+            let inferScoring = options.includes("\(name)_infer", batch: scoringBatch)
+            guard infer1 || inferScoring || options.includes("ensemble_infer") else { continue }
             let model = try HorizonModels.make(config, backend: backend, seed: 7, trainable: false)
             inference[type] = model
-            if options.includes("\(name)_infer") {
-                report.results.append(try infer(model, batch: 1, runs: quick ? 5 : 200, warmup: quick ? 1 : 10))
-                report.results.append(try infer(model, batch: scoringBatch, runs: quick ? 1 : 5, warmup: 1))
-            }
+            if infer1 { report.results.append(try infer(model, batch: 1, runs: quick ? 5 : 200, warmup: quick ? 1 : 10)) }
+            if inferScoring { report.results.append(try infer(model, batch: scoringBatch, runs: quick ? 1 : 5, warmup: 1)) }
         }
         if options.includes("ensemble_infer") {
             report.results.append(try ensemble(ModelType.allCases.map { inference[$0]! }, runs: quick ? 5 : 100,

@@ -30,7 +30,8 @@ ck_status ck_cpu_fail(ck_status status, const char *fmt, ...) __attribute__((for
 /** Returns a pointer to a per-thread, grow-only scratch buffer of at least `floats` floats, or NULL when the
  *  allocation fails. Slots 0..CK_CPU_WORKSPACE_SLOTS-1 are independent buffers; an op may use several at once,
  *  but a buffer is only valid until the next call that asks for the same slot. */
-#define CK_CPU_WORKSPACE_SLOTS 5 /* slot 4: gemm.c's matrix-vector path (callable from any op) */
+#define CK_CPU_WORKSPACE_SLOTS 7 /* 4: gemm.c's matrix-vector path, 5-6: ck_cpu_packed_sgemm's blocks (callable \
+                                    from any op) */
 float *ck_cpu_workspace(int slot, size_t floats);
 
 /** Threads currently configured (OpenBLAS and the backend's own loops). */
@@ -95,6 +96,11 @@ void ck_cpu_pack_a_cols(float *Ap, const float *A, int lda, int M, int K, int k0
  *  how the panels are split between threads. */
 void ck_cpu_packed_gemm(int M, int p0, int p1, int K, const float *Ap, const float *P, int N, float beta,
                         float *C, int ldc);
+/** ck_cpu_sgemm's path for products it routes to the packed tiles (A not transposed, alpha 1, beta 0 or 1, M >= 16,
+ *  32 <= N <= 512, K >= 16, AVX-512): computes C and returns 1, or returns 0 (doing nothing) when the product does
+ *  not qualify. Splits over the pool itself; bit-identical for any thread count. Uses workspace slots 5 and 6. */
+int ck_cpu_packed_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *Bm, int ldb, float beta, float *C, int ldc);
 /** 1 when ck_cpu_packed_gemm runs its AVX-512 tiles here (elsewhere it works, slowly: callers keep OpenBLAS). */
 int ck_cpu_packed_gemm_available(void);
 

@@ -233,6 +233,7 @@ void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, co
         gemv((gemv_job){1, K, lda, trans_b ? 1 : ldb, ldc, alpha, beta, A, Bm, C}, M);
         return;
     }
+    if (ck_cpu_packed_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc)) return;
     long long work = (long long)M * (long long)N * (long long)K;
     int threads = ck_cpu_threads();
     if (threads > 1 && !ck_cpu_inside_job() && work >= (1LL << 16)) {

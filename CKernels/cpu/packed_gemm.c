@@ -22,12 +22,23 @@
 #include "cpu_internal.h"
 #include "cpu_math.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 size_t ck_cpu_packed_floats(int K, int N) { return (size_t)ck_cpu_panels(N) * CK_PANEL * (size_t)(K > 0 ? K : 0); }
 
+#ifdef CK_AVX512_KERNELS
+CK_TARGET_AVX512 static void pack_bt_avx512(float *P, const float *Bm, size_t ldb, int K, int N, int p0, int p1);
+#endif
+
 void ck_cpu_pack_b_panels(float *restrict P, const float *restrict Bm, int ldb, int trans_b, int K, int N, int p0,
                           int p1) {
+#ifdef CK_AVX512_KERNELS
+    if (trans_b && ck_cpu_has_avx512f()) {
+        pack_bt_avx512(P, Bm, (size_t)ldb, K, N, p0, p1);
+        return;
+    }
+#endif
     for (int p = p0; p < p1; p++) {
         float *dst = P + (size_t)p * CK_PANEL * (size_t)K;
         const int n0 = p * CK_PANEL, nn = N - n0 < CK_PANEL ? N - n0 : CK_PANEL;
@@ -64,9 +75,11 @@ static void pack_a_plain(float *restrict tile, const float *restrict A, size_t l
 #ifdef CK_AVX512_KERNELS
 #include <immintrin.h>
 
-/* 8 rows x 16 columns of A (row stride lda) -> out[k * 8 + r]: three rounds of two-source permutes (pairs of
- * rows, then fours, then eights; the index vectors interleave 1, 2 and 4 floats at a time). */
-CK_TARGET_AVX512 static inline void transpose_8x16(const float *A, size_t lda, float *out) {
+/* 8 rows x 16 columns of A (row stride lda) -> out[k * ldo + r]: three rounds of two-source permutes (pairs of
+ * rows, then fours, then eights; the index vectors interleave 1, 2 and 4 floats at a time); each result holds
+ * two k's of 8 floats, stored as one vector when ldo = 8, as two halves otherwise. */
+CK_TARGET_AVX512 static inline __attribute__((always_inline)) void transpose_8x16(const float *A, size_t lda,
+                                                                                 float *out, size_t ldo) {
     const __m512i i1[2] = {_mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0),
                            _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8)};
     const __m512i i2[2] = {_mm512_set_epi32(23, 22, 7, 6, 21, 20, 5, 4, 19, 18, 3, 2, 17, 16, 1, 0),
@@ -84,9 +97,38 @@ CK_TARGET_AVX512 static inline void transpose_8x16(const float *A, size_t lda, f
             for (int e = 0; e < 2; e++) v[q][h][e] = _mm512_permutex2var_ps(u[2 * q][h], i2[e], u[2 * q + 1][h]);
     for (int h = 0; h < 2; h++)
         for (int e = 0; e < 2; e++)
-            for (int f = 0; f < 2; f++)
-                _mm512_storeu_ps(out + (size_t)(8 * h + 4 * e + 2 * f) * 8,
-                                 _mm512_permutex2var_ps(v[0][h][e], i3[f], v[1][h][e]));
+            for (int f = 0; f < 2; f++) {
+                const size_t k = (size_t)(8 * h + 4 * e + 2 * f);
+                const __m512 w = _mm512_permutex2var_ps(v[0][h][e], i3[f], v[1][h][e]);
+                if (ldo == 8) {
+                    _mm512_storeu_ps(out + k * 8, w);
+                } else {
+                    _mm256_storeu_ps(out + k * ldo, _mm512_castps512_ps256(w));
+                    _mm256_storeu_ps(out + (k + 1) * ldo,
+                                     _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(w), 1)));
+                }
+            }
+}
+
+/* Panels [p0, p1) of op(B) = B^T, B stored (N, K): 8 stored rows x 16 k at a time into a panel's 32-float rows. */
+CK_TARGET_AVX512 static void pack_bt_avx512(float *P, const float *Bm, size_t ldb, int K, int N, int p0, int p1) {
+    for (int p = p0; p < p1; p++) {
+        float *dst = P + (size_t)p * CK_PANEL * (size_t)K;
+        const int n0 = p * CK_PANEL, nn = N - n0 < CK_PANEL ? N - n0 : CK_PANEL;
+        if (nn < CK_PANEL) memset(dst, 0, (size_t)CK_PANEL * (size_t)K * sizeof(float));
+        int g = 0;
+        for (; g + 8 <= nn; g += 8) {
+            const float *src = Bm + (size_t)(n0 + g) * ldb;
+            int k = 0;
+            for (; k + 16 <= K; k += 16) transpose_8x16(src + k, ldb, dst + (size_t)k * CK_PANEL + g, CK_PANEL);
+            for (; k < K; k++)
+                for (int r = 0; r < 8; r++) dst[(size_t)k * CK_PANEL + g + r] = src[(size_t)r * ldb + (size_t)k];
+        }
+        for (; g < nn; g++) {
+            const float *src = Bm + (size_t)(n0 + g) * ldb;
+            for (int k = 0; k < K; k++) dst[(size_t)k * CK_PANEL + g] = src[k];
+        }
+    }
 }
 
 CK_TARGET_AVX512 static void pack_a_avx512(float *Ap, const float *A, size_t lda, int M, int K, int k0, int k1) {
@@ -96,7 +138,7 @@ CK_TARGET_AVX512 static void pack_a_avx512(float *Ap, const float *A, size_t lda
         const float *At = A + (size_t)r0 * lda;
         int k = k0;
         if (r1 - r0 == CK_TILE_ROWS)
-            for (; k + 16 <= k1; k += 16) transpose_8x16(At + k, lda, tile + (size_t)k * CK_TILE_ROWS);
+            for (; k + 16 <= k1; k += 16) transpose_8x16(At + k, lda, tile + (size_t)k * CK_TILE_ROWS, CK_TILE_ROWS);
         pack_a_plain(tile, A, lda, r0, r1, k, k1);
     }
 }
@@ -109,6 +151,11 @@ panel_tile(const int R, int K, const float *restrict A, const float *restrict pa
            int accumulate, __mmask16 m0, __mmask16 m1) {
     __m512 c0[8], c1[8];
     for (int r = 0; r < R; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    if (accumulate) /* the C rows this tile adds to: fetched while the products run (rows lie ldc apart) */
+        for (int r = 0; r < R; r++) {
+            _mm_prefetch((const char *)(C + (size_t)r * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(C + (size_t)r * ldc + 16), _MM_HINT_T0);
+        }
     for (int k = 0; k < K; k++) {
         const __m512 b0 = _mm512_loadu_ps(panel + (size_t)k * CK_PANEL);
         const __m512 b1 = _mm512_loadu_ps(panel + (size_t)k * CK_PANEL + 16);
@@ -212,4 +259,83 @@ void ck_cpu_packed_gemm(int M, int p0, int p1, int K, const float *Ap, const flo
     }
 #endif
     packed_portable(M, p0, p1, K, Ap, P, N, accumulate, C, ldc);
+}
+
+/* ---- general products on the packed tiles ----------------------------------------------------------------------
+ * For C = op(A) B^(T) with A not transposed, alpha 1 and beta 0 or 1, at least 16 rows and 32..512 columns
+ * (linear layers, im2col convolutions, the projections of attention and N-BEATS; OpenBLAS's packing copies and
+ * call overhead weigh on these, and it reached 50-85 GFLOP/s where the tiles reach 65-95 on one core here).
+ * Blocking: k in blocks of GEMM_KC (a block of op(B) packed per thread: GEMM_KC x up to GEMM_NC columns, in L2),
+ * rows in blocks of GEMM_MC (packed A, in L2), a 32-column panel (GEMM_KC x 32 floats) reused from L1 by every
+ * 8-row tile of the row block. The blocks are fixed by the shape alone, so every output is the same sum in the
+ * same order whichever thread computes it: results are bit-identical for any thread count. Threads split row
+ * tiles (M >= N) or panels and pack what they read themselves. */
+enum { GEMM_KC = 256, GEMM_MC = 192, GEMM_NC = 512 };
+
+typedef struct packed_sgemm_job {
+    int trans_b, M, N, K, lda, ldb, ldc, by_rows, accumulate;
+    const float *A, *Bm;
+    float *C;
+} packed_sgemm_job;
+
+/* Rows [i0, i1) x panels [q0, q1) of C. */
+static void packed_sgemm_block(const packed_sgemm_job *j, int i0, int i1, int q0, int q1) {
+    float *Ap = ck_cpu_workspace(5, ck_cpu_packed_a_floats(GEMM_MC, GEMM_KC));
+    float *Bp = ck_cpu_workspace(6, ck_cpu_packed_floats(GEMM_KC, GEMM_NC));
+    const int N = j->N, K = j->K;
+    const int n_lo = q0 * CK_PANEL, n_hi = q1 * CK_PANEL < N ? q1 * CK_PANEL : N;
+    if (Ap == NULL || Bp == NULL) { /* no memory for the blocks: OpenBLAS computes this part */
+        const float *Bm = j->trans_b ? j->Bm + (size_t)n_lo * (size_t)j->ldb : j->Bm + n_lo;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans, i1 - i0, n_hi - n_lo, K,
+                    1.0f, j->A + (size_t)i0 * (size_t)j->lda, j->lda, Bm, j->ldb, j->accumulate ? 1.0f : 0.0f,
+                    j->C + (size_t)i0 * (size_t)j->ldc + n_lo, j->ldc);
+        return;
+    }
+    const int nc_panels = GEMM_NC / CK_PANEL;
+    for (int p0 = 0; p0 < K; p0 += GEMM_KC) {
+        const int kk = K - p0 < GEMM_KC ? K - p0 : GEMM_KC;
+        const float beta = (j->accumulate || p0 > 0) ? 1.0f : 0.0f;
+        for (int c0 = q0; c0 < q1; c0 += nc_panels) {
+            const int c1 = c0 + nc_panels < q1 ? c0 + nc_panels : q1;
+            const int n0 = c0 * CK_PANEL, nb = (c1 * CK_PANEL < N ? c1 * CK_PANEL : N) - n0;
+            const float *Bb = j->trans_b ? j->Bm + (size_t)n0 * (size_t)j->ldb + p0
+                                         : j->Bm + (size_t)p0 * (size_t)j->ldb + n0;
+            ck_cpu_pack_b_panels(Bp, Bb, j->ldb, j->trans_b, kk, nb, 0, c1 - c0);
+            for (int r0 = i0; r0 < i1; r0 += GEMM_MC) {
+                const int mm = i1 - r0 < GEMM_MC ? i1 - r0 : GEMM_MC;
+                ck_cpu_pack_a_cols(Ap, j->A + (size_t)r0 * (size_t)j->lda + p0, j->lda, mm, kk, 0, kk);
+                ck_cpu_packed_gemm(mm, 0, c1 - c0, kk, Ap, Bp, nb, beta, j->C + (size_t)r0 * (size_t)j->ldc + n0,
+                                   j->ldc);
+            }
+        }
+    }
+}
+
+static void packed_sgemm_range(void *ctx, int begin, int end) {
+    const packed_sgemm_job *j = ctx;
+    if (j->by_rows) {
+        int i1 = end * CK_TILE_ROWS < j->M ? end * CK_TILE_ROWS : j->M;
+        packed_sgemm_block(j, begin * CK_TILE_ROWS, i1, 0, ck_cpu_panels(j->N));
+    } else {
+        packed_sgemm_block(j, 0, j->M, begin, end);
+    }
+}
+
+int ck_cpu_packed_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *Bm, int ldb, float beta, float *C, int ldc) {
+    static int off = -1; /* CK_CPU_PACKED_SGEMM=0: OpenBLAS for everything (to compare the two) */
+    if (off < 0) {
+        const char *env = getenv("CK_CPU_PACKED_SGEMM");
+        off = env != NULL && strcmp(env, "0") == 0;
+    }
+    if (off) return 0;
+    if (!ck_cpu_packed_gemm_available() || trans_a || alpha != 1.0f || (beta != 0.0f && beta != 1.0f)) return 0;
+    if (M < 2 * CK_TILE_ROWS || N < CK_PANEL || N > GEMM_NC || K < 16) return 0;
+    packed_sgemm_job j = {trans_b, M, N, K, lda, ldb, ldc, M >= N, beta != 0.0f, A, Bm, C};
+    const int units = j.by_rows ? (M + CK_TILE_ROWS - 1) / CK_TILE_ROWS : ck_cpu_panels(N);
+    /* at least ~2^17 multiply-adds per thread: each thread packs its own copy of one operand */
+    const long long per_unit = (long long)M * N * K / units;
+    long long min_units = ((1LL << 17) + per_unit - 1) / (per_unit > 0 ? per_unit : 1);
+    ck_cpu_parallel_for(units, min_units < 1 ? 1 : (int)min_units, packed_sgemm_range, &j);
+    return 1;
 }

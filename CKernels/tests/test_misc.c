@@ -125,6 +125,54 @@ static void test_packed_gemm(void) {
         check_product_shape("packed_gemm", packed_product, &rng, shapes[s][0], shapes[s][1], shapes[s][2]);
 }
 
+/* ck_cpu_sgemm's packed route (A not transposed, alpha 1, beta 0 or 1): several k blocks (K > 256), beta 1
+ * adding onto C, both layouts of B, row and panel splits; the same bits at 1 and 2 threads. */
+static void test_packed_sgemm(void) {
+    test_rng rng = test_rng_make(47);
+    ck_device_info info;
+    CHECK_OK(cpu, cpu->device_info(cpu, &info));
+    const int shapes[][3] = {{40, 96, 600}, {300, 64, 520}, {17, 33, 16}, {64, 512, 300}, {129, 200, 257}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        for (int tb = 0; tb < 2; tb++) {
+            const int lda = K + 1, ldb = (tb ? K : N) + 3, ldc = N + 2;
+            float *A = test_buffer((size_t)M * lda), *Bm = test_buffer((size_t)(tb ? N : K) * ldb);
+            float *C0 = test_buffer((size_t)M * ldc), *C = test_buffer((size_t)M * ldc), *C1 = test_buffer((size_t)M * ldc);
+            test_fill(&rng, A, (size_t)M * lda, -1, 1);
+            test_fill(&rng, Bm, (size_t)(tb ? N : K) * ldb, -1, 1);
+            test_fill(&rng, C0, (size_t)M * ldc, -1, 1);
+            if (!ck_cpu_packed_gemm_available()) { /* no AVX-512: the route declines, OpenBLAS serves */
+                CHECK(ck_cpu_packed_sgemm(0, tb, M, N, K, 1.0f, A, lda, Bm, ldb, 1.0f, C, ldc) == 0,
+                      "packed_sgemm taken without AVX-512");
+                return;
+            }
+            double err = 0.0;
+            for (int t = 1; t <= 2; t++) {
+                CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, t));
+                memcpy(C, C0, (size_t)M * ldc * sizeof(float));
+                CHECK(ck_cpu_packed_sgemm(0, tb, M, N, K, 1.0f, A, lda, Bm, ldb, 1.0f, C, ldc) == 1,
+                      "packed_sgemm M=%d N=%d K=%d: not taken", M, N, K);
+                if (t == 1) memcpy(C1, C, (size_t)M * ldc * sizeof(float));
+                else CHECK(memcmp(C1, C, (size_t)M * ldc * sizeof(float)) == 0,
+                           "packed_sgemm M=%d N=%d K=%d tb=%d: 1 and 2 threads differ", M, N, K, tb);
+            }
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    double ref = C0[(size_t)i * ldc + j];
+                    for (int k = 0; k < K; k++)
+                        ref += (double)A[(size_t)i * lda + k] *
+                               (tb ? Bm[(size_t)j * ldb + k] : Bm[(size_t)k * ldb + j]);
+                    err = fmax(err, fabs(C[(size_t)i * ldc + j] - ref));
+                }
+            CHECK(err < 1e-6 * sqrt((double)K) * 4 + 1e-6, "packed_sgemm M=%d N=%d K=%d tb=%d: max error %.3e", M,
+                  N, K, tb, err);
+            CHECK(C[N] == C0[N], "packed_sgemm wrote past N columns");
+            test_record_error("packed_sgemm", "double", err);
+        }
+    }
+    CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, info.threads));
+}
+
 /* Small products, matrix-vector shapes (M = 1, N = 1: gemm.c's own loops, split over the pool when large) and
  * products large enough to be split over threads, at 1 and 2 threads. */
 static void test_gemm(void) {
@@ -461,6 +509,7 @@ void run_misc_tests(void) {
     test_gemm();
     test_small_gemm();
     test_packed_gemm();
+    test_packed_sgemm();
     test_reductions();
     test_digamma();
     test_fast_math();
