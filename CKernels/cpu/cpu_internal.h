@@ -97,7 +97,7 @@ void ck_cpu_pack_a_cols(float *Ap, const float *A, int lda, int M, int K, int k0
 void ck_cpu_packed_gemm(int M, int p0, int p1, int K, const float *Ap, const float *P, int N, float beta,
                         float *C, int ldc);
 /** ck_cpu_sgemm's path for products it routes to the packed tiles (A not transposed, alpha 1, beta 0 or 1, M >= 16,
- *  32 <= N <= 512, K >= 16, AVX-512): computes C and returns 1, or returns 0 (doing nothing) when the product does
+ *  32 <= N <= 512, 16 <= K <= 384, AVX-512): computes C and returns 1, or returns 0 (doing nothing) when the product does
  *  not qualify. Splits over the pool itself; bit-identical for any thread count. Uses workspace slots 5 and 6. */
 int ck_cpu_packed_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                         const float *Bm, int ldb, float beta, float *C, int ldc);

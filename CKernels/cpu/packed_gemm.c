@@ -262,7 +262,7 @@ void ck_cpu_packed_gemm(int M, int p0, int p1, int K, const float *Ap, const flo
 }
 
 /* ---- general products on the packed tiles ----------------------------------------------------------------------
- * For C = op(A) B^(T) with A not transposed, alpha 1 and beta 0 or 1, at least 16 rows and 32..512 columns
+ * For C = A B^(T) (A not transposed), alpha 1 and beta 0 or 1, at least 16 rows, 32..512 columns, k 16..384
  * (linear layers, im2col convolutions, the projections of attention and N-BEATS; OpenBLAS's packing copies and
  * call overhead weigh on these, and it reached 50-85 GFLOP/s where the tiles reach 65-95 on one core here).
  * Blocking: k in blocks of GEMM_KC (a block of op(B) packed per thread: GEMM_KC x up to GEMM_NC columns, in L2),
@@ -271,6 +271,14 @@ void ck_cpu_packed_gemm(int M, int p0, int p1, int K, const float *Ap, const flo
  * same order whichever thread computes it: results are bit-identical for any thread count. Threads split row
  * tiles (M >= N) or panels and pack what they read themselves. */
 enum { GEMM_KC = 256, GEMM_MC = 192, GEMM_NC = 512 };
+/* Wider and deeper products stay on OpenBLAS (each k block of ours re-reads and re-writes C): at N = 1024 or
+ * K >= 512 OpenBLAS ran 1.06-1.15x faster than these tiles on a quiet core here. */
+#ifndef CK_PACKED_SGEMM_MAX_N
+#define CK_PACKED_SGEMM_MAX_N 512
+#endif
+#ifndef CK_PACKED_SGEMM_MAX_K
+#define CK_PACKED_SGEMM_MAX_K 384
+#endif
 
 typedef struct packed_sgemm_job {
     int trans_b, M, N, K, lda, ldb, ldc, by_rows, accumulate;
@@ -330,7 +338,8 @@ int ck_cpu_packed_sgemm(int trans_a, int trans_b, int M, int N, int K, float alp
     }
     if (off) return 0;
     if (!ck_cpu_packed_gemm_available() || trans_a || alpha != 1.0f || (beta != 0.0f && beta != 1.0f)) return 0;
-    if (M < 2 * CK_TILE_ROWS || N < CK_PANEL || N > GEMM_NC || K < 16) return 0;
+    if (M < 2 * CK_TILE_ROWS || N < CK_PANEL || N > CK_PACKED_SGEMM_MAX_N || K < 16 || K > CK_PACKED_SGEMM_MAX_K)
+        return 0;
     packed_sgemm_job j = {trans_b, M, N, K, lda, ldb, ldc, M >= N, beta != 0.0f, A, Bm, C};
     const int units = j.by_rows ? (M + CK_TILE_ROWS - 1) / CK_TILE_ROWS : ck_cpu_panels(N);
     /* at least ~2^17 multiply-adds per thread: each thread packs its own copy of one operand */

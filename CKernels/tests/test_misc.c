@@ -125,13 +125,13 @@ static void test_packed_gemm(void) {
         check_product_shape("packed_gemm", packed_product, &rng, shapes[s][0], shapes[s][1], shapes[s][2]);
 }
 
-/* ck_cpu_sgemm's packed route (A not transposed, alpha 1, beta 0 or 1): several k blocks (K > 256), beta 1
+/* ck_cpu_sgemm's packed route (A not transposed, alpha 1, beta 0 or 1): two k blocks (K > 256), beta 1
  * adding onto C, both layouts of B, row and panel splits; the same bits at 1 and 2 threads. */
 static void test_packed_sgemm(void) {
     test_rng rng = test_rng_make(47);
     ck_device_info info;
     CHECK_OK(cpu, cpu->device_info(cpu, &info));
-    const int shapes[][3] = {{40, 96, 600}, {300, 64, 520}, {17, 33, 16}, {64, 512, 300}, {129, 200, 257}};
+    const int shapes[][3] = {{40, 96, 384}, {300, 64, 300}, {17, 33, 16}, {64, 512, 300}, {129, 200, 257}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
         for (int tb = 0; tb < 2; tb++) {
@@ -171,6 +171,13 @@ static void test_packed_sgemm(void) {
         }
     }
     CHECK_OK(cpu, cpu->set_option(cpu, CK_OPT_THREADS, info.threads));
+    /* outside the route: OpenBLAS's (declined, nothing written) */
+    float c = 7.0f, a[600] = {0}, b[600 * 32] = {0};
+    CHECK(ck_cpu_packed_sgemm(0, 0, 16, 32, 600, 1.0f, a, 600, b, 32, 0.0f, &c, 32) == 0 && c == 7.0f,
+          "packed_sgemm must decline K > 384");
+    CHECK(ck_cpu_packed_sgemm(1, 0, 16, 32, 16, 1.0f, a, 16, b, 32, 0.0f, &c, 32) == 0, "packed_sgemm: A^T declines");
+    CHECK(ck_cpu_packed_sgemm(0, 0, 16, 32, 16, 0.5f, a, 16, b, 32, 0.0f, &c, 32) == 0, "packed_sgemm: alpha declines");
+    CHECK(ck_cpu_packed_sgemm(0, 0, 8, 32, 16, 1.0f, a, 16, b, 32, 0.0f, &c, 32) == 0, "packed_sgemm: M < 16 declines");
 }
 
 /* Small products, matrix-vector shapes (M = 1, N = 1: gemm.c's own loops, split over the pool when large) and
