@@ -104,6 +104,10 @@ int ck_cpu_packed_sgemm(int trans_a, int trans_b, int M, int N, int K, float alp
 /** 1 when ck_cpu_packed_gemm runs its AVX-512 tiles here (elsewhere it works, slowly: callers keep OpenBLAS). */
 int ck_cpu_packed_gemm_available(void);
 
+/** sums[0:16] = W[0:16, :K] @ x (row stride ldw) on AVX-512, the kernel of ck_cpu_sgemm's 1-row products (same
+ *  bits); only where CK_AVX512_KERNELS is defined and ck_cpu_has_avx512f() says so. */
+void ck_cpu_gemv_rows16(float *sums, int K, const float *W, int ldw, const float *x);
+
 /** Adds the column sums of x (N, C) with row stride ldx into acc (C), accumulating in double. */
 void ck_cpu_column_sums_add(float *acc, const float *x, int N, int C, int ldx);
 

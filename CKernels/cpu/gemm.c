@@ -50,6 +50,9 @@ CK_TARGET_AVX512 static void gemv_rows16_avx512(float *restrict sums, int K, con
     _mm512_storeu_ps(sums, _mm512_shuffle_f32x4(z, z, 0xD8));
 }
 
+void ck_cpu_gemv_rows16(float *sums, int K, const float *W, int ldw, const float *x) {
+    gemv_rows16_avx512(sums, K, W, ldw, x);
+}
 #endif
 
 /* y[r] = alpha * dot(W[r, :K], x (stride incx)) + beta * y[r * incy] for rows [r0, r1) of W (row stride ldw). */

@@ -137,6 +137,54 @@ static void lstm_step_panels(void *ctx, int begin, int end) {
         ck_cpu_pack_a_cols(pj->Anext, j->h_out + (size_t)j->t * (size_t)H, L * H, B, H, j0, j1);
 }
 
+#ifdef CK_AVX512_KERNELS
+/* Batch 1 (the robot's live call): w_hh rearranged once per call so that a block of 16 hidden units has its 64
+ * gate rows (i, f, g, o; 16 each) next to each other, then each step runs, per block, four 16-row
+ * matrix-vector kernels (ck_cpu_gemv_rows16: the same kernel and the same bits as the 1-row products of the
+ * general path) and the block's cell update, with no per-gate product calls in between. */
+typedef struct lstm_vector_job {
+    lstm_step_job step;
+    const float *Wb; /* (4H, H): block u's gate q rows at u*64 + q*16 */
+} lstm_vector_job;
+
+static void lstm_step_vector(void *ctx, int begin, int end) {
+    const lstm_vector_job *vj = ctx;
+    const lstm_step_job *j = &vj->step;
+    const int H = j->H;
+    const size_t ROW = 5u * (size_t)H;
+    float *row = j->cache + (size_t)j->t * ROW;
+    const float *hprev = j->tp >= 0 ? j->h_out + (size_t)j->tp * (size_t)H : j->h0;
+    const float *cprev = j->tp >= 0 ? j->cache + (size_t)j->tp * ROW + 4 * H : (j->c0 != NULL ? j->c0 : j->zero);
+    for (int u = begin; u < end; u++) {
+        const int j0 = u * LSTM_UNIT;
+        if (hprev != NULL) {
+            float sums[4 * LSTM_UNIT];
+            for (int q = 0; q < 4; q++)
+                ck_cpu_gemv_rows16(sums + q * LSTM_UNIT, H, vj->Wb + ((size_t)u * 4 * LSTM_UNIT + (size_t)q * LSTM_UNIT) * (size_t)H,
+                                   H, hprev);
+            for (int q = 0; q < 4; q++)
+                for (int r = 0; r < LSTM_UNIT; r++) row[(size_t)q * H + j0 + r] += sums[q * LSTM_UNIT + r];
+        }
+        lstm_cell_forward(row, j->bias, cprev, j->h_out + (size_t)j->t * (size_t)H, H, j0, j0 + LSTM_UNIT);
+    }
+}
+
+typedef struct lstm_block_pack_job {
+    float *Wb;
+    const float *w_hh;
+    int H;
+} lstm_block_pack_job;
+
+static void lstm_block_pack_range(void *ctx, int begin, int end) {
+    const lstm_block_pack_job *j = ctx;
+    const size_t H = (size_t)j->H, rows = LSTM_UNIT * H;
+    for (int u = begin; u < end; u++)
+        for (int q = 0; q < 4; q++)
+            memcpy(j->Wb + ((size_t)u * 4 + (size_t)q) * rows, j->w_hh + ((size_t)q * H + (size_t)u * LSTM_UNIT) * H,
+                   rows * sizeof(float));
+}
+#endif
+
 /* Packing w_hh over the pool: items are (gate, panel) pairs (gates = 4, w_hh^T per gate: forward) or panels of
  * w_hh itself (gates = 0: backward, op(B) = w_hh (4H, H)). */
 typedef struct lstm_pack_job {
@@ -228,6 +276,23 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
             pj.pack_next = s + 1 < L;
             ck_cpu_parallel_for(panels, min_panels < 1 ? 1 : min_panels, lstm_step_panels, &pj);
         }
+#ifdef CK_AVX512_KERNELS
+    } else if (B == 1 && H % LSTM_UNIT == 0 && ck_cpu_has_avx512f()) {
+        const int units = H / LSTM_UNIT;
+        float *Wb = ck_cpu_workspace(3, 4 * (size_t)H * (size_t)H);
+        if (Wb == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the rearranged w_hh");
+        lstm_block_pack_job pack = {Wb, w_hh, H};
+        ck_cpu_parallel_for(units, (int)((16384 + 4 * LSTM_UNIT * (size_t)H - 1) / (4 * LSTM_UNIT * (size_t)H)),
+                            lstm_block_pack_range, &pack);
+        lstm_vector_job vj = {job, Wb};
+        long long per_unit = 4LL * LSTM_UNIT * H;
+        int min_units = (int)(((1LL << 15) + per_unit - 1) / per_unit);
+        for (int s = 0; s < L; s++) {
+            vj.step.t = reverse ? L - 1 - s : s;
+            vj.step.tp = s == 0 ? -1 : (reverse ? vj.step.t + 1 : vj.step.t - 1);
+            ck_cpu_parallel_for(units, min_units < 1 ? 1 : min_units, lstm_step_vector, &vj);
+        }
+#endif
     } else {
         /* Units of 16 hidden units; a step is split only when its recurrent product is worth a split (~2^15
          * multiply-adds per thread). */

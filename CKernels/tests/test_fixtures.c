@@ -275,6 +275,8 @@ void run_fixture_tests(const char *dir) {
     parity_lstm("lstm_reverse");
     parity_lstm("lstm_batch"); /* the packed recurrent steps (B >= 4) */
     parity_lstm("lstm_batch_reverse");
+    parity_lstm("lstm_single"); /* batch 1 on 16-unit blocks */
+    parity_lstm("lstm_single_reverse");
     parity_attention("attention");
     parity_attention("attention_causal");
     parity_attention("attention_shared");

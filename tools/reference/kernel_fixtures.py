@@ -277,6 +277,9 @@ def main(out_dir):
     # 32-unit panel + a 5-unit tail (appended last, so the cases above keep their random draws)
     case_lstm(out_dir, False, "lstm_batch", B=11, L=5, IN=3, H=37)
     case_lstm(out_dir, True, "lstm_batch_reverse", B=11, L=5, IN=3, H=37)
+    # B = 1 with H % 16 == 0: the batch-1 forward on w_hh rearranged into 16-unit blocks
+    case_lstm(out_dir, False, "lstm_single", B=1, L=6, IN=5, H=48)
+    case_lstm(out_dir, True, "lstm_single_reverse", B=1, L=6, IN=5, H=48)
 
 
 if __name__ == "__main__":
