@@ -79,6 +79,20 @@ typedef struct lstm_step_job {
     int B, L, H, t, tp;                        /* tp < 0: the first step (state h0/c0, or zeros) */
 } lstm_step_job;
 
+/* The cell update of hidden units [j0, j1) of step t for every sequence. */
+static void lstm_cells_forward(const lstm_step_job *j, int j0, int j1) {
+    const int L = j->L, H = j->H;
+    const size_t ROW = 5u * (size_t)H;
+    for (int bi = 0; bi < j->B; bi++) {
+        float *row = j->cache + ((size_t)bi * (size_t)L + (size_t)j->t) * ROW;
+        const float *cprev = j->zero;
+        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
+        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
+        lstm_cell_forward(row, j->bias, cprev, j->h_out + ((size_t)bi * (size_t)L + (size_t)j->t) * (size_t)H, H, j0,
+                          j1);
+    }
+}
+
 static void lstm_step_range(void *ctx, int begin, int end) {
     const lstm_step_job *j = ctx;
     const int B = j->B, L = j->L, H = j->H;
@@ -93,14 +107,7 @@ static void lstm_step_range(void *ctx, int begin, int end) {
             ck_cpu_sgemm(0, 1, B, j1 - j0, H, 1.0f, hprev, ldh, j->w_hh + ((size_t)q * H + (size_t)j0) * (size_t)H,
                          H, 1.0f, pre_t + (size_t)q * H + j0, (int)((size_t)L * ROW));
     }
-    for (int bi = 0; bi < B; bi++) {
-        float *row = j->cache + ((size_t)bi * (size_t)L + (size_t)j->t) * ROW;
-        const float *cprev = j->zero;
-        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
-        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
-        lstm_cell_forward(row, j->bias, cprev, j->h_out + ((size_t)bi * (size_t)L + (size_t)j->t) * (size_t)H, H, j0,
-                          j1);
-    }
+    lstm_cells_forward(j, j0, j1);
 }
 
 /* The same step with w_hh packed once per call (packed_gemm.c): ranges of 32-unit panels; P holds the four
@@ -125,14 +132,7 @@ static void lstm_step_panels(void *ctx, int begin, int end) {
         for (int q = 0; q < 4; q++) /* pre[:, qH + j0 : qH + j1] += h_prev @ w_hh[qH + j0 : qH + j1, :]^T */
             ck_cpu_packed_gemm(B, begin, end, H, pj->Acur, pj->P + (size_t)q * gate, H, 1.0f, pre_t + (size_t)q * H,
                                (int)((size_t)L * ROW));
-    for (int bi = 0; bi < B; bi++) {
-        float *row = j->cache + ((size_t)bi * (size_t)L + (size_t)j->t) * ROW;
-        const float *cprev = j->zero;
-        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
-        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
-        lstm_cell_forward(row, j->bias, cprev, j->h_out + ((size_t)bi * (size_t)L + (size_t)j->t) * (size_t)H, H, j0,
-                          j1);
-    }
+    lstm_cells_forward(j, j0, j1);
     if (pj->pack_next)
         ck_cpu_pack_a_cols(pj->Anext, j->h_out + (size_t)j->t * (size_t)H, L * H, B, H, j0, j1);
 }
@@ -321,18 +321,23 @@ typedef struct lstm_back_job {
     int L, H, t, tp; /* tp < 0: the first step */
 } lstm_back_job;
 
-static void lstm_back_rows(void *ctx, int begin, int end) {
-    const lstm_back_job *j = ctx;
+/* The cell backward of sequences [b0, b1), hidden units [j0, j1), of step t. */
+static void lstm_cells_backward(const lstm_back_job *j, int b0, int b1, int j0, int j1) {
     const int L = j->L, H = j->H;
     const size_t ROW = 5u * (size_t)H, G = 4u * (size_t)H;
-    for (int bi = begin; bi < end; bi++) {
+    for (int bi = b0; bi < b1; bi++) {
         size_t r = (size_t)bi * (size_t)L + (size_t)j->t;
         const float *cprev = j->zero;
         if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
         else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
         lstm_cell_backward(j->cache + r * ROW, cprev, j->dh_out + r * (size_t)H, j->dh_next + (size_t)bi * (size_t)H,
-                           j->dc_next + (size_t)bi * (size_t)H, j->dgates + r * G, H, 0, H);
+                           j->dc_next + (size_t)bi * (size_t)H, j->dgates + r * G, H, j0, j1);
     }
+}
+
+static void lstm_back_rows(void *ctx, int begin, int end) {
+    const lstm_back_job *j = ctx;
+    lstm_cells_backward(j, begin, end, 0, j->H);
 }
 
 /* Backward with w_hh packed once per call: one split per step over 32-unit panels. A range first finishes the
@@ -350,19 +355,12 @@ static void lstm_back_panels(void *ctx, int begin, int end) {
     const lstm_back_packed_job *pj = ctx;
     const lstm_back_job *j = &pj->back;
     const int L = j->L, H = j->H, B = pj->B;
-    const size_t ROW = 5u * (size_t)H, G = 4u * (size_t)H;
+    const size_t G = 4u * (size_t)H;
     int j0 = begin * CK_PANEL, j1 = end * CK_PANEL;
     if (j1 > H) j1 = H;
     if (pj->product) ck_cpu_packed_gemm(B, begin, end, (int)G, pj->Aprev, pj->P, H, 0.0f, j->dh_next, H);
     if (!pj->cell) return;
-    for (int bi = 0; bi < B; bi++) {
-        size_t r = (size_t)bi * (size_t)L + (size_t)j->t;
-        const float *cprev = j->zero;
-        if (j->tp >= 0) cprev = j->cache + ((size_t)bi * (size_t)L + (size_t)j->tp) * ROW + 4 * H;
-        else if (j->c0 != NULL) cprev = j->c0 + (size_t)bi * (size_t)H;
-        lstm_cell_backward(j->cache + r * ROW, cprev, j->dh_out + r * (size_t)H, j->dh_next + (size_t)bi * (size_t)H,
-                           j->dc_next + (size_t)bi * (size_t)H, j->dgates + r * G, H, j0, j1);
-    }
+    lstm_cells_backward(j, 0, B, j0, j1);
     if (pj->pack)
         for (int q = 0; q < 4; q++)
             ck_cpu_pack_a_cols(pj->Acur, j->dgates + (size_t)j->t * G, (int)((size_t)L * G), B, (int)G, q * H + j0,
