@@ -21,21 +21,59 @@ static ck_status check_conv(const char *op, int B, int L, int CIN, int COUT, int
     return CK_OK;
 }
 
-/* wr (COUT, K, CIN) <- w (COUT, CIN, K) */
-static void repack_weight(float *wr, const float *w, int CIN, int COUT, int K) {
-    for (int co = 0; co < COUT; co++) {
-        const float *src = w + (size_t)co * (size_t)CIN * (size_t)K;
-        float *dst = wr + (size_t)co * (size_t)K * (size_t)CIN;
-        for (int ci = 0; ci < CIN; ci++)
-            for (int k = 0; k < K; k++) dst[(size_t)k * (size_t)CIN + ci] = src[(size_t)ci * (size_t)K + k];
+/* wr (COUT, K, CIN) <- w (COUT, CIN, K): one small transpose per output channel (CIN x K, in L1), written in
+ * order and split over the pool by output channels (at batch 1 this copy costs as much as the product). */
+typedef struct repack_job {
+    float *dst;       /* repack: (COUT, K, CIN); unpack_add: (COUT, CIN, K) */
+    const float *src; /* the other layout */
+    int CIN, K;
+} repack_job;
+
+static void repack_range(void *ctx, int begin, int end) {
+    const repack_job *j = ctx;
+    const size_t CIN = (size_t)j->CIN, K = (size_t)j->K;
+    for (int co = begin; co < end; co++) {
+        const float *restrict src = j->src + (size_t)co * CIN * K;
+        float *restrict dst = j->dst + (size_t)co * K * CIN;
+        for (size_t k = 0; k < K; k++)
+            for (size_t ci = 0; ci < CIN; ci++) dst[k * CIN + ci] = src[ci * K + k];
     }
 }
 
-/* cols (nb*L, K*CIN) <- windows of inp (nb, L, CIN) */
-static void im2col(float *cols, const float *inp, int nb, int L, int CIN, int K) {
+/* The way back for a weight gradient: dst (COUT, CIN, K) += src (COUT, K, CIN). */
+static void unpack_add_range(void *ctx, int begin, int end) {
+    const repack_job *j = ctx;
+    const size_t CIN = (size_t)j->CIN, K = (size_t)j->K;
+    for (int co = begin; co < end; co++) {
+        const float *restrict src = j->src + (size_t)co * K * CIN;
+        float *restrict dst = j->dst + (size_t)co * CIN * K;
+        for (size_t ci = 0; ci < CIN; ci++)
+            for (size_t k = 0; k < K; k++) dst[ci * K + k] += src[k * CIN + ci];
+    }
+}
+
+static void repack_weight(float *wr, const float *w, int CIN, int COUT, int K) {
+    repack_job j = {wr, w, CIN, K};
+    int per = CIN * K > 0 ? CIN * K : 1;
+    ck_cpu_parallel_for(COUT, (CK_SPLIT_ELEMENTS + per - 1) / per, repack_range, &j);
+}
+
+/* Sequences [b0, b1) of an im2col or col2im: sequences are independent, so the pool splits them. */
+typedef struct cols_job {
+    float *dst;
+    const float *src;
+    int L, CIN, K;
+} cols_job;
+
+/* cols (nb*L, K*CIN) <- windows of inp (nb, L, CIN), sequences [b0, b1) */
+static void im2col_range(void *ctx, int b0, int b1) {
+    const cols_job *j = ctx;
+    float *cols = j->dst;
+    const float *inp = j->src;
+    const int L = j->L, CIN = j->CIN, K = j->K;
     int pad = K / 2;
     size_t width = (size_t)K * (size_t)CIN;
-    for (int b = 0; b < nb; b++) {
+    for (int b = b0; b < b1; b++) {
         const float *seq = inp + (size_t)b * (size_t)L * (size_t)CIN;
         for (int t = 0; t < L; t++) {
             float *row = cols + ((size_t)b * (size_t)L + (size_t)t) * width;
@@ -49,11 +87,15 @@ static void im2col(float *cols, const float *inp, int nb, int L, int CIN, int K)
     }
 }
 
-/* dinp (nb, L, CIN) += scatter of dcols (nb*L, K*CIN) */
-static void col2im_add(float *dinp, const float *dcols, int nb, int L, int CIN, int K) {
+/* dinp (nb, L, CIN) += scatter of dcols (nb*L, K*CIN), sequences [b0, b1) */
+static void col2im_add_range(void *ctx, int b0, int b1) {
+    const cols_job *j = ctx;
+    float *dinp = j->dst;
+    const float *dcols = j->src;
+    const int L = j->L, CIN = j->CIN, K = j->K;
     int pad = K / 2;
     size_t width = (size_t)K * (size_t)CIN;
-    for (int b = 0; b < nb; b++) {
+    for (int b = b0; b < b1; b++) {
         float *seq = dinp + (size_t)b * (size_t)L * (size_t)CIN;
         for (int t = 0; t < L; t++) {
             const float *row = dcols + ((size_t)b * (size_t)L + (size_t)t) * width;
@@ -66,6 +108,16 @@ static void col2im_add(float *dinp, const float *dcols, int nb, int L, int CIN, 
             }
         }
     }
+}
+
+static void im2col(float *cols, const float *inp, int nb, int L, int CIN, int K) {
+    cols_job j = {cols, inp, L, CIN, K};
+    ck_cpu_parallel_rows(nb, L * K * CIN, im2col_range, &j);
+}
+
+static void col2im_add(float *dinp, const float *dcols, int nb, int L, int CIN, int K) {
+    cols_job j = {dinp, dcols, L, CIN, K};
+    ck_cpu_parallel_rows(nb, L * K * CIN, col2im_add_range, &j);
 }
 
 static int sequences_per_chunk(int B, int L, int CIN, int K) {
@@ -178,13 +230,10 @@ ck_status ck_cpu_conv1d_bwd(ck_backend *b, float *dinp, float *dweight, float *d
             }
         }
     }
-    if (dweight != NULL && K > 1) {
-        for (int co = 0; co < COUT; co++) {
-            const float *src = dwr + (size_t)co * (size_t)KC;
-            float *dst = dweight + (size_t)co * (size_t)CIN * (size_t)K;
-            for (int k = 0; k < K; k++)
-                for (int ci = 0; ci < CIN; ci++) dst[(size_t)ci * (size_t)K + k] += src[(size_t)k * (size_t)CIN + ci];
-        }
+    if (dweight != NULL && K > 1) { /* dweight (COUT, CIN, K) += dwr (COUT, K, CIN) */
+        repack_job j = {dweight, dwr, CIN, K};
+        int per = KC > 0 ? KC : 1;
+        ck_cpu_parallel_for(COUT, (CK_SPLIT_ELEMENTS + per - 1) / per, unpack_add_range, &j);
     }
     return CK_OK;
 }
