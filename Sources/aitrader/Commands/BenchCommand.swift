@@ -9,7 +9,8 @@ enum BenchCommand: AITraderCommand {
         Usage: aitrader bench --suite NAME [--json] [--device auto|cpu|cuda] [--threads N] [--quick] [--filter TEXT]
           suites: \(BenchSuites.all.map { $0.name }.joined(separator: ", "))
           Prints the median time of each named piece of work (format: shared/design/benchmarks.md).
-          --filter TEXT runs only the benchmarks whose name contains TEXT (models suite), e.g. short_term_infer.
+          --filter TEXT runs only the benchmarks whose name (or "name B=N") contains TEXT (models suite),
+          e.g. short_term_infer, or "long_term_infer B=1" for batch 1 only.
         """
     }
 
