@@ -120,4 +120,14 @@ import Testing
         let usage = try Self.aitrader(["backtest", "--symbol", "EURUSD", "--no-such-option", "1"])
         #expect(usage.status == 64)
     }
+
+    @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
+    func benchFilterSelectsOneBatchSize() throws {
+        let result = try Self.aitrader(["bench", "--suite", "models", "--quick", "--json",
+                                        "--filter", "medium_term_infer B=1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let results = result.stdout.split(separator: "\n").filter { $0.contains("\"name\"") }
+        #expect(results.count == 1, "\(result.stdout)")
+        #expect(results.first?.contains("\"medium_term_infer\", \"shape\": {\"B\": 1,") == true, "\(result.stdout)")
+    }
 }
