@@ -3,7 +3,8 @@
  * weights of an LSTM, which every step of a call multiplies by the (B, H) state. OpenBLAS packs both operands
  * on every call, so a 64-step call re-packed a 1 MB w_hh 64 times (its copy routines were 11-14 % of a
  * short_term training step); here the weight is packed once per call and each step runs register tiles of
- * 8 rows x 32 columns over it.
+ * 8 rows x 32 columns over it. The same tiles serve ck_cpu_sgemm's products of linear-layer shapes (the last
+ * section, ck_cpu_packed_sgemm), which pack both operands per block.
  *
  * Packed layouts:
  * - right operand op(B) (K, N): panels of 32 columns, panel p = K rows of 32 floats (columns 32p ... 32p+31,
