@@ -54,8 +54,7 @@ static void unpack_add_range(void *ctx, int begin, int end) {
 
 static void repack_weight(float *wr, const float *w, int CIN, int COUT, int K) {
     repack_job j = {wr, w, CIN, K};
-    int per = CIN * K > 0 ? CIN * K : 1;
-    ck_cpu_parallel_for(COUT, (CK_SPLIT_ELEMENTS + per - 1) / per, repack_range, &j);
+    ck_cpu_parallel_items(COUT, (long long)CIN * K, repack_range, &j);
 }
 
 /* Sequences [b0, b1) of an im2col or col2im: sequences are independent, so the pool splits them. */
@@ -232,8 +231,7 @@ ck_status ck_cpu_conv1d_bwd(ck_backend *b, float *dinp, float *dweight, float *d
     }
     if (dweight != NULL && K > 1) { /* dweight (COUT, CIN, K) += dwr (COUT, K, CIN) */
         repack_job j = {dweight, dwr, CIN, K};
-        int per = KC > 0 ? KC : 1;
-        ck_cpu_parallel_for(COUT, (CK_SPLIT_ELEMENTS + per - 1) / per, unpack_add_range, &j);
+        ck_cpu_parallel_items(COUT, KC, unpack_add_range, &j);
     }
     return CK_OK;
 }

@@ -63,6 +63,14 @@ static inline void ck_cpu_parallel_rows(int N, int C, ck_cpu_range_fn fn, void *
     ck_cpu_parallel_for(N, min_rows < 1 ? 1 : (int)min_rows, fn, ctx);
 }
 
+/** ck_cpu_parallel_for over n items of per_item values each (column blocks, channels), with at least
+ *  CK_SPLIT_ELEMENTS values per thread. */
+static inline void ck_cpu_parallel_items(int n, long long per_item, ck_cpu_range_fn fn, void *ctx) {
+    long long per = per_item > 0 ? per_item : 1;
+    long long min_items = (CK_SPLIT_ELEMENTS + per - 1) / per;
+    ck_cpu_parallel_for(n, min_items < 1 ? 1 : (int)min_items, fn, ctx);
+}
+
 /** Plain single-precision GEMM on row-major data (no argument checks): C = alpha op(A) op(B) + beta C. */
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *Bm, int ldb, float beta, float *C, int ldc);

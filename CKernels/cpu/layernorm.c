@@ -166,10 +166,8 @@ ck_status ck_cpu_layernorm_bwd(ck_backend *b, float *dinp, float *dweight, float
     layernorm_bwd_job job = {dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C};
     if (dinp != NULL) ck_cpu_parallel_rows(N, C, layernorm_bwd_rows, &job);
     if (dweight != NULL || dbias != NULL) {
-        int blocks = (C + LN_COLUMN_BLOCK - 1) / LN_COLUMN_BLOCK;
-        long long per_block = (long long)N * LN_COLUMN_BLOCK;
-        int min_blocks = (int)((CK_SPLIT_ELEMENTS + per_block - 1) / per_block);
-        ck_cpu_parallel_for(blocks, min_blocks < 1 ? 1 : min_blocks, layernorm_param_blocks, &job);
+        ck_cpu_parallel_items((C + LN_COLUMN_BLOCK - 1) / LN_COLUMN_BLOCK, (long long)N * LN_COLUMN_BLOCK,
+                              layernorm_param_blocks, &job);
     }
     return CK_OK;
 }

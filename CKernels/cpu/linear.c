@@ -72,10 +72,7 @@ void ck_cpu_column_sums_add(float *acc, const float *x, int N, int C, int ldx) {
     /* Blocks of 64 columns summed in double (long batches keep their low bits), split over the pool by block:
      * each column is summed by one thread in row order, so the result does not depend on the thread count. */
     column_sums_job job = {acc, x, N, C, ldx};
-    int blocks = (C + COLUMN_BLOCK - 1) / COLUMN_BLOCK;
-    long long per_block = (long long)N * COLUMN_BLOCK;
-    int min_blocks = (int)((CK_SPLIT_ELEMENTS + per_block - 1) / per_block);
-    ck_cpu_parallel_for(blocks, min_blocks < 1 ? 1 : min_blocks, column_sums_range, &job);
+    ck_cpu_parallel_items((C + COLUMN_BLOCK - 1) / COLUMN_BLOCK, (long long)N * COLUMN_BLOCK, column_sums_range, &job);
 }
 
 typedef struct bias_job {

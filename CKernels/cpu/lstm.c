@@ -69,6 +69,19 @@ static const float *zeros(int H) {
     return z;
 }
 
+/* Step s in processing order (forward in time, or backward when reverse): its time index t and the time index
+ * tp of the step processed before it (-1 for the first: the state is h0/c0, or zeros). */
+static void step_times(int s, int L, int reverse, int *t, int *tp) {
+    *t = reverse ? L - 1 - s : s;
+    *tp = s == 0 ? -1 : (reverse ? *t + 1 : *t - 1);
+}
+
+/* Items per thread so that a split carries at least ~2^15 multiply-adds (a split costs about a microsecond). */
+static int min_items_per_thread(long long per_item) {
+    long long n = ((1LL << 15) + per_item - 1) / (per_item > 0 ? per_item : 1);
+    return n < 1 ? 1 : (int)n;
+}
+
 /* One forward step for all sequences over a range of hidden units: the recurrent product for those units'
  * four gates (+= h_prev @ w_hh[rows of those gates]^T), then their cell update. A hidden unit's gates, c and h
  * depend on h_prev only, so ranges are independent and a whole step is one split over the pool. */
@@ -215,6 +228,57 @@ static int lstm_packed(int B, int H) {
     return B >= LSTM_PACKED_MIN_BATCH && H > 0 && ck_cpu_packed_gemm_available();
 }
 
+/* The steps of a forward call, by path (job.t / job.tp are set per step). */
+static ck_status lstm_fwd_packed(lstm_step_job job, int reverse) {
+    const int B = job.B, L = job.L, H = job.H, panels = ck_cpu_panels(H);
+    /* slot 3: w_hh^T packed per gate, then two packed states (the step's h_prev and the next one's) */
+    const size_t wsize = 4 * ck_cpu_packed_floats(H, H), asize = ck_cpu_packed_a_floats(B, H);
+    float *P = ck_cpu_workspace(3, wsize + 2 * asize);
+    if (P == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the packed w_hh");
+    float *A[2] = {P + wsize, P + wsize + asize};
+    lstm_pack_job pack = {P, job.w_hh, H, 4};
+    ck_cpu_parallel_for(4 * panels, 1, lstm_pack_range, &pack);
+    if (job.h0 != NULL) ck_cpu_pack_a_cols(A[0], job.h0, H, B, H, 0, H);
+    lstm_packed_job pj = {job, P, NULL, NULL, 0, 0};
+    const int min_panels = min_items_per_thread((long long)B * 4 * CK_PANEL * H);
+    for (int s = 0; s < L; s++) {
+        step_times(s, L, reverse, &pj.step.t, &pj.step.tp);
+        pj.Acur = A[s & 1];
+        pj.Anext = A[(s + 1) & 1];
+        pj.has_prev = s > 0 || job.h0 != NULL;
+        pj.pack_next = s + 1 < L;
+        ck_cpu_parallel_for(panels, min_panels, lstm_step_panels, &pj);
+    }
+    return CK_OK;
+}
+
+#ifdef CK_AVX512_KERNELS
+static ck_status lstm_fwd_blocks(lstm_step_job job, int reverse) {
+    const int L = job.L, H = job.H, units = H / LSTM_UNIT;
+    float *Wb = ck_cpu_workspace(3, 4 * (size_t)H * (size_t)H);
+    if (Wb == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the rearranged w_hh");
+    lstm_block_pack_job pack = {Wb, job.w_hh, H};
+    ck_cpu_parallel_items(units, 4LL * LSTM_UNIT * H, lstm_block_pack_range, &pack);
+    lstm_vector_job vj = {job, Wb};
+    const int min_units = min_items_per_thread(4LL * LSTM_UNIT * H);
+    for (int s = 0; s < L; s++) {
+        step_times(s, L, reverse, &vj.step.t, &vj.step.tp);
+        ck_cpu_parallel_for(units, min_units, lstm_step_vector, &vj);
+    }
+    return CK_OK;
+}
+#endif
+
+static void lstm_fwd_general(lstm_step_job job, int reverse) {
+    /* Units of 16 hidden units. */
+    const int units = (job.H + LSTM_UNIT - 1) / LSTM_UNIT;
+    const int min_units = min_items_per_thread((long long)job.B * 4 * LSTM_UNIT * job.H);
+    for (int s = 0; s < job.L; s++) {
+        step_times(s, job.L, reverse, &job.t, &job.tp);
+        ck_cpu_parallel_for(units, min_units, lstm_step_range, &job);
+    }
+}
+
 static ck_status check_lstm(const char *op, int B, int L, int IN, int H, int reverse) {
     CK_REQUIRE(B >= 0 && L >= 0 && IN >= 0 && H >= 0, "%s: sizes must be >= 0 (B=%d L=%d IN=%d H=%d)", op, B, L, IN,
                H);
@@ -253,58 +317,12 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
                  (int)ROW);
 
     lstm_step_job job = {cache, h_out, w_hh, h0, c0, zero, bias, B, L, H, 0, 0};
-    if (lstm_packed(B, H)) {
-        /* slot 3: w_hh^T packed per gate, then two packed states (the step's h_prev and the next one's) */
-        const int panels = ck_cpu_panels(H);
-        const size_t wsize = 4 * ck_cpu_packed_floats(H, H), asize = ck_cpu_packed_a_floats(B, H);
-        float *P = ck_cpu_workspace(3, wsize + 2 * asize);
-        if (P == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the packed w_hh");
-        float *A[2] = {P + wsize, P + wsize + asize};
-        lstm_pack_job pack = {P, w_hh, H, 4};
-        ck_cpu_parallel_for(4 * panels, 1, lstm_pack_range, &pack);
-        if (h0 != NULL) ck_cpu_pack_a_cols(A[0], h0, H, B, H, 0, H);
-        lstm_packed_job pj = {job, P, NULL, NULL, 0, 0};
-        /* A step is split only when its recurrent product is worth a split (~2^15 multiply-adds per thread). */
-        long long per_panel = (long long)B * 4 * CK_PANEL * H;
-        int min_panels = (int)(((1LL << 15) + per_panel - 1) / per_panel);
-        for (int s = 0; s < L; s++) {
-            pj.step.t = reverse ? L - 1 - s : s;
-            pj.step.tp = s == 0 ? -1 : (reverse ? pj.step.t + 1 : pj.step.t - 1);
-            pj.Acur = A[s & 1];
-            pj.Anext = A[(s + 1) & 1];
-            pj.has_prev = s > 0 || h0 != NULL;
-            pj.pack_next = s + 1 < L;
-            ck_cpu_parallel_for(panels, min_panels < 1 ? 1 : min_panels, lstm_step_panels, &pj);
-        }
+    if (lstm_packed(B, H)) st = lstm_fwd_packed(job, reverse);
 #ifdef CK_AVX512_KERNELS
-    } else if (B == 1 && H % LSTM_UNIT == 0 && ck_cpu_has_avx512f()) {
-        const int units = H / LSTM_UNIT;
-        float *Wb = ck_cpu_workspace(3, 4 * (size_t)H * (size_t)H);
-        if (Wb == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_fwd: no memory for the rearranged w_hh");
-        lstm_block_pack_job pack = {Wb, w_hh, H};
-        ck_cpu_parallel_for(units, (int)((16384 + 4 * LSTM_UNIT * (size_t)H - 1) / (4 * LSTM_UNIT * (size_t)H)),
-                            lstm_block_pack_range, &pack);
-        lstm_vector_job vj = {job, Wb};
-        long long per_unit = 4LL * LSTM_UNIT * H;
-        int min_units = (int)(((1LL << 15) + per_unit - 1) / per_unit);
-        for (int s = 0; s < L; s++) {
-            vj.step.t = reverse ? L - 1 - s : s;
-            vj.step.tp = s == 0 ? -1 : (reverse ? vj.step.t + 1 : vj.step.t - 1);
-            ck_cpu_parallel_for(units, min_units < 1 ? 1 : min_units, lstm_step_vector, &vj);
-        }
+    else if (B == 1 && H % LSTM_UNIT == 0 && ck_cpu_has_avx512f()) st = lstm_fwd_blocks(job, reverse);
 #endif
-    } else {
-        /* Units of 16 hidden units; a step is split only when its recurrent product is worth a split (~2^15
-         * multiply-adds per thread). */
-        int units = (H + LSTM_UNIT - 1) / LSTM_UNIT;
-        long long per_unit = (long long)B * 4 * LSTM_UNIT * H;
-        int min_units = (int)(((1LL << 15) + per_unit - 1) / per_unit);
-        for (int s = 0; s < L; s++) {
-            job.t = reverse ? L - 1 - s : s;
-            job.tp = s == 0 ? -1 : (reverse ? job.t + 1 : job.t - 1); /* the previous step in processing order */
-            ck_cpu_parallel_for(units, min_units < 1 ? 1 : min_units, lstm_step_range, &job);
-        }
-    }
+    else lstm_fwd_general(job, reverse);
+    if (st != CK_OK) return st;
     if (c_final != NULL) {
         int tlast = reverse ? 0 : L - 1;
         for (int bi = 0; bi < B; bi++)
@@ -367,6 +385,51 @@ static void lstm_back_panels(void *ctx, int begin, int end) {
                                q * H + j1);
 }
 
+/* The recurrent part of a backward call, by path: every step's gate gradients into job.dgates and, when
+ * want_dh0, the gradient reaching h0 left in job.dh_next. */
+static ck_status lstm_bwd_packed(lstm_back_job job, int B, const float *w_hh, int reverse, int want_dh0) {
+    const int L = job.L, H = job.H, panels = ck_cpu_panels(H);
+    const size_t G = 4u * (size_t)H;
+    /* slot 3: w_hh packed, then two packed gate-gradient blocks (the step's and the previous one's) */
+    const size_t wsize = ck_cpu_packed_floats((int)G, H), asize = ck_cpu_packed_a_floats(B, (int)G);
+    float *P = ck_cpu_workspace(3, wsize + 2 * asize);
+    if (P == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_bwd: no memory for the packed w_hh");
+    float *A[2] = {P + wsize, P + wsize + asize};
+    lstm_pack_job pack = {P, w_hh, H, 0};
+    ck_cpu_parallel_for(panels, 1, lstm_pack_range, &pack);
+    lstm_back_packed_job pj = {job, P, NULL, NULL, B, 0, 1, 0};
+    const int min_panels = min_items_per_thread((long long)B * (long long)G * CK_PANEL);
+    for (int s = L - 1; s >= 0; s--) {
+        step_times(s, L, reverse, &pj.back.t, &pj.back.tp);
+        pj.Aprev = A[(s + 1) & 1];
+        pj.Acur = A[s & 1];
+        pj.product = s < L - 1;
+        pj.pack = s > 0 || want_dh0;
+        ck_cpu_parallel_for(panels, min_panels, lstm_back_panels, &pj);
+    }
+    if (want_dh0) { /* the gradient reaching h0: the product of the last step processed (s = 0) */
+        pj.Aprev = A[0];
+        pj.product = 1;
+        pj.cell = 0;
+        ck_cpu_parallel_for(panels, min_panels, lstm_back_panels, &pj);
+    }
+    return CK_OK;
+}
+
+static void lstm_bwd_general(lstm_back_job job, int B, const float *w_hh, int reverse, int want_dh0) {
+    const int L = job.L, H = job.H;
+    const size_t G = 4u * (size_t)H;
+    int min_rows = (int)((8192 + (size_t)H - 1) / (size_t)H); /* split the cell update at >= 8192 units */
+    for (int s = L - 1; s >= 0; s--) {
+        step_times(s, L, reverse, &job.t, &job.tp);
+        ck_cpu_parallel_for(B, min_rows, lstm_back_rows, &job);
+        /* dh reaching the previous step: dgates_t (B, 4H) @ w_hh (4H, H). */
+        if (s > 0 || want_dh0)
+            ck_cpu_sgemm(0, 0, B, H, (int)G, 1.0f, job.dgates + (size_t)job.t * G, (int)((size_t)L * G), w_hh, H,
+                         0.0f, job.dh_next, H);
+    }
+}
+
 ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh, float *db_ih, float *db_hh,
                           float *dh0, float *dc0, float *scratch, const float *dh_out, const float *dc_final,
                           const float *inp, const float *w_ih, const float *w_hh, const float *h0, const float *c0,
@@ -400,48 +463,10 @@ ck_status ck_cpu_lstm_bwd(ck_backend *b, float *dinp, float *dw_ih, float *dw_hh
 
     lstm_back_job job = {cache, c0, zero, dh_out, dh_next, dc_next, dgates, L, H, 0, 0};
     if (lstm_packed(B, H)) {
-        /* slot 3: w_hh packed, then two packed gate-gradient blocks (the step's and the previous one's) */
-        const int panels = ck_cpu_panels(H);
-        const size_t wsize = ck_cpu_packed_floats((int)G, H), asize = ck_cpu_packed_a_floats(B, (int)G);
-        float *P = ck_cpu_workspace(3, wsize + 2 * asize);
-        if (P == NULL) return ck_cpu_fail(CK_ERR_OUT_OF_MEMORY, "lstm_bwd: no memory for the packed w_hh");
-        float *A[2] = {P + wsize, P + wsize + asize};
-        lstm_pack_job pack = {P, w_hh, H, 0};
-        ck_cpu_parallel_for(panels, 1, lstm_pack_range, &pack);
-        lstm_back_packed_job pj = {job, P, NULL, NULL, B, 0, 1, 0};
-        long long per_panel = (long long)B * (long long)G * CK_PANEL;
-        int min_panels = (int)(((1LL << 15) + per_panel - 1) / per_panel);
-        if (min_panels < 1) min_panels = 1;
-        for (int s = L - 1; s >= 0; s--) {
-            int t = reverse ? L - 1 - s : s;
-            pj.back.t = t;
-            pj.back.tp = s > 0 ? (reverse ? t + 1 : t - 1) : -1;
-            pj.Aprev = A[(s + 1) & 1];
-            pj.Acur = A[s & 1];
-            pj.product = s < L - 1;
-            pj.pack = s > 0 || dh0 != NULL;
-            ck_cpu_parallel_for(panels, min_panels, lstm_back_panels, &pj);
-        }
-        if (dh0 != NULL) { /* the gradient reaching h0: the product of the last step processed (s = 0) */
-            pj.Aprev = A[0];
-            pj.product = 1;
-            pj.cell = 0;
-            ck_cpu_parallel_for(panels, min_panels, lstm_back_panels, &pj);
-        }
+        st = lstm_bwd_packed(job, B, w_hh, reverse, dh0 != NULL);
+        if (st != CK_OK) return st;
     } else {
-        int min_rows = (int)((8192 + (size_t)H - 1) / (size_t)H); /* split the cell update at >= 8192 units */
-        for (int s = L - 1; s >= 0; s--) {
-            int t = reverse ? L - 1 - s : s;
-            int tp = reverse ? t + 1 : t - 1;
-            job.t = t;
-            job.tp = s > 0 ? tp : -1;
-            ck_cpu_parallel_for(B, min_rows, lstm_back_rows, &job);
-            /* dh reaching the previous step: dgates_t (B, 4H) @ w_hh (4H, H). */
-            if (s > 0 || dh0 != NULL) {
-                ck_cpu_sgemm(0, 0, B, H, (int)G, 1.0f, dgates + (size_t)t * G, (int)((size_t)L * G), w_hh, H, 0.0f,
-                             dh_next, H);
-            }
-        }
+        lstm_bwd_general(job, B, w_hh, reverse, dh0 != NULL);
     }
     if (dh0 != NULL)
         for (size_t j = 0; j < BH; j++) dh0[j] += dh_next[j];
