@@ -41,7 +41,7 @@ release: deps
 ## test-c: the C backend's own tests (no Swift needed): CPU ops, and the backend loader on fake libraries
 ## (plus the real CUDA library when built: without a GPU it must load and report why).
 test-c: deps
-	$(MAKE) -C CKernels/tests cpu portable loader
+	$(MAKE) -C CKernels/tests cpu portable coretypes loader
 
 ## cuda-toolchain: nvcc + CUDA runtime + cuBLAS headers from PyPI wheels (about 1 GB, 20 s) in $(CUDA_VENV).
 cuda-toolchain:

@@ -71,7 +71,8 @@ static inline void ck_cpu_parallel_items(int n, long long per_item, ck_cpu_range
     ck_cpu_parallel_for(n, min_items < 1 ? 1 : (int)min_items, fn, ctx);
 }
 
-/** Plain single-precision GEMM on row-major data (no argument checks): C = alpha op(A) op(B) + beta C. */
+/** Plain single-precision GEMM on row-major data (no argument checks): C = alpha op(A) op(B) + beta C.
+ *  Bit-identical for any thread count: how a product is split depends on its shape alone (gemm.c). */
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                   const float *Bm, int ldb, float beta, float *C, int ldc);
 

@@ -181,32 +181,64 @@ static void gemv(gemv_job job, int n) {
 }
 
 /* ---- GEMM threading -------------------------------------------------------------------------------------------
- * OpenBLAS runs single-threaded (cpu_backend.c); a large product is split here over the backend's own pool, in
- * column blocks (or row blocks when C is taller than wide), one cblas_sgemm per thread. Every element of C is
- * still one dot product in k order inside OpenBLAS, so a split changes only which thread computes it. */
+ * OpenBLAS runs single-threaded (cpu_backend.c); a large product is cut here into blocks of rows (C taller than
+ * wide) or columns, one cblas_sgemm per block, and the backend's own pool runs the blocks. The cut depends on the
+ * shape alone, never on the thread count or on whether the caller is itself inside a pool job: OpenBLAS's result
+ * for an element depends on the shape of the call that computes it (its Haswell / Zen kernels and its
+ * small-matrix paths sum in another order for another M or N: 256 x 64 x 320 computed whole and as two halves of
+ * 128 rows differ by up to 3e-6 in 1793 of 16384 elements with OPENBLAS_CORETYPE=Haswell). With a cut that
+ * followed the thread count, results followed it too; with this one, every element is computed by the same call
+ * whatever thread runs it, and results are bit-identical for any thread count. */
+
+enum {
+    GEMM_SPLIT_WORK = 1 << 16,  /* products from 2^16 multiply-adds on are cut in blocks */
+    GEMM_BLOCK_WORK = 1 << 17,  /* one block per 2^17 multiply-adds (a cblas call costs ~1 us plus its packing) */
+    GEMM_MAX_BLOCKS = 16,       /* ... and at most this many blocks */
+    GEMM_ROW_UNIT = 8,          /* block edges fall on multiples of these (the kernels' register tiles) */
+    GEMM_COLUMN_UNIT = 16,
+};
 
 typedef struct gemm_job {
-    int trans_a, trans_b, M, N, K, lda, ldb, ldc, by_rows, unit;
+    int trans_a, trans_b, M, N, K, lda, ldb, ldc, by_rows, block; /* block: rows or columns per block */
     float alpha, beta;
     const float *A, *Bm;
     float *C;
 } gemm_job;
 
-static void gemm_range(void *ctx, int begin, int end) {
+/* Blocks [begin, end): one cblas_sgemm each. */
+static void gemm_blocks_range(void *ctx, int begin, int end) {
     const gemm_job *j = ctx;
-    int lo = begin * j->unit, hi = end * j->unit;
-    if (j->by_rows) {
-        if (hi > j->M) hi = j->M;
-        const float *A = j->trans_a ? j->A + lo : j->A + (size_t)lo * (size_t)j->lda;
-        cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans,
-                    hi - lo, j->N, j->K, j->alpha, A, j->lda, j->Bm, j->ldb, j->beta,
-                    j->C + (size_t)lo * (size_t)j->ldc, j->ldc);
-    } else {
-        if (hi > j->N) hi = j->N;
-        const float *Bm = j->trans_b ? j->Bm + (size_t)lo * (size_t)j->ldb : j->Bm + lo;
-        cblas_sgemm(CblasRowMajor, j->trans_a ? CblasTrans : CblasNoTrans, j->trans_b ? CblasTrans : CblasNoTrans,
-                    j->M, hi - lo, j->K, j->alpha, j->A, j->lda, Bm, j->ldb, j->beta, j->C + lo, j->ldc);
+    const CBLAS_TRANSPOSE ta = j->trans_a ? CblasTrans : CblasNoTrans, tb = j->trans_b ? CblasTrans : CblasNoTrans;
+    for (int blk = begin; blk < end; blk++) {
+        int lo = blk * j->block, hi = lo + j->block;
+        if (j->by_rows) {
+            if (hi > j->M) hi = j->M;
+            const float *A = j->trans_a ? j->A + lo : j->A + (size_t)lo * (size_t)j->lda;
+            cblas_sgemm(CblasRowMajor, ta, tb, hi - lo, j->N, j->K, j->alpha, A, j->lda, j->Bm, j->ldb, j->beta,
+                        j->C + (size_t)lo * (size_t)j->ldc, j->ldc);
+        } else {
+            if (hi > j->N) hi = j->N;
+            const float *Bm = j->trans_b ? j->Bm + (size_t)lo * (size_t)j->ldb : j->Bm + lo;
+            cblas_sgemm(CblasRowMajor, ta, tb, j->M, hi - lo, j->K, j->alpha, j->A, j->lda, Bm, j->ldb, j->beta,
+                        j->C + lo, j->ldc);
+        }
     }
+}
+
+/* How the product is cut: returns the number of blocks, sets the direction and the rows / columns per block. */
+static int gemm_block_count(int M, int N, int K, int *by_rows, int *block) {
+    const long long work = (long long)M * (long long)N * (long long)K;
+    *by_rows = M > N;
+    const int extent = *by_rows ? M : N, unit = *by_rows ? GEMM_ROW_UNIT : GEMM_COLUMN_UNIT;
+    const int units = (extent + unit - 1) / unit;
+    long long blocks = work < GEMM_SPLIT_WORK ? 1 : work / GEMM_BLOCK_WORK;
+    if (work >= GEMM_SPLIT_WORK && blocks < 2) blocks = 2;
+    if (blocks > GEMM_MAX_BLOCKS) blocks = GEMM_MAX_BLOCKS;
+    if (blocks > units) blocks = units;
+    if (blocks < 1) blocks = 1;
+    const int units_per_block = (int)((units + blocks - 1) / blocks);
+    *block = units_per_block * unit;
+    return (extent + *block - 1) / *block;
 }
 
 void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -237,24 +269,10 @@ void ck_cpu_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, co
         return;
     }
     if (ck_cpu_packed_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, Bm, ldb, beta, C, ldc)) return;
-    long long work = (long long)M * (long long)N * (long long)K;
-    int threads = ck_cpu_threads();
-    if (threads > 1 && !ck_cpu_inside_job() && work >= (1LL << 16)) {
-        gemm_job j = {trans_a, trans_b, M, N, K, lda, ldb, ldc, M > N, 0, alpha, beta, A, Bm, C};
-        j.unit = j.by_rows ? 8 : 16;
-        int extent = j.by_rows ? M : N;
-        int units = (extent + j.unit - 1) / j.unit;
-        /* at least ~2^15 multiply-adds per thread (a split costs about a microsecond) */
-        long long per_unit = work / units;
-        int min_units = (int)(((1LL << 15) + per_unit - 1) / (per_unit > 0 ? per_unit : 1));
-        if (min_units < 1) min_units = 1;
-        if (units >= 2 * min_units) {
-            ck_cpu_parallel_for(units, min_units, gemm_range, &j);
-            return;
-        }
-    }
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
-                alpha, A, lda, Bm, ldb, beta, C, ldc);
+    gemm_job j = {trans_a, trans_b, M, N, K, lda, ldb, ldc, 0, 0, alpha, beta, A, Bm, C};
+    const int blocks = gemm_block_count(M, N, K, &j.by_rows, &j.block);
+    if (blocks == 1) gemm_blocks_range(&j, 0, 1);
+    else ck_cpu_parallel_for(blocks, 1, gemm_blocks_range, &j);
 }
 
 /* Checks the shapes of one row-major product; returns CK_OK or records the reason. */

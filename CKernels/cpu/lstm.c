@@ -90,6 +90,7 @@ typedef struct lstm_step_job {
     float *cache, *h_out;
     const float *w_hh, *h0, *c0, *zero, *bias; /* bias: b_ih + b_hh (4H) */
     int B, L, H, t, tp;                        /* tp < 0: the first step (state h0/c0, or zeros) */
+    int group;                                 /* lstm_fwd_general: LSTM_UNIT-unit blocks per group */
 } lstm_step_job;
 
 /* The cell update of hidden units [j0, j1) of step t for every sequence. */
@@ -106,21 +107,27 @@ static void lstm_cells_forward(const lstm_step_job *j, int j0, int j1) {
     }
 }
 
+/* Groups [begin, end) of `group` units: per group, one product per gate (the group's columns), then the cell
+ * updates. The groups depend on the shape alone (lstm_fwd_general), so each product is the same OpenBLAS call
+ * whatever the thread count: results are bit-identical for any thread count. */
 static void lstm_step_range(void *ctx, int begin, int end) {
     const lstm_step_job *j = ctx;
-    const int B = j->B, L = j->L, H = j->H;
+    const int L = j->L, H = j->H;
     const size_t ROW = 5u * (size_t)H;
-    int j0 = begin * LSTM_UNIT, j1 = end * LSTM_UNIT;
-    if (j1 > H) j1 = H;
     float *pre_t = j->cache + (size_t)j->t * ROW;
     const float *hprev = j->tp >= 0 ? j->h_out + (size_t)j->tp * (size_t)H : j->h0;
     int ldh = j->tp >= 0 ? L * H : H;
-    if (hprev != NULL) {
-        for (int q = 0; q < 4; q++) /* pre[:, qH + j0 : qH + j1] += h_prev @ w_hh[qH + j0 : qH + j1, :]^T */
-            ck_cpu_sgemm(0, 1, B, j1 - j0, H, 1.0f, hprev, ldh, j->w_hh + ((size_t)q * H + (size_t)j0) * (size_t)H,
-                         H, 1.0f, pre_t + (size_t)q * H + j0, (int)((size_t)L * ROW));
+    for (int g = begin; g < end; g++) {
+        int j0 = g * j->group * LSTM_UNIT, j1 = j0 + j->group * LSTM_UNIT;
+        if (j1 > H) j1 = H;
+        if (hprev != NULL) {
+            for (int q = 0; q < 4; q++) /* pre[:, qH + j0 : qH + j1] += h_prev @ w_hh[qH + j0 : qH + j1, :]^T */
+                ck_cpu_sgemm(0, 1, j->B, j1 - j0, H, 1.0f, hprev, ldh,
+                             j->w_hh + ((size_t)q * H + (size_t)j0) * (size_t)H, H, 1.0f, pre_t + (size_t)q * H + j0,
+                             (int)((size_t)L * ROW));
+        }
+        lstm_cells_forward(j, j0, j1);
     }
-    lstm_cells_forward(j, j0, j1);
 }
 
 /* The same step with w_hh packed once per call (packed_gemm.c): ranges of 32-unit panels; P holds the four
@@ -269,13 +276,16 @@ static ck_status lstm_fwd_blocks(lstm_step_job job, int reverse) {
 }
 #endif
 
+/* At most LSTM_GROUPS groups of whole units per step, fixed by H (see lstm_step_range). */
+enum { LSTM_GROUPS = 8 };
 static void lstm_fwd_general(lstm_step_job job, int reverse) {
-    /* Units of 16 hidden units. */
     const int units = (job.H + LSTM_UNIT - 1) / LSTM_UNIT;
-    const int min_units = min_items_per_thread((long long)job.B * 4 * LSTM_UNIT * job.H);
+    job.group = (units + LSTM_GROUPS - 1) / LSTM_GROUPS;
+    const int groups = (units + job.group - 1) / job.group;
+    const int min_groups = min_items_per_thread((long long)job.B * 4 * LSTM_UNIT * job.group * job.H);
     for (int s = 0; s < job.L; s++) {
         step_times(s, job.L, reverse, &job.t, &job.tp);
-        ck_cpu_parallel_for(units, min_units, lstm_step_range, &job);
+        ck_cpu_parallel_for(groups, min_groups, lstm_step_range, &job);
     }
 }
 
@@ -316,7 +326,7 @@ ck_status ck_cpu_lstm_fwd(ck_backend *b, float *h_out, float *c_final, float *ca
     ck_cpu_sgemm(0, 1, (int)rows, (int)G, IN, 1.0f, inp, IN > 0 ? IN : 1, w_ih, IN > 0 ? IN : 1, 0.0f, cache,
                  (int)ROW);
 
-    lstm_step_job job = {cache, h_out, w_hh, h0, c0, zero, bias, B, L, H, 0, 0};
+    lstm_step_job job = {cache, h_out, w_hh, h0, c0, zero, bias, B, L, H, 0, 0, 0};
     if (lstm_packed(B, H)) st = lstm_fwd_packed(job, reverse);
 #ifdef CK_AVX512_KERNELS
     else if (B == 1 && H % LSTM_UNIT == 0 && ck_cpu_has_avx512f()) st = lstm_fwd_blocks(job, reverse);

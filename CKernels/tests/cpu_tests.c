@@ -9,6 +9,8 @@
  */
 #include "test_util.h"
 
+#include <cblas.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +34,8 @@ void run_philox_tests(void) {
 int main(int argc, char **argv) {
     const char *fixtures = argc > 1 ? argv[1] : getenv("CK_FIXTURES");
     if (fixtures == NULL || *fixtures == '\0') fixtures = "fixtures";
+    /* Which OpenBLAS kernels serve the products here (OPENBLAS_CORETYPE forces another family; make coretypes). */
+    printf("OpenBLAS %s, core %s\n", openblas_get_config(), openblas_get_corename());
     run_philox_tests();
     run_fd_tests();
     run_fixture_tests(fixtures);
