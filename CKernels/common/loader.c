@@ -5,12 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-ck_status ck_load_backend(const char *library_path, int device_index, ck_backend **out, char *err, size_t errlen) {
-    if (out == NULL || library_path == NULL) {
-        if (err && errlen) snprintf(err, errlen, "ck_load_backend: NULL argument");
-        return CK_ERR_INVALID_ARGUMENT;
-    }
-    *out = NULL;
+/* dlopen()s the library and checks that it is a backend of this ABI; on success *handle and *create are set. */
+static ck_status open_backend_library(const char *library_path, void **handle_out, ck_backend_create_fn *create_out,
+                                      char *err, size_t errlen) {
     void *handle = dlopen(library_path, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
         const char *why = dlerror();
@@ -34,6 +31,35 @@ ck_status ck_load_backend(const char *library_path, int device_index, ck_backend
         dlclose(handle);
         return CK_ERR_UNAVAILABLE;
     }
+    *handle_out = handle;
+    *create_out = create;
+    return CK_OK;
+}
+
+ck_status ck_check_backend_library(const char *library_path, char *err, size_t errlen) {
+    if (library_path == NULL) {
+        if (err && errlen) snprintf(err, errlen, "ck_check_backend_library: NULL argument");
+        return CK_ERR_INVALID_ARGUMENT;
+    }
+    void *handle = NULL;
+    ck_backend_create_fn create = NULL;
+    ck_status st = open_backend_library(library_path, &handle, &create, err, errlen);
+    if (st != CK_OK) return st;
+    dlclose(handle);
+    if (err && errlen) err[0] = '\0';
+    return CK_OK;
+}
+
+ck_status ck_load_backend(const char *library_path, int device_index, ck_backend **out, char *err, size_t errlen) {
+    if (out == NULL || library_path == NULL) {
+        if (err && errlen) snprintf(err, errlen, "ck_load_backend: NULL argument");
+        return CK_ERR_INVALID_ARGUMENT;
+    }
+    *out = NULL;
+    void *handle = NULL;
+    ck_backend_create_fn create = NULL;
+    ck_status opened = open_backend_library(library_path, &handle, &create, err, errlen);
+    if (opened != CK_OK) return opened;
     if (err && errlen) err[0] = '\0';
     ck_status status = create(device_index, out, err, errlen);
     if (status != CK_OK || *out == NULL) {

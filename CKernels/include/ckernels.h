@@ -282,6 +282,11 @@ typedef int (*ck_backend_abi_version_fn)(void);
  *  CUDA error string) into err. */
 ck_status ck_load_backend(const char *library_path, int device_index, ck_backend **out, char *err, size_t errlen);
 
+/** The library half of ck_load_backend without creating an instance: CK_OK when library_path loads, is an
+ *  AITrader backend and has this ABI version (whether or not a device is there); else the reason in err. Tells
+ *  "this machine has no GPU" (the library is fine) from "the library is broken" (a CI failure). */
+ck_status ck_check_backend_library(const char *library_path, char *err, size_t errlen);
+
 /** Philox4x32-10 (Salmon et al., SC'11) as used by dropout; exposed for tests and for other backends. */
 void ck_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 

@@ -22,7 +22,8 @@ static int passes = 0, failures = 0;
         }                                                                                                           \
     } while (0)
 
-static void expect(const char *lib, ck_status want, const char *reason_part) {
+/* library_ok: what ck_check_backend_library must say (the library itself is usable: only the device is missing). */
+static void expect(const char *lib, ck_status want, const char *reason_part, int library_ok) {
     ck_backend *b = (ck_backend *)0x1;
     char err[1024] = "untouched";
     ck_status st = ck_load_backend(lib, 0, &b, err, sizeof err);
@@ -30,19 +31,25 @@ static void expect(const char *lib, ck_status want, const char *reason_part) {
     CHECK(b == NULL, "%s: out must be NULL on failure", lib);
     CHECK(strstr(err, reason_part) != NULL, "%s: reason \"%s\" lacks \"%s\"", lib, err, reason_part);
     printf("  %-34s -> %s\n", strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib, err);
+    char why[1024] = "untouched";
+    ck_status checked = ck_check_backend_library(lib, why, sizeof why);
+    CHECK((checked == CK_OK) == library_ok, "%s: library check %d, want %s (%s)", lib, (int)checked,
+          library_ok ? "ok" : "a failure", why);
+    if (!library_ok) CHECK(strstr(why, reason_part) != NULL, "%s: check reason \"%s\" lacks \"%s\"", lib, why, reason_part);
 }
 
 int main(int argc, char **argv) {
-    expect("./libfake_nodevice.so", CK_ERR_UNAVAILABLE, "no CUDA-capable device is detected");
+    expect("./libfake_nodevice.so", CK_ERR_UNAVAILABLE, "no CUDA-capable device is detected", 1);
     setenv("AITRADER_FAKE_BACKEND_REASON", "cudaGetDeviceCount: cudaErrorInsufficientDriver: custom", 1);
-    expect("./libfake_nodevice.so", CK_ERR_UNAVAILABLE, "cudaErrorInsufficientDriver: custom");
+    expect("./libfake_nodevice.so", CK_ERR_UNAVAILABLE, "cudaErrorInsufficientDriver: custom", 1);
     unsetenv("AITRADER_FAKE_BACKEND_REASON");
-    expect("./libfake_badabi.so", CK_ERR_UNAVAILABLE, "has backend ABI version 999, this program needs");
-    expect("./libfake_noentry.so", CK_ERR_UNAVAILABLE, "is not an AITrader backend");
-    expect("./no_such_library.so", CK_ERR_UNAVAILABLE, "cannot load ./no_such_library.so");
+    expect("./libfake_badabi.so", CK_ERR_UNAVAILABLE, "has backend ABI version 999, this program needs", 0);
+    expect("./libfake_noentry.so", CK_ERR_UNAVAILABLE, "is not an AITrader backend", 0);
+    expect("./no_such_library.so", CK_ERR_UNAVAILABLE, "cannot load ./no_such_library.so", 0);
     {
         char err[64];
         CHECK(ck_load_backend(NULL, 0, NULL, err, sizeof err) == CK_ERR_INVALID_ARGUMENT, "NULL arguments");
+        CHECK(ck_check_backend_library(NULL, err, sizeof err) == CK_ERR_INVALID_ARGUMENT, "NULL library path");
     }
     if (argc > 1) {
         /* The real library: it must load (static cudart, lazily loaded driver) and, on a machine without a GPU,
@@ -60,6 +67,8 @@ int main(int argc, char **argv) {
             CHECK(st == CK_ERR_UNAVAILABLE, "real library: status %d (%s)", (int)st, err);
             CHECK(strstr(err, "cannot load") == NULL, "real library failed to load at all: %s", err);
             CHECK(strlen(err) > 0, "real library: empty reason");
+            char why[1024] = "";
+            CHECK(ck_check_backend_library(argv[1], why, sizeof why) == CK_OK, "real library is not usable: %s", why);
             printf("  real CUDA library: unavailable: %s\n", err);
         }
     }

@@ -6,8 +6,9 @@
  *
  * The library path defaults to $AITRADER_CUDA_LIB, then build/cuda/libaitrader_cuda.so. Gradients start from
  * random values (not zeros), so the backward ops' accumulate (+=) contract is checked too.
- * Exit status: 0 all match; 1 a mismatch or an op error; 2 the CUDA backend is unavailable here (the reason is
- * printed: no driver, no device, no cuBLAS, ABI mismatch); 3 a setup failure (allocation, copy). */
+ * Exit status: 0 all match; 1 a mismatch, an op error, or a library that cannot serve on any machine (does not
+ * load, is not a backend, another ABI version); 2 the library is fine but the CUDA backend cannot run here (the
+ * reason is printed: no driver, no device, no cuBLAS) — what CI without a GPU accepts; 3 a setup failure. */
 #include "dual.h"
 
 #include <stdint.h>
@@ -352,6 +353,11 @@ int main(int argc, char **argv) {
     char why[1024];
     ck_status st = ck_load_backend(lib, 0, &gpu, why, sizeof why);
     if (st != CK_OK) {
+        char broken[1024];
+        if (ck_check_backend_library(lib, broken, sizeof broken) != CK_OK) {
+            printf("CUDA library unusable: %s\n", broken); /* not a missing GPU: a broken build */
+            return 1;
+        }
         printf("CUDA backend unavailable (status %d): %s\n", (int)st, why);
         return 2;
     }
