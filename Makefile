@@ -3,11 +3,12 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SWIFT_FLAGS ?=
 APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev
-# Python reference tools for live interop tests (pyarrow, ta-lib); optional, installed in a venv by `make pydeps`.
+# The reference Python (tools/reference/requirements*.txt) in the project's venv; tests and benchmarks find it
+# through AITRADER_PYTHON, else $(VENV)/bin/python (Common/ReferencePython.swift).
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps pydeps build release test test-c bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
+.PHONY: all deps pydeps reference-venv build release test test-c bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
 
 # CUDA backend (optional; nothing else needs it). nvcc from PATH, /usr/local/cuda, or PyPI wheels in $(CUDA_VENV).
 CUDA_VENV ?= .venv-cuda
@@ -27,10 +28,22 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## pydeps: a virtual environment with the cheap wheels the live interop tests use (no PyTorch).
+## pydeps: the project's .venv with the pinned reference libraries the live interop tests compare against
+## (tools/reference/requirements-ci.txt: pyarrow, TA-Lib, pandas, backtesting.py; no PyTorch). Fails when they
+## cannot be installed: CI must not lose its references silently.
 pydeps:
+	@python3 -c "import ensurepip, venv" 2>/dev/null || { echo "Installing: python3-venv"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv; }
 	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
-	@$(VENV)/bin/python -c "import pyarrow, talib" 2>/dev/null || $(VENV)/bin/pip install -q pyarrow ta-lib numpy pandas
+	@$(VENV)/bin/pip install -q --disable-pip-version-check -r tools/reference/requirements-ci.txt
+	@$(VENV)/bin/python -c "import pyarrow, talib, pandas, backtesting; print('reference python:', '$(VENV)/bin/python', \
+	  'pyarrow', pyarrow.__version__, 'ta-lib', talib.__version__, 'pandas', pandas.__version__, \
+	  'backtesting', backtesting.__version__)"
+
+## reference-venv: the full reference environment in .venv (requirements.txt: + PyTorch, scikit-learn, empyrical,
+## Optuna) for regenerating fixtures (tools/reference/*_fixtures.py) and the reference benchmarks.
+reference-venv: pydeps
+	@$(VENV)/bin/pip install -q --disable-pip-version-check -r tools/reference/requirements.txt
 
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
@@ -64,13 +77,16 @@ cuda-bench: cuda
 	cd CKernels/tests && ./cuda_bench $(CUDA_LIB)
 
 ## cuda-ci: what CI runs without a GPU: install the wheels, build the library, and check the fallback path.
+## parity exits 2 only for "the library is fine, this machine has no GPU"; a library that does not load, is not a
+## backend or has another ABI exits 1 and fails (checked on the stand-ins first).
 cuda-ci: deps cuda-toolchain cuda
 	$(MAKE) -C CKernels/tests loader parity
+	cd CKernels/tests && { ./parity ./libfake_badabi.so; [ $$? = 1 ]; } && { ./parity ./libfake_nodevice.so; [ $$? = 2 ]; }
 	cd CKernels/tests && { ./parity $(CUDA_LIB); rc=$$?; [ $$rc = 2 ] || [ $$rc = 0 ]; }
 
 test: deps test-c
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
-	AITRADER_PYTHON=$(abspath $(VENV))/bin/python $(SWIFT) test --skip-build $(SWIFT_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
 bench: release
 	@for s in kernels models data indicators backtest; do .build/release/aitrader bench --suite $$s --json; done

@@ -5,8 +5,8 @@ import Simulation
 
 /// `aitrader bench --suite backtest`: the sma_cross backtest (10/20, cash 10 000, commission 0.002, backtesting.py
 /// semantics) on 1 000 000 synthetic hourly bars, with `bars_per_s`; and, when backtesting.py is available
-/// (`AITRADER_PYTHON` if set, else /work/venv-ref/bin/python, else .venv/bin/python, with tools/reference/ in the working
-/// directory), backtesting.py's time for the same run as `backtesting_py_ms`. backtesting.py is timed on the first
+/// (the reference python, `ReferencePython`: `AITRADER_PYTHON` if set, else the project's .venv, with tools/reference/
+/// in the working directory), backtesting.py's time for the same run as `backtesting_py_ms`. backtesting.py is timed on the first
 /// `backtesting_py_bars` bars of the same data and scaled linearly to the full size (its per-bar cost is constant);
 /// `speedup` = backtesting_py_ms / ms. On a shared machine wall times swing with load, so CPU times are reported
 /// too: `cpu_ms` (this thread's CPU time per run, median), `backtesting_py_cpu_ms` (scaled the same way) and
@@ -78,14 +78,9 @@ public enum BacktestSuite: BenchSuite {
                          volume: [Double](repeating: 1_000, count: count))
     }
 
+    /// The reference python with backtesting.py (`ReferencePython`; AITRADER_PYTHON="" skips the reference run).
     static func referencePython() -> String? {
-        // An explicit AITRADER_PYTHON is the only candidate (set it to "" to skip the reference run).
-        let candidates = ProcessInfo.processInfo.environment["AITRADER_PYTHON"].map { [$0] }
-            ?? ["/work/venv-ref/bin/python", ".venv/bin/python"]
-        for p in candidates where FileManager.default.isExecutableFile(atPath: p) {
-            if (try? runProcess(p, ["-c", "import backtesting"]))?.status == 0 { return p }
-        }
-        return nil
+        ReferencePython.find(importing: ["backtesting"])
     }
 
     /// This thread's CPU time in milliseconds.

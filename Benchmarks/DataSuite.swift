@@ -8,7 +8,7 @@ import MarketData
 ///   (Parquet encode with zstd, SHA-256, atomic replace, SQLite catalogue) of a synthetic minute-bar CSV; `rows_per_s`.
 /// - `parquet_read` {rows: 10 000 000 (1 000 000 with --quick)}: `ParquetReader.readAll()` of a synthetic bar file in
 ///   the store's layout (zstd, 100 000-row groups); `rows_per_s`, `file_mb`, and when a python with pyarrow is found
-///   (`$AITRADER_PYTHON`, else /work/venv-ref/bin/python, else `.venv/bin/python`) `pyarrow_ms`: the median of
+///   (the reference python, `ReferencePython`: `$AITRADER_PYTHON`, else the project's `.venv`) `pyarrow_ms`: the median of
 ///   `pyarrow.parquet.read_table` on the same file on the same machine (pyarrow uses all cores).
 /// - `bar_series_read` {rows: same}: the same file into a `BarSeries` through `ParquetBarStore.read` (checksum cached).
 ///
@@ -97,10 +97,7 @@ public enum DataSuite: BenchSuite {
 
     /// Median ms of `pyarrow.parquet.read_table(path)`, or nil when no python with pyarrow is found.
     static func pyarrowMilliseconds(path: String, runs: Int) -> Double? {
-        var candidates: [String] = []
-        if let p = ProcessInfo.processInfo.environment["AITRADER_PYTHON"], !p.isEmpty { candidates.append(p) }
-        candidates += ["/work/venv-ref/bin/python", ".venv/bin/python"]
-        guard let python = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
+        guard let python = ReferencePython.find(importing: ["pyarrow"]) else { return nil }
         let script = """
             import sys, time
             import pyarrow.parquet as pq

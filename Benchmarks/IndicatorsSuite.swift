@@ -4,8 +4,8 @@ import Foundation
 import MarketData
 
 /// `aitrader bench --suite indicators`: the default full indicator set on 1M bars, and the subset TA-Lib has,
-/// each next to TA-Lib's time for that subset on the same machine (measured through Python: AITRADER_PYTHON or
-/// /work/venv-ref/bin/python with talib; `talib_ms` is omitted when neither is available).
+/// each next to TA-Lib's time for that subset on the same machine (measured through the reference python with talib,
+/// `ReferencePython`: AITRADER_PYTHON, else the project's .venv; `talib_ms` is omitted when there is none).
 ///
 /// `--threads N` computes independent indicators on N threads (default 1; TA-Lib is single-threaded).
 ///
@@ -112,20 +112,15 @@ public enum IndicatorsSuite: BenchSuite {
     }
 
     static func talibReference(bars: Int) -> (ms: Double, cpuMs: Double, columns: Int)? {
-        var pythons: [String] = []
-        if let env = ProcessInfo.processInfo.environment["AITRADER_PYTHON"], !env.isEmpty { pythons.append(env) }
-        pythons.append("/work/venv-ref/bin/python")
+        guard let python = ReferencePython.find(importing: ["talib"]) else { return nil }
         let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         let scripts = [here.appendingPathComponent("tools/reference/talib_fixtures.py").path,
                        FileManager.default.currentDirectoryPath + "/tools/reference/talib_fixtures.py"]
         guard let script = scripts.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return nil }
-        for python in pythons where FileManager.default.isExecutableFile(atPath: python) {
-            guard let r = try? Subprocess.run(python, [script, "--bench", String(bars)]), r.status == 0,
-                  let json = try? JSONSerialization.jsonObject(with: r.stdout) as? [String: Any],
-                  let ms = json["talib_ms"] as? Double else { continue }
-            return (ms, json["talib_cpu_ms"] as? Double ?? .nan, json["columns"] as? Int ?? 0)
-        }
-        return nil
+        guard let r = try? Subprocess.run(python, [script, "--bench", String(bars)]), r.status == 0,
+              let json = try? JSONSerialization.jsonObject(with: r.stdout) as? [String: Any],
+              let ms = json["talib_ms"] as? Double else { return nil }
+        return (ms, json["talib_cpu_ms"] as? Double ?? .nan, json["columns"] as? Int ?? 0)
     }
 
     /// CPU time of the calling thread in milliseconds (stable on a loaded machine, unlike wall time).

@@ -82,9 +82,10 @@ public enum Devices {
 
     /// Tries the candidates in order. A candidate path that does not exist is skipped; the first library that
     /// exists decides (its failure — ABI mismatch, no driver, no GPU — is the reason reported).
-    static func loadCUDA(deviceIndex: Int) -> Result<Backend, EngineError> {
+    static func loadCUDA(deviceIndex: Int, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> Result<Backend, EngineError> {
         var notFound: [String] = []
-        for (path, source) in cudaLibraryCandidates() {
+        for (path, source) in cudaLibraryCandidates(environment: environment) {
             let isPath = path.contains("/")
             if isPath && !FileManager.default.fileExists(atPath: path) {
                 notFound.append("\(path) (\(source)) does not exist")
@@ -109,17 +110,26 @@ public enum Devices {
     private static let state = DeviceState()
 }
 
-/// Process-wide device state: loaded CUDA instances and whether the auto fallback was logged.
+/// Device state: loaded CUDA instances and whether the auto fallback was logged. `Devices` keeps the process-wide
+/// one, which reads the process environment; a test makes its own with an environment of its own (no `setenv`,
+/// which would race with every other reader of the process environment).
 final class DeviceState: @unchecked Sendable {
     private let lock = NSLock()
     private var loaded: [Int: Result<Backend, EngineError>] = [:]
     private var fallbackLogged = false
+    private let environment: [String: String]?
+
+    /// `environment`: where AITRADER_CUDA_LIB is read (nil: the process environment at the time of the load).
+    init(environment: [String: String]? = nil) {
+        self.environment = environment
+    }
 
     func cuda(deviceIndex: Int) -> Result<Backend, EngineError> {
         lock.lock()
         defer { lock.unlock() }
         if let cached = loaded[deviceIndex] { return cached }
-        let result = Devices.loadCUDA(deviceIndex: deviceIndex)
+        let result = Devices.loadCUDA(deviceIndex: deviceIndex,
+                                      environment: environment ?? ProcessInfo.processInfo.environment)
         loaded[deviceIndex] = result
         return result
     }

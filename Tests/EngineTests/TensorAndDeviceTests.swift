@@ -57,24 +57,6 @@ import Testing
         #expect(exported.map(\.name) == layout.names && exported[3].values == [1, 2, 3])
     }
 
-    @Test func deviceSelection() throws {
-        #expect(try Devices.select(.cpu, threads: 1) === Backend.cpu)
-        #expect(try Backend.cpu.info().threads == 1)
-        try Backend.cpu.setThreads(2)
-        #expect(throws: EngineError.self) { try Devices.select(device: "tpu") }
-        let candidates = Devices.cudaLibraryCandidates(environment: ["AITRADER_CUDA_LIB": "/opt/x/libaitrader_cuda.so"])
-        #expect(candidates.map(\.path) == ["/opt/x/libaitrader_cuda.so"])
-        let searched = Devices.cudaLibraryCandidates(environment: [:])
-        #expect(searched.last?.path == "libaitrader_cuda.so" && searched.count == 3)
-        // Without a GPU library, `auto` falls back to the CPU and `cuda` explains why.
-        if case .failure(let error) = Devices.cuda() {
-            #expect(try Devices.select(.auto) === Backend.cpu)
-            guard case let .unavailable(_, reason) = error else { Issue.record("\(error)"); return }
-            #expect(!reason.isEmpty)
-            #expect(throws: EngineError.self) { try Devices.select(.cuda) }
-        }
-    }
-
     @Test func loadingANonBackendLibraryExplainsWhy() throws {
         do {
             _ = try Backend.load(library: "/nonexistent/lib.so")
@@ -157,5 +139,26 @@ import Testing
         }
         #expect(try store.value(named: "attn.in_proj_bias").toArray().allSatisfy { $0 == 0 })
         #expect(try store.value(named: "attn.out_proj.bias").toArray().allSatisfy { $0 == 0 })
+    }
+}
+
+/// Device selection sets the CPU thread count: one of the serialized `ThreadCountTests`.
+extension ThreadCountTests {
+    @Test func deviceSelection() throws {
+        #expect(try Devices.select(.cpu, threads: 1) === Backend.cpu)
+        #expect(try Backend.cpu.info().threads == 1)
+        try Backend.cpu.setThreads(2)
+        #expect(throws: EngineError.self) { try Devices.select(device: "tpu") }
+        let candidates = Devices.cudaLibraryCandidates(environment: ["AITRADER_CUDA_LIB": "/opt/x/libaitrader_cuda.so"])
+        #expect(candidates.map(\.path) == ["/opt/x/libaitrader_cuda.so"])
+        let searched = Devices.cudaLibraryCandidates(environment: [:])
+        #expect(searched.last?.path == "libaitrader_cuda.so" && searched.count == 3)
+        // Without a GPU library, `auto` falls back to the CPU and `cuda` explains why.
+        if case .failure(let error) = Devices.cuda() {
+            #expect(try Devices.select(.auto) === Backend.cpu)
+            guard case let .unavailable(_, reason) = error else { Issue.record("\(error)"); return }
+            #expect(!reason.isEmpty)
+            #expect(throws: EngineError.self) { try Devices.select(.cuda) }
+        }
     }
 }

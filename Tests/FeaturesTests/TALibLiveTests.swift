@@ -6,18 +6,19 @@ import Testing
 
 /// "A CSV it has never seen": a freshly generated random-walk daily CSV goes through the same path as
 /// `aitrader indicators compute` (BarFile.load -> calculator -> CSV text) and through TA-Lib
-/// (tools/reference/talib_fixtures.py --csv); every TA-Lib column must agree. Skips without a Python that has talib.
+/// (tools/reference/talib_fixtures.py --csv); every TA-Lib column must agree. Skipped (reported as a skip) without
+/// a reference python that has talib; a failure instead where AITRADER_REQUIRE_REFERENCE=1 (CI).
 @Suite struct TALibLiveTests {
-    @Test func unseenCSVMatchesTALib() throws {
-        guard let python = TestData.python(with: "talib") else {
-            print("skipped: no AITRADER_PYTHON / reference python with talib")
-            return
-        }
+    @Test(.enabled(if: ReferencePython.shouldRun(importing: ["talib"]),
+                   Comment(rawValue: ReferencePython.unavailableReason(importing: ["talib"]))))
+    func unseenCSVMatchesTALib() throws {
+        let python = try ReferencePython.requireFind(importing: ["talib"])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-live-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         // Daily bars with 4-decimal prices and integer volume, as a data vendor writes them.
-        let walk = TestData.randomWalk(count: 700, seed: UInt64.random(in: 1...1_000_000), start: 1_262_304_000_000,
+        let seed = SplitMix64.testSeed()
+        let walk = TestData.randomWalk(count: 700, seed: seed, start: 1_262_304_000_000,
                                        step: 86_400_000, price: 50)
         var csv = ",Open,High,Low,Close,Volume\n"
         for i in 0..<walk.count {
@@ -42,10 +43,11 @@ import Testing
             let floor = 1e-4 * (b.filter { !$0.isNaN }.map(abs).max() ?? 0)
             var worst = 0.0
             for i in 0..<b.count {
-                #expect(a[i].isNaN == b[i].isNaN, "\(name)[\(i)]: NaN mismatch \(a[i]) vs \(b[i])")
+                #expect(a[i].isNaN == b[i].isNaN,
+                        "\(name)[\(i)]: NaN mismatch \(a[i]) vs \(b[i]) (AITRADER_TEST_SEED=\(seed))")
                 if !b[i].isNaN, a[i] != b[i] { worst = max(worst, abs(a[i] - b[i]) / max(abs(b[i]), floor)) }
             }
-            #expect(worst <= 1e-9, "\(name): max rel error \(worst)")
+            #expect(worst <= 1e-9, "\(name): max rel error \(worst) (AITRADER_TEST_SEED=\(seed))")
         }
     }
 

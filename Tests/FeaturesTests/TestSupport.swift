@@ -23,17 +23,6 @@ enum TestData {
         return try Data(contentsOf: url)
     }
 
-    /// A Python with `module` importable: AITRADER_PYTHON, else the shared reference venv; nil when neither has it.
-    static func python(with module: String) -> String? {
-        var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["AITRADER_PYTHON"], !env.isEmpty { candidates.append(env) }
-        candidates.append("/work/venv-ref/bin/python")
-        for path in candidates where FileManager.default.isExecutableFile(atPath: path) {
-            if (try? run(path, ["-c", "import \(module)"])) == 0 { return path }
-        }
-        return nil
-    }
-
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> Int32 {
         try Subprocess.run(executable, arguments).status

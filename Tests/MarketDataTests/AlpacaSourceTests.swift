@@ -7,12 +7,13 @@ import Testing
 @testable import MarketData
 
 /// AlpacaSource against a local fake server that speaks Alpaca's documented JSON (Fixtures/alpaca).
-@Suite struct AlpacaSourceTests {
+@Suite(.enabled(if: PythonServer.shouldRun, PythonServer.skipReason)) struct AlpacaSourceTests {
     static let script = Samples.root.appendingPathComponent("Tests/MarketDataTests/Fixtures/alpaca/fake_alpaca_server.py").path
 
     func withServer(_ faults: String = "", _ body: (AlpacaConfiguration, PythonServer) async throws -> Void) async throws {
-        guard let server = try PythonServer.start(script: Self.script, arguments: ["--script", faults, "--lifetime", "60"])
-        else { return }   // no python3: skip
+        let server = try #require(try PythonServer.start(script: Self.script,
+                                                         arguments: ["--script", faults, "--lifetime", "60"]),
+                                  "python3 is not on PATH")
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
         let config = AlpacaConfiguration(dataURL: base, tradingURL: base, keyID: "test-key", secretKey: "test-secret",
@@ -113,13 +114,17 @@ import Testing
     }
 
     @Test func backoffGrowsAndRespectsRetryAfter() {
-        var rng = SystemRandomNumberGenerator()
+        let seed = SplitMix64.testSeed()
+        var rng = SplitMix64(seed: seed)
         let policy = RetryPolicy(maxAttempts: 5, baseDelay: 1, maxDelay: 8, jitter: 0)
         let delays = (1...5).map { policy.delay(afterAttempt: $0, error: .transient("x"), using: &rng) }
         #expect(delays == [1, 2, 4, 8, 8])
         #expect(policy.delay(afterAttempt: 1, error: .rateLimited(retryAfter: 3), using: &rng) == 3)
         let jittered = RetryPolicy(baseDelay: 1, maxDelay: 8, jitter: 1)
-        for _ in 0..<50 { #expect((0...4).contains(jittered.delay(afterAttempt: 3, error: .transient("x"), using: &rng))) }
+        for _ in 0..<50 {
+            let delay = jittered.delay(afterAttempt: 3, error: .transient("x"), using: &rng)
+            #expect((0...4).contains(delay), "jittered delay \(delay) (AITRADER_TEST_SEED=\(seed))")
+        }
     }
 
     @Test func retriesOnlyTransientErrorsAndStopsOnCancel() async throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// MT5Source against the real integrations/mt5/mt5_bridge.py, run by python3 with the fake `MetaTrader5` module
 /// (integrations/mt5/testing) on PYTHONPATH, bound to 127.0.0.1 on an ephemeral port.
-@Suite struct MT5SourceTests {
+@Suite(.enabled(if: PythonServer.shouldRun, PythonServer.skipReason)) struct MT5SourceTests {
     static let bridge = Samples.root.appendingPathComponent("integrations/mt5/mt5_bridge.py").path
     static let fakeModule = Samples.root.appendingPathComponent("integrations/mt5/testing").path
     static let token = "test-token-0123456789"
@@ -14,10 +14,11 @@ import Testing
                     _ body: (MT5Configuration, PythonServer) async throws -> Void) async throws {
         var env = environment
         env["PYTHONPATH"] = Self.fakeModule
-        guard let server = try PythonServer.start(script: Self.bridge, arguments: ["--port", "0", "--token", Self.token,
-                                                                                   "--log-level", "WARNING", "--max-lifetime", "60"],
-                                                  environment: env)
-        else { return }   // no python3: skip
+        let server = try #require(try PythonServer.start(script: Self.bridge,
+                                                         arguments: ["--port", "0", "--token", Self.token, "--log-level",
+                                                                     "WARNING", "--max-lifetime", "60"],
+                                                         environment: env),
+                                  "python3 is not on PATH")
         defer { server.stop() }
         let config = MT5Configuration(host: "127.0.0.1", port: server.port, token: Self.token,
                                       serverTimeZone: .fixed(hours: 2), timeout: 10,

@@ -88,15 +88,14 @@ enum ParquetFixtures {
     }
 }
 
-/// Live checks against pyarrow itself, when `AITRADER_PYTHON` names a python with pyarrow (skipped otherwise).
+/// Live checks against pyarrow itself, with the reference python (`ReferencePython`): skipped without one that has
+/// pyarrow and pandas, a failure instead where AITRADER_REQUIRE_REFERENCE=1 (CI).
 enum LivePyarrow {
-    static let python: String? = {
-        guard let p = ProcessInfo.processInfo.environment["AITRADER_PYTHON"], !p.isEmpty,
-              FileManager.default.isExecutableFile(atPath: p),
-              (try? run(p, ["-c", "import pyarrow, pandas"])) != nil else { return nil }
-        return p
-    }()
-    static var available: Bool { python != nil }
+    static let modules = ["pyarrow", "pandas"]
+    static var shouldRun: Bool { ReferencePython.shouldRun(importing: modules) }
+    static var skipReason: Comment { Comment(rawValue: ReferencePython.unavailableReason(importing: modules)) }
+    /// The reference python, or a thrown error naming what is missing.
+    static func python() throws -> String { try ReferencePython.requireFind(importing: modules) }
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("tools/reference/parquet_interop.py").path
@@ -116,11 +115,11 @@ enum LivePyarrow {
 
     /// The files as pyarrow reads them (see parquet_interop.py `read`), in one python run.
     static func read(_ paths: [String]) throws -> [[String: Any]] {
-        try JSONSerialization.jsonObject(with: run(python!, [script, "read"] + paths)) as! [[String: Any]]
+        try JSONSerialization.jsonObject(with: run(python(), [script, "read"] + paths)) as! [[String: Any]]
     }
 }
 
-@Suite(.enabled(if: LivePyarrow.available, "set AITRADER_PYTHON to a python with pyarrow and pandas"))
+@Suite(.enabled(if: LivePyarrow.shouldRun, LivePyarrow.skipReason))
 struct LivePyarrowTests {
     @Test func pyarrowReadsWhatSwiftWrites() throws {
         let dir = Scratch.directory()
@@ -179,7 +178,7 @@ struct LivePyarrowTests {
         let dir = Scratch.directory()
         defer { Scratch.remove(dir) }
         let path = dir + "/eurusd.parquet"
-        try LivePyarrow.run(LivePyarrow.python!, [LivePyarrow.script, "write", Samples.eurusd, path])
+        try LivePyarrow.run(LivePyarrow.python(), [LivePyarrow.script, "write", Samples.eurusd, path])
         let bars = try BarSeries.readParquet(path: path, symbol: "EURUSD", timeframe: .h1)
         #expect(bars == (try CSVBarReader().read(path: Samples.eurusd, symbol: "EURUSD", timeframe: .h1)))
     }

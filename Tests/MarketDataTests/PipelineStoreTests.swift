@@ -25,7 +25,7 @@ import Testing
         #expect(try store.merge(hourly, source: "csv") == 0)
     }
 
-    @Test(.enabled(if: LivePyarrow.available, "set AITRADER_PYTHON to a python with pyarrow and pandas"))
+    @Test(.enabled(if: LivePyarrow.shouldRun, LivePyarrow.skipReason))
     func resampledParquetEqualsPandas() throws {
         let dir = Scratch.directory()
         defer { Scratch.remove(dir) }
@@ -52,7 +52,7 @@ import Testing
             try pipeline.getData(symbol: "EURUSD", timeframe: tf).writeParquet(to: path)
             args += [path, rule]
         }
-        let out = String(decoding: try LivePyarrow.run(LivePyarrow.python!, args), as: UTF8.self)
+        let out = String(decoding: try LivePyarrow.run(LivePyarrow.python(), args), as: UTF8.self)
         #expect(out.split(separator: "\n").count == 4)
     }
 }

@@ -1,11 +1,14 @@
+import Common
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A Python helper server started for one test (the fake Alpaca API, the MetaTrader 5 bridge): launched with the
 /// first `python3` on PATH, bound to 127.0.0.1 on an ephemeral port it prints as `PORT <n>`, and terminated when
-/// the test ends. `start` returns nil when python3 is not installed, so such tests skip cleanly.
+/// the test ends. Suites that use it are skipped (reported as skips) when python3 is not installed — and fail
+/// instead where AITRADER_REQUIRE_REFERENCE=1 (CI): `start` returns nil then, and the test `#require`s a server.
 final class PythonServer: @unchecked Sendable {
     let process: Process
     let port: Int
@@ -16,6 +19,10 @@ final class PythonServer: @unchecked Sendable {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         return paths.map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
+
+    /// Whether a suite that needs python3 runs: it is installed, or its absence must fail (CI).
+    static var shouldRun: Bool { python != nil || ReferencePython.isRequired() }
+    static let skipReason: Comment = "python3 is not on PATH (the fake servers need only its standard library)"
 
     private init(process: Process, port: Int, stderrPath: String) {
         self.process = process

@@ -5,13 +5,9 @@ import Testing
 @testable import Simulation
 
 /// Runs backtesting.py itself (when `AITRADER_PYTHON` has it) on daily bars it has never seen — a random walk
-/// generated here — and compares trades and final equity with sma_cross. Skips cleanly without that python.
+/// generated here — and compares trades and final equity with sma_cross. Skipped (reported as a skip) without
+/// that python; a failure instead where AITRADER_REQUIRE_REFERENCE=1 (CI).
 @Suite struct LiveBacktestingPyTests {
-    static var python: String? {
-        guard let p = ProcessInfo.processInfo.environment["AITRADER_PYTHON"], FileManager.default.isExecutableFile(atPath: p)
-        else { return nil }
-        return (try? run(p, ["-c", "import backtesting"]))?.0 == 0 ? p : nil
-    }
 
     static func run(_ path: String, _ args: [String]) throws -> (Int32, String) {
         let r = try Subprocess.run(path, args)
@@ -42,9 +38,10 @@ import Testing
         return text
     }
 
-    @Test(.enabled(if: python != nil, "AITRADER_PYTHON with backtesting.py not available"))
+    @Test(.enabled(if: ReferencePython.shouldRun(importing: ["backtesting"]),
+                   Comment(rawValue: ReferencePython.unavailableReason(importing: ["backtesting"]))))
     func unseenDailyBarsMatchBacktestingPy() throws {
-        let python = try #require(Self.python)
+        let python = try ReferencePython.requireFind(importing: ["backtesting"])
         let script = Fixtures.repositoryRoot + "/tools/reference/backtest_fixtures.py"
         for (seed, fast, slow, cash) in [(UInt64(7), 10, 20, 10_000.0), (UInt64(2024), 5, 30, 100_000.0)] {
             let csv = FileManager.default.temporaryDirectory.appendingPathComponent("unseen_\(seed)_\(getpid()).csv").path

@@ -6,8 +6,8 @@ all equity; on a cross below: close, sell with all equity; market orders fill at
 fraction of traded value on entry and exit; whole units) and writes, per case, the trade list, final equity and the
 equity curve as JSON.
 
-    /work/venv-ref/bin/python tools/reference/backtest_fixtures.py [OUT_DIR]            # the committed fixtures
-    /work/venv-ref/bin/python tools/reference/backtest_fixtures.py --csv F.csv --fast 10 --slow 20 --cash 10000 \
+    .venv/bin/python tools/reference/backtest_fixtures.py [OUT_DIR]            # the committed fixtures
+    .venv/bin/python tools/reference/backtest_fixtures.py --csv F.csv --fast 10 --slow 20 --cash 10000 \
         --commission 0.002 [--finalize]                                                   # one run, JSON on stdout
 """
 import argparse

@@ -2,7 +2,7 @@
 """Runs `aitrader bench --suite S --json` and `bench_torch.py --suite S` alternately on this machine with the same
 thread count, and prints both side by side (markdown), with the ratios the issues' goals are stated in:
 
-    OPENBLAS_NUM_THREADS=2 /work/venv-ref/bin/python tools/reference/bench_compare.py --suite models --threads 2 \
+    OPENBLAS_NUM_THREADS=2 .venv/bin/python tools/reference/bench_compare.py --suite models --threads 2 \
         --aitrader .build/release/aitrader --repeat 2
 
 `--repeat R` runs each side R times, interleaved (aitrader, torch, aitrader, torch, ...), and keeps for every

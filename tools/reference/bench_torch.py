@@ -2,8 +2,8 @@
 """PyTorch timings of the work `aitrader bench` measures, printed in the same JSON shape
 (shared/design/benchmarks.md), so the two can be compared line by line:
 
-    OPENBLAS_NUM_THREADS=2 /work/venv-ref/bin/python tools/reference/bench_torch.py --suite kernels --threads 2
-    /work/venv-ref/bin/python tools/reference/bench_torch.py --suite kernels --device cuda
+    OPENBLAS_NUM_THREADS=2 .venv/bin/python tools/reference/bench_torch.py --suite kernels --threads 2
+    .venv/bin/python tools/reference/bench_torch.py --suite kernels --device cuda
 
 One function per suite (`suite_<name>`); each returns the list of results. Timing: median wall time of `runs`
 calls after `warmup` calls, synchronising CUDA after each call. fp32 throughout, TF32 off (exact fp32, as the

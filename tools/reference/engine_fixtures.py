@@ -1,6 +1,6 @@
 """PyTorch reference fixtures for the Swift engine's layers and optimizers (Tests/EngineTests/Fixtures/engine).
 
-Run:  /work/venv-ref/bin/python tools/reference/engine_fixtures.py
+Run:  .venv/bin/python tools/reference/engine_fixtures.py
 
 Every layer fixture is one safetensors file holding, with the module's own state_dict names:
   param.<name>   the parameter values (random, so zero-initialised biases are exercised too)

@@ -5,7 +5,7 @@ For each op of CKernels/include/ckernels.h, small fixed inputs and upstream grad
 PyTorch equivalent (in float64, so the reference carries no float32 rounding) and the outputs and input
 gradients are written, as float32, to one file per case:
 
-    /work/venv-ref/bin/python tools/reference/kernel_fixtures.py CKernels/tests/fixtures
+    .venv/bin/python tools/reference/kernel_fixtures.py CKernels/tests/fixtures
 
 File format (trivial to parse from C): one ASCII header line
     CKFIX <case> <key>=<number> ... | <tensor>:<d0>x<d1>x... <tensor>:...

@@ -5,7 +5,7 @@ Each case is a per-bar simple-return series with an annualisation factor (bars p
 rate; AITrader turns the annual rate into a per-bar rate as rf / annualisation, so the fixture passes that per-bar
 value to empyrical. Writes Tests/SimulationTests/Fixtures/metrics_empyrical.json.
 
-    /work/venv-ref/bin/python tools/reference/metrics_fixtures.py
+    .venv/bin/python tools/reference/metrics_fixtures.py
 """
 import json
 import os

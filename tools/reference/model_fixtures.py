@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Parity fixtures for Tests/ModelsTests: the three models and the losses computed by PyTorch / scipy.
 
-    /work/venv-ref/bin/python tools/reference/model_fixtures.py Tests/ModelsTests/Fixtures
+    .venv/bin/python tools/reference/model_fixtures.py Tests/ModelsTests/Fixtures
 
 Per model (short_term, medium_term, long_term):
   <model>_small.safetensors     an AITrader checkpoint written from PyTorch: reduced widths, PyTorch default init

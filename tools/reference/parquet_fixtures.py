@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Parquet files written by pyarrow, for the Swift reader's interop tests (Tests/MarketDataTests/Fixtures/parquet).
 
-Run with the reference environment:  /work/venv-ref/bin/python tools/reference/parquet_fixtures.py
+Run with the reference environment:  .venv/bin/python tools/reference/parquet_fixtures.py
 Each file exercises what pyarrow/pandas write by default or on common options:
   eurusd_default.parquet       pandas DataFrame with an unnamed DatetimeIndex, df.to_parquet() defaults
                                (snappy, dictionary pages, OPTIONAL columns, timestamp[us] __index_level_0__)

@@ -4,7 +4,7 @@ Writes Tests/MarketDataTests/Fixtures/resample/EURUSD_<tf>.csv for 4h, 1d, 1w an
 Open=first, High=max, Low=min, Close=last, Volume=sum, bins closed and labelled on the left, empty bins dropped.
 Values are printed with repr() so the Swift test can compare doubles exactly.
 
-    /work/venv-ref/bin/python tools/reference/resample_fixtures.py
+    .venv/bin/python tools/reference/resample_fixtures.py
 """
 import os
 import pandas as pd

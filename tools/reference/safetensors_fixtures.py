@@ -4,7 +4,7 @@
 Written by the reference `safetensors` package (huggingface, the format's own implementation), so the Swift
 reader is checked against the files PyTorch users produce, and the Swift writer against its byte layout.
 
-    /work/venv-ref/bin/python tools/reference/safetensors_fixtures.py Tests/EngineTests/Fixtures/safetensors
+    .venv/bin/python tools/reference/safetensors_fixtures.py Tests/EngineTests/Fixtures/safetensors
 
 Files:
   dtypes.safetensors   one tensor per dtype the engine reads, values from simple formulas the test recomputes:
