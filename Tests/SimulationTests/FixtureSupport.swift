@@ -52,4 +52,18 @@ struct BacktestFixture: Decodable {
     let final_equity: Double
     let trades: [Trade]
     let equity: [Double]
+    /// backtesting.py's summary rows by their names ("Win Rate [%]", "Profit Factor", ...) and PnL aggregates of
+    /// its trade list ("pnl_mean", ...): see `summary_stats` in backtest_fixtures.py.
+    let stats: [String: Double]
+
+    /// sma_cross on the fixture's sample with the fixture's settings.
+    func runSMACross() throws -> BacktestResult {
+        let isFX = csv.contains("EURUSD")
+        let bars = try Fixtures.sample(URL(fileURLWithPath: csv).lastPathComponent, symbol: isFX ? "EURUSD" : "GOOG",
+                                       timeframe: isFX ? .h1 : .d1)
+        var strategy = SMACross(fast: fast, slow: slow)
+        let config = BacktestConfig(cash: cash, models: .backtestingPy(commission: commission),
+                                    endOfData: finalize_trades ? .closeAtLastOpen : .keepOpen)
+        return try Backtester(series: [bars], config: config).run(&strategy)
+    }
 }

@@ -72,11 +72,105 @@ struct MetricsFixture: Decodable {
         let i = result.barTimes.firstIndex(of: start)!, j = result.barTimes.firstIndex(of: end)!
         #expect(abs((result.equity[j] - result.equity[i]) / result.equity[i] - m.maxDrawdown) < 1e-12)
         #expect(result.equity[...j].max() == result.equity[i])
-        let wins = result.trades.filter { $0.pnl > 0 }
-        #expect(m.winRate == Double(wins.count) / 93)
-        #expect(m.averageWin > 0 && m.averageLoss < 0)
-        #expect(abs(m.expectancy - (m.winRate * m.averageWin + (1 - m.winRate) * m.averageLoss)) < 1e-6)
+        // Trade statistics: against backtesting.py in BacktestingPyStatisticsTests.
         #expect(m.exposure > 0.9 && m.exposure <= 1)
         #expect(m.turnover > 100)
+    }
+}
+
+/// PerformanceMetrics' trade statistics against backtesting.py's summary of the same sma_cross runs (fixtures:
+/// tools/reference/backtest_fixtures.py; the trades themselves are bit-identical, see BacktestingPyParityTests).
+///
+/// The mapping (backtesting.py row -> ours):
+/// - `# Trades` -> numTrades; `Win Rate [%]` (share of trades with PnL > 0) -> 100 · winRate.
+/// - `Expectancy [%]` (arithmetic mean of the trades' ReturnPct) -> 100 · averageTradeReturn. `Avg. Trade [%]`
+///   is the *geometric* mean of ReturnPct, which PerformanceMetrics does not report.
+/// - `Best Trade [%]` / `Worst Trade [%]` -> 100 · max / min of ClosedTrade.returnFraction (ReturnPct).
+/// - `Profit Factor` sums ReturnPct: Σ positive / |Σ negative| of the trades' returnFraction. PerformanceMetrics'
+///   profitFactor sums currency PnL instead, so it is compared with gross profit / |gross loss| of backtesting.py's
+///   trade PnL; expectancy (mean PnL, currency) and averageWin / averageLoss likewise with the mean PnL of its
+///   trades, of its winners and of its losers.
+/// - `Kelly Criterion` = winRate − (1 − winRate) / (averageWin / −averageLoss), both in PnL: from ours.
+/// - `Return [%]` -> 100 · totalReturn; `Max. Drawdown [%]` -> 100 · maxDrawdown.
+/// - `Exposure Time [%]` counts a trade's entry through exit bar inclusive; ours counts bars that *end* with an
+///   open position (sma_cross reverses on the exit bar, and a finalised last trade exits on the last bar, so the
+///   two agree). `Commissions [$]` -> totalCommission. backtesting.py leaves the trade still open at the end
+///   out of both; ours includes it.
+///
+/// Tolerances: equal sums in another order. backtesting.py sums with pandas (pairwise), ours left to right; the
+/// two sums of n terms each lie within (n − 1)·u·Σ|x| of the exact sum (u = 2⁻⁵³), hence |ours − theirs| ≤
+/// 2n·u·Σ|x| (`sumBound`). Compounded returns over N bars drift by at most ~2N·u relative to the equity ratio.
+@Suite struct BacktestingPyStatisticsTests {
+    static let u = Double.ulpOfOne / 2
+
+    /// |a − b| ≤ 2n·u·Σ|x| + a few ulps of the result: the bound on two orders of summing the same n terms.
+    static func sumBound(_ terms: [Double]) -> Double {
+        2 * Double(terms.count) * u * terms.reduce(0) { $0 + abs($1) }
+    }
+
+    @Test(arguments: BacktestingPyParityTests.cases)
+    func tradeStatisticsMatchBacktestingPy(_ name: String) throws {
+        let fx = try Fixtures.decode(BacktestFixture.self, name + ".json")
+        let result = try fx.runSMACross()
+        let m = PerformanceMetrics(result, annualization: 252)
+        let s = fx.stats
+        func stat(_ key: String) throws -> Double { try #require(s[key], "\(name): fixture lacks \(key)") }
+        func close(_ ours: Double, _ theirs: Double, _ tolerance: Double, _ what: String,
+                   sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(abs(ours - theirs) <= tolerance,
+                    "\(name) \(what): ours \(ours) vs backtesting.py \(theirs) (tolerance \(tolerance))",
+                    sourceLocation: sourceLocation)
+        }
+        let trades = result.trades, n = Double(trades.count)
+        let returns = trades.map(\.returnFraction), pnl = trades.map(\.pnl)
+        let wins = pnl.filter { $0 > 0 }, losses = pnl.filter { $0 < 0 }
+
+        let (count, winCount, lossCount) = (try stat("# Trades"), try stat("pnl_wins"), try stat("pnl_losses"))
+        #expect(Double(m.numTrades) == count)
+        #expect(Double(wins.count) == winCount && Double(losses.count) == lossCount)
+        // Same count / count division, then the same × 100.
+        #expect(m.winRate * 100 == (try stat("Win Rate [%]")), "\(name) win rate \(m.winRate)")
+        // Same operations per trade (ClosedTrade.returnFraction follows Trade.pl_pct), so max and min are exact.
+        #expect(returns.max()! * 100 == (try stat("Best Trade [%]")), "\(name) best trade")
+        #expect(returns.min()! * 100 == (try stat("Worst Trade [%]")), "\(name) worst trade")
+        // Means: a sum in another order, divided by n, × 100.
+        close(m.averageTradeReturn * 100, try stat("Expectancy [%]"), 100 * Self.sumBound(returns) / n + 4 * Self.u * 100,
+              "averageTradeReturn vs Expectancy [%]")
+        close(m.expectancy, try stat("pnl_mean"), Self.sumBound(pnl) / n + 4 * Self.u * abs(m.expectancy),
+              "expectancy vs mean PnL")
+        // Gross profit / loss: sums of same-signed terms, so the bound is relative: 2n·u of the sum.
+        let grossProfit = try stat("pnl_gross_profit"), grossLoss = try stat("pnl_gross_loss")
+        close(m.averageWin, grossProfit / Double(wins.count), Self.sumBound(wins) / Double(wins.count) + 4 * Self.u * m.averageWin,
+              "averageWin vs mean winning PnL")
+        close(m.averageLoss, grossLoss / Double(losses.count),
+              Self.sumBound(losses) / Double(losses.count) + 4 * Self.u * abs(m.averageLoss), "averageLoss vs mean losing PnL")
+        let pfRelative = 2 * Double(trades.count) * Self.u * 2 + 4 * Self.u
+        close(m.profitFactor, grossProfit / abs(grossLoss), pfRelative * m.profitFactor, "profitFactor vs PnL profit factor")
+        // backtesting.py's own Profit Factor: ReturnPct sums.
+        let up = returns.filter { $0 > 0 }, down = returns.filter { $0 < 0 }
+        let returnProfitFactor = up.reduce(0, +) / abs(down.reduce(0, +))
+        close(returnProfitFactor, try stat("Profit Factor"), pfRelative * returnProfitFactor,
+              "Σ positive / |Σ negative| returnFraction vs Profit Factor")
+        // Kelly = w − (1 − w)/ρ, ρ = averageWin / −averageLoss: ρ is within ~2·pfRelative relative, and
+        // (1 − w)/ρ = w − Kelly ≤ 2, so the Kelly error is ≤ 4·pfRelative.
+        let kelly = m.winRate - (1 - m.winRate) / (m.averageWin / -m.averageLoss)
+        close(kelly, try stat("Kelly Criterion"), 4 * pfRelative, "Kelly criterion from winRate, averageWin, averageLoss")
+        // Equity-curve figures: ours compound per-bar returns, theirs divide equity values directly.
+        let bars = Double(result.equity.count)
+        close(m.totalReturn * 100, try stat("Return [%]"), 100 * 2 * bars * Self.u * (1 + abs(m.totalReturn)),
+              "totalReturn vs Return [%]")
+        close(m.maxDrawdown * 100, try stat("Max. Drawdown [%]"), 100 * 2 * bars * Self.u, "maxDrawdown vs Max. Drawdown [%]")
+        close(m.finalEquity, try stat("Equity Final [$]"), 0, "finalEquity")
+        // Exposure and commission: backtesting.py's summary covers closed trades only, ours also the position still
+        // open at the end; so they are compared where every trade is closed (finalize_trades), and otherwise ours
+        // must be the larger.
+        let exposure = try stat("Exposure Time [%]"), commissions = try stat("Commissions [$]")
+        if fx.finalize_trades {
+            // count / bars × 100 on both sides; theirs is a mean of 0/1 (exact count), so one rounding apart.
+            close(m.exposure * 100, exposure, 2 * Self.u * exposure, "exposure vs Exposure Time [%]")
+            close(m.totalCommission, commissions, Self.sumBound(trades.map(\.commission)), "totalCommission vs Commissions [$]")
+        } else {
+            #expect(m.exposure * 100 > exposure && m.totalCommission > commissions, "\(name): open position at the end")
+        }
     }
 }

@@ -12,14 +12,7 @@ import Testing
     @Test(arguments: cases)
     func tradesAndFinalEquityMatch(_ name: String) throws {
         let fx = try Fixtures.decode(BacktestFixture.self, name + ".json")
-        let csv = fx.csv
-        let isFX = csv.contains("EURUSD")
-        let bars = try Fixtures.sample(URL(fileURLWithPath: csv).lastPathComponent, symbol: isFX ? "EURUSD" : "GOOG",
-                                       timeframe: isFX ? .h1 : .d1)
-        var strategy = SMACross(fast: fx.fast, slow: fx.slow)
-        let config = BacktestConfig(cash: fx.cash, models: .backtestingPy(commission: fx.commission),
-                                    endOfData: fx.finalize_trades ? .closeAtLastOpen : .keepOpen)
-        let result = try Backtester(series: [bars], config: config).run(&strategy)
+        let result = try fx.runSMACross()
         #expect(result.trades.count == fx.trades.count)
         // Bit-exact: the broker's arithmetic follows backtesting.py's operation by operation.
         for (t, e) in zip(result.trades, fx.trades) {

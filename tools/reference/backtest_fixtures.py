@@ -4,7 +4,7 @@
 Runs backtesting.py's canonical SmaCross (SMA = pandas rolling mean; on a cross above: close the position, buy with
 all equity; on a cross below: close, sell with all equity; market orders fill at the next bar's open; commission a
 fraction of traded value on entry and exit; whole units) and writes, per case, the trade list, final equity and the
-equity curve as JSON.
+equity curve as JSON, with backtesting.py's summary statistics ("stats").
 
     .venv/bin/python tools/reference/backtest_fixtures.py [OUT_DIR]            # the committed fixtures
     .venv/bin/python tools/reference/backtest_fixtures.py --csv F.csv --fast 10 --slow 20 --cash 10000 \
@@ -71,7 +71,27 @@ def run(csv, fast, slow, cash, commission, finalize):
         ],
         "equity": [float(x) for x in eq],
         "backtesting_version": __import__("backtesting").__version__,
+        "stats": summary_stats(stats),
     }
+
+
+# backtesting.py's summary rows that PerformanceMetrics has a counterpart for (ParityTests documents the mapping).
+STAT_KEYS = ["# Trades", "Win Rate [%]", "Best Trade [%]", "Worst Trade [%]", "Avg. Trade [%]", "Profit Factor",
+             "Expectancy [%]", "Kelly Criterion", "Return [%]", "Max. Drawdown [%]", "Exposure Time [%]",
+             "Commissions [$]", "Equity Final [$]"]
+
+
+def summary_stats(stats):
+    """The rows of STAT_KEYS as backtesting.py reports them, plus figures backtesting.py does not print but
+    defines on its trade list (`_trades`), aggregated here with pandas: the mean, gross profit and gross loss of
+    the trades' PnL (currency), which PerformanceMetrics reports as expectancy, averageWin/averageLoss and a
+    currency profit factor."""
+    pl = stats["_trades"]["PnL"]
+    out = {k: float(stats[k]) for k in STAT_KEYS if k in stats}
+    out.update({"pnl_mean": float(pl.mean()), "pnl_gross_profit": float(pl[pl > 0].sum()),
+                "pnl_gross_loss": float(pl[pl < 0].sum()), "pnl_wins": int((pl > 0).sum()),
+                "pnl_losses": int((pl < 0).sum())})
+    return out
 
 
 def main():
