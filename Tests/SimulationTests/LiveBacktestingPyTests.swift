@@ -62,6 +62,10 @@ import Testing
                 #expect(t.entryPrice == e.entry_price && t.exitPrice == e.exit_price && t.size == e.size)
             }
             #expect(r.finalEquity == reference.final_equity)
+            // The summary figures against backtesting.py's stats of the same run (seed in the label).
+            try BacktestingPyStatisticsTests.expectMatches(
+                PerformanceMetrics(r, annualization: 252).namedValues, trades: r.trades, bars: r.equity.count,
+                stats: reference.stats, allClosed: false, label: "unseen bars, seed \(seed), SMA \(fast)/\(slow)")
         }
     }
 }
@@ -99,17 +103,33 @@ import Testing
         let trades = try String(contentsOfFile: dir + "/trades.csv", encoding: .utf8).split(separator: "\n")
         #expect(trades[0].hasPrefix("entry_time,exit_time,side,size,entry_price,exit_price,pnl,commission"))
         #expect(trades.count == r.trades.count + 1)
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json")))
-            as! [String: Any]
+        let summaryData = try Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))
+        let summary = try JSONSerialization.jsonObject(with: summaryData) as! [String: Any]
         for key in ["total_return", "cagr", "annual_volatility", "sharpe", "sortino", "max_drawdown",
                     "max_drawdown_start", "max_drawdown_end", "calmar", "win_rate", "profit_factor", "expectancy",
                     "average_win", "average_loss", "exposure", "turnover", "num_trades", "final_equity"] {
             #expect(summary[key] != nil, "summary.json lacks \(key)")
         }
+        // The written figures against backtesting.py's stats of this run (GOOG D1, SMA 10/20, 10k cash, 0.2%
+        // commission: the bt_goog_d1_10_20_cash10k fixture). Numbers decoded with JSONDecoder (exact round trip).
+        let numbers = try JSONDecoder().decode([String: JSONNumber].self, from: summaryData)
+        let fx = try Fixtures.decode(BacktestFixture.self, "bt_goog_d1_10_20_cash10k.json")
+        #expect(fx.cash == 10_000 && fx.commission == 0.002 && fx.fast == 10 && fx.slow == 20 && !fx.finalize_trades)
+        try BacktestingPyStatisticsTests.expectMatches(m.namedValues.map { ($0.0, numbers[$0.0]?.value) },
+                                                       trades: r.trades, bars: r.equity.count, stats: fx.stats,
+                                                       allClosed: false, label: "summary.json")
         let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("Monthly returns"))
         #expect(!html.contains("<script") && !html.contains("https://"))
         let table = try ParquetReader(path: dir + "/equity.parquet").readAll()
         #expect(table.rowCount == r.equity.count)
+    }
+}
+
+/// A JSON value that is a number, or nil for anything else (strings, null, arrays in summary.json).
+struct JSONNumber: Decodable {
+    let value: Double?
+    init(from decoder: Decoder) throws {
+        value = try? decoder.singleValueContainer().decode(Double.self)
     }
 }

@@ -113,39 +113,58 @@ struct MetricsFixture: Decodable {
         let fx = try Fixtures.decode(BacktestFixture.self, name + ".json")
         let result = try fx.runSMACross()
         let m = PerformanceMetrics(result, annualization: 252)
-        let s = fx.stats
-        func stat(_ key: String) throws -> Double { try #require(s[key], "\(name): fixture lacks \(key)") }
-        func close(_ ours: Double, _ theirs: Double, _ tolerance: Double, _ what: String,
-                   sourceLocation: SourceLocation = #_sourceLocation) {
+        try Self.expectMatches(m.namedValues, trades: result.trades, bars: result.equity.count, stats: fx.stats,
+                               allClosed: fx.finalize_trades, label: name)
+    }
+
+    /// Compares PerformanceMetrics' values by their summary.json names (`namedValues`) with backtesting.py's
+    /// `stats` of the same run; `trades` are the run's closed trades (bit-identical to backtesting.py's),
+    /// `allClosed` whether no position was left open at the end.
+    static func expectMatches(_ values: [(String, Double?)], trades: [ClosedTrade], bars: Int, stats s: [String: Double],
+                              allClosed: Bool, label name: String,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var ours: [String: Double] = [:]
+        for case let (k, v?) in values { ours[k] = v }
+        func stat(_ key: String) throws -> Double {
+            try #require(s[key], "\(name): fixture lacks \(key)", sourceLocation: sourceLocation)
+        }
+        func metric(_ key: String) throws -> Double {
+            try #require(ours[key], "\(name): metrics lack \(key)", sourceLocation: sourceLocation)
+        }
+        func close(_ ours: Double, _ theirs: Double, _ tolerance: Double, _ what: String) {
             #expect(abs(ours - theirs) <= tolerance,
                     "\(name) \(what): ours \(ours) vs backtesting.py \(theirs) (tolerance \(tolerance))",
                     sourceLocation: sourceLocation)
         }
-        let trades = result.trades, n = Double(trades.count)
+        let u = Self.u
+        let n = Double(trades.count)
         let returns = trades.map(\.returnFraction), pnl = trades.map(\.pnl)
         let wins = pnl.filter { $0 > 0 }, losses = pnl.filter { $0 < 0 }
-
         let (count, winCount, lossCount) = (try stat("# Trades"), try stat("pnl_wins"), try stat("pnl_losses"))
-        #expect(Double(m.numTrades) == count)
-        #expect(Double(wins.count) == winCount && Double(losses.count) == lossCount)
+        #expect(try metric("num_trades") == count && n == count, "\(name): trade count", sourceLocation: sourceLocation)
+        #expect(Double(wins.count) == winCount && Double(losses.count) == lossCount, "\(name): winners / losers",
+                sourceLocation: sourceLocation)
         // Same count / count division, then the same × 100.
-        #expect(m.winRate * 100 == (try stat("Win Rate [%]")), "\(name) win rate \(m.winRate)")
+        let winRate = try metric("win_rate")
+        #expect(winRate * 100 == (try stat("Win Rate [%]")), "\(name) win rate \(winRate)", sourceLocation: sourceLocation)
         // Same operations per trade (ClosedTrade.returnFraction follows Trade.pl_pct), so max and min are exact.
-        #expect(returns.max()! * 100 == (try stat("Best Trade [%]")), "\(name) best trade")
-        #expect(returns.min()! * 100 == (try stat("Worst Trade [%]")), "\(name) worst trade")
+        #expect(returns.max()! * 100 == (try stat("Best Trade [%]")), "\(name) best trade", sourceLocation: sourceLocation)
+        #expect(returns.min()! * 100 == (try stat("Worst Trade [%]")), "\(name) worst trade", sourceLocation: sourceLocation)
         // Means: a sum in another order, divided by n, × 100.
-        close(m.averageTradeReturn * 100, try stat("Expectancy [%]"), 100 * Self.sumBound(returns) / n + 4 * Self.u * 100,
-              "averageTradeReturn vs Expectancy [%]")
-        close(m.expectancy, try stat("pnl_mean"), Self.sumBound(pnl) / n + 4 * Self.u * abs(m.expectancy),
-              "expectancy vs mean PnL")
+        close(try metric("average_trade_return") * 100, try stat("Expectancy [%]"), 100 * sumBound(returns) / n + 400 * u,
+              "average_trade_return vs Expectancy [%]")
+        let expectancy = try metric("expectancy")
+        close(expectancy, try stat("pnl_mean"), sumBound(pnl) / n + 4 * u * abs(expectancy), "expectancy vs mean PnL")
         // Gross profit / loss: sums of same-signed terms, so the bound is relative: 2n·u of the sum.
         let grossProfit = try stat("pnl_gross_profit"), grossLoss = try stat("pnl_gross_loss")
-        close(m.averageWin, grossProfit / Double(wins.count), Self.sumBound(wins) / Double(wins.count) + 4 * Self.u * m.averageWin,
-              "averageWin vs mean winning PnL")
-        close(m.averageLoss, grossLoss / Double(losses.count),
-              Self.sumBound(losses) / Double(losses.count) + 4 * Self.u * abs(m.averageLoss), "averageLoss vs mean losing PnL")
-        let pfRelative = 2 * Double(trades.count) * Self.u * 2 + 4 * Self.u
-        close(m.profitFactor, grossProfit / abs(grossLoss), pfRelative * m.profitFactor, "profitFactor vs PnL profit factor")
+        let averageWin = try metric("average_win"), averageLoss = try metric("average_loss")
+        close(averageWin, grossProfit / winCount, sumBound(wins) / winCount + 4 * u * averageWin,
+              "average_win vs mean winning PnL")
+        close(averageLoss, grossLoss / lossCount, sumBound(losses) / lossCount + 4 * u * abs(averageLoss),
+              "average_loss vs mean losing PnL")
+        let pfRelative = 4 * n * u + 4 * u
+        let profitFactor = try metric("profit_factor")
+        close(profitFactor, grossProfit / abs(grossLoss), pfRelative * profitFactor, "profit_factor vs PnL profit factor")
         // backtesting.py's own Profit Factor: ReturnPct sums.
         let up = returns.filter { $0 > 0 }, down = returns.filter { $0 < 0 }
         let returnProfitFactor = up.reduce(0, +) / abs(down.reduce(0, +))
@@ -153,24 +172,26 @@ struct MetricsFixture: Decodable {
               "Σ positive / |Σ negative| returnFraction vs Profit Factor")
         // Kelly = w − (1 − w)/ρ, ρ = averageWin / −averageLoss: ρ is within ~2·pfRelative relative, and
         // (1 − w)/ρ = w − Kelly ≤ 2, so the Kelly error is ≤ 4·pfRelative.
-        let kelly = m.winRate - (1 - m.winRate) / (m.averageWin / -m.averageLoss)
-        close(kelly, try stat("Kelly Criterion"), 4 * pfRelative, "Kelly criterion from winRate, averageWin, averageLoss")
+        let kelly = winRate - (1 - winRate) / (averageWin / -averageLoss)
+        close(kelly, try stat("Kelly Criterion"), 4 * pfRelative, "Kelly criterion from win_rate, average_win, average_loss")
         // Equity-curve figures: ours compound per-bar returns, theirs divide equity values directly.
-        let bars = Double(result.equity.count)
-        close(m.totalReturn * 100, try stat("Return [%]"), 100 * 2 * bars * Self.u * (1 + abs(m.totalReturn)),
-              "totalReturn vs Return [%]")
-        close(m.maxDrawdown * 100, try stat("Max. Drawdown [%]"), 100 * 2 * bars * Self.u, "maxDrawdown vs Max. Drawdown [%]")
-        close(m.finalEquity, try stat("Equity Final [$]"), 0, "finalEquity")
+        let totalReturn = try metric("total_return"), nBars = Double(bars)
+        close(totalReturn * 100, try stat("Return [%]"), 100 * 2 * nBars * u * (1 + abs(totalReturn)),
+              "total_return vs Return [%]")
+        close(try metric("max_drawdown") * 100, try stat("Max. Drawdown [%]"), 100 * 2 * nBars * u,
+              "max_drawdown vs Max. Drawdown [%]")
+        close(try metric("final_equity"), try stat("Equity Final [$]"), 0, "final_equity")
         // Exposure and commission: backtesting.py's summary covers closed trades only, ours also the position still
-        // open at the end; so they are compared where every trade is closed (finalize_trades), and otherwise ours
-        // must be the larger.
+        // open at the end; so they are compared where every trade is closed, and otherwise ours must be the larger.
         let exposure = try stat("Exposure Time [%]"), commissions = try stat("Commissions [$]")
-        if fx.finalize_trades {
+        let ourExposure = try metric("exposure"), ourCommission = try metric("total_commission")
+        if allClosed {
             // count / bars × 100 on both sides; theirs is a mean of 0/1 (exact count), so one rounding apart.
-            close(m.exposure * 100, exposure, 2 * Self.u * exposure, "exposure vs Exposure Time [%]")
-            close(m.totalCommission, commissions, Self.sumBound(trades.map(\.commission)), "totalCommission vs Commissions [$]")
+            close(ourExposure * 100, exposure, 2 * u * exposure, "exposure vs Exposure Time [%]")
+            close(ourCommission, commissions, sumBound(trades.map(\.commission)), "total_commission vs Commissions [$]")
         } else {
-            #expect(m.exposure * 100 > exposure && m.totalCommission > commissions, "\(name): open position at the end")
+            #expect(ourExposure * 100 > exposure && ourCommission > commissions, "\(name): open position at the end",
+                    sourceLocation: sourceLocation)
         }
     }
 }
