@@ -15,16 +15,7 @@ import Testing
         #expect(metadata.runID == "pytorch-reference-\(type.rawValue)-small")
         #expect(metadata.featureNames.count == model.configuration.inputFeatures)
         let out = try model.forward(Parity.input(io, type))
-        var errors: [String: Double] = [:]
-        for (name, tensor) in out.namedTensors where io.tensors[name] != nil {
-            errors[name] = try Parity.expectClose(tensor, io, name)
-        }
-        #expect(errors["alpha"] != nil && errors["beta"] != nil)
-        switch type {
-        case .shortTerm: #expect(errors["attention"] != nil)
-        case .mediumTerm: #expect(errors["importance"] != nil && errors["variable_weights"] != nil && errors["attention"] != nil)
-        case .longTerm: #expect(errors["forecast"] != nil && errors["regime"] != nil)
-        }
+        let errors = try Self.compareOutputs(out, io, expected: Self.smallOutputs[type]!)
         Parity.report("\(type.rawValue) small forward", errors)
     }
 
@@ -76,11 +67,45 @@ import Testing
         let model = try HorizonModels.make(.defaults(type), backend: .cpu, trainable: false)
         try DeterministicWeights.fill(model.parameters, seed: seed)
         let out = try model.forward(Parity.input(io, type))
-        var errors: [String: Double] = [:]
-        for (name, tensor) in out.namedTensors where io.tensors[name] != nil {
-            errors[name] = try Parity.expectClose(tensor, io, name)
-        }
-        #expect(errors.count >= 3)
+        let errors = try Self.compareOutputs(out, io, expected: Self.fullOutputs[type]!,
+                                             context: "full-size, weight seed \(seed)")
         Parity.report("\(type.rawValue) full-size forward", errors)
+    }
+
+    /// The output tensors each fixture holds (model_fixtures.py): the small fixtures every output the model
+    /// names, the full-size ones all but medium_term's variable_weights (left out for size).
+    static let smallOutputs: [ModelType: Set<String>] = [
+        .shortTerm: ["alpha", "beta", "attention"],
+        .mediumTerm: ["alpha", "beta", "attention", "importance", "variable_weights"],
+        .longTerm: ["alpha", "beta", "forecast", "regime"],
+    ]
+    static let fullOutputs: [ModelType: Set<String>] = [
+        .shortTerm: ["alpha", "beta", "attention"],
+        .mediumTerm: ["alpha", "beta", "attention", "importance"],
+        .longTerm: ["alpha", "beta", "forecast", "regime"],
+    ]
+    /// Fixture tensors that are not model outputs: inputs, the loss's label and value, gradients.
+    static func isOutput(_ key: String) -> Bool {
+        !["x", "close", "label", "loss"].contains(key) && !key.hasPrefix("grad.")
+    }
+
+    /// Compares every output the fixture holds with the model's output of that name: the fixture's outputs must
+    /// be exactly `expected`, and each of them must be among the model's outputs.
+    static func compareOutputs(_ out: ModelOutput, _ io: SafetensorsFile, expected: Set<String>, context: String = "",
+                               sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Double] {
+        let held = Set(io.tensors.keys.filter(isOutput))
+        #expect(held == expected, "fixture outputs \(held.sorted()) \(context)", sourceLocation: sourceLocation)
+        let produced = Dictionary(out.namedTensors.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        var errors: [String: Double] = [:]
+        for name in held.sorted() {
+            guard let tensor = produced[name] else {
+                Issue.record("model has no output '\(name)' (it has \(produced.keys.sorted())) \(context)",
+                             sourceLocation: sourceLocation)
+                continue
+            }
+            errors[name] = try Parity.expectClose(tensor, io, name, sourceLocation: sourceLocation)
+        }
+        #expect(Set(errors.keys) == held, "compared \(errors.keys.sorted()) \(context)", sourceLocation: sourceLocation)
+        return errors
     }
 }
