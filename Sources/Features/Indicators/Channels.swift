@@ -33,8 +33,12 @@ extension Indicators {
         return (t, k, senkouA, senkouB, chikou)
     }
 
-    /// SuperTrend on (h+l)/2 ± multiplier·ATR(period) (TA-Lib's Wilder ATR) with the usual ratcheting final
-    /// bands; `line` is the active band, `direction` +1 (close above, up-trend) or −1. Lookback `period`.
+    /// SuperTrend on (h+l)/2 ± multiplier·ATR(period) (TA-Lib's Wilder ATR), as TradingView's `ta.supertrend`:
+    /// the final lower band rises unless the previous close fell below it (the upper band likewise falls); in a
+    /// down-trend the direction turns up when the close exceeds the final upper band, in an up-trend down when it
+    /// falls below the final lower band; the first bar with an ATR starts in a down-trend. `line` is the active
+    /// band (lower in an up-trend), `direction` +1 (up-trend) or −1 (TradingView prints the opposite sign).
+    /// Lookback `period`.
     public static func superTrend(high: Input, low: Input, close: Input, period: Int, multiplier: Double)
         -> (line: [Double], direction: [Double])
     {
@@ -52,7 +56,7 @@ extension Indicators {
             if i == period {
                 upper = basicUpper
                 lower = basicLower
-                dir = close[i] >= mid ? 1 : -1
+                dir = -1   // TradingView: na(atr[1]) -> down-trend
             } else {
                 let previousClose = close[i - 1]
                 upper = (basicUpper < upper || previousClose > upper) ? basicUpper : upper
