@@ -4,7 +4,9 @@ import Testing
 @testable import Features
 
 /// Every TA-Lib indicator against TA-Lib's own output on both bundled samples (fixtures written by
-/// tools/reference/talib_fixtures.py): same warm-up (NaN rows), every later row within 1e-9 relative.
+/// tools/reference/talib_fixtures.py): same warm-up (NaN rows), every later row within 1e-9 relative. Also
+/// Keltner channels (TA-Lib EMA ± 2·ATR) and SuperTrend (TradingView's definition on TA-Lib's ATR, written out in
+/// the script), line and direction, within `channelTolerance`.
 ///
 /// Relative error is |ours − TA-Lib| / max(|TA-Lib|, 1e-4 · max|column|): plain relative error, except for values
 /// that are numerically zero compared with the column's scale (e.g. a STOCHRSI %D of 1e-15 that is 0 in exact
@@ -18,6 +20,18 @@ import Testing
     }
 
     static let tolerance = 1e-9
+
+    /// Keltner and SuperTrend (reference built in talib_fixtures.py on TA-Lib's EMA and ATR): the same
+    /// operations on values that differ only by the EMA's and ATR's rounding. Those are recursions that shrink an
+    /// error by (n−1)/n (Wilder) or 1 − 2/(n+1) (EMA) per bar while each bar adds ≤ 2u (u = 2⁻⁵³; FMA or not), so
+    /// they stay within 2(n+1)·u ≈ 5e-15 relative for n = 20; a band mid ± k·ATR adds k times that of ATR ≤ |band|
+    /// plus 2u: < 2e-14. 1e-13 leaves a factor 5. SuperTrend's direction compares close with a band: equal unless a
+    /// close lies within that error of a band, so directions (and hence lines) must agree exactly.
+    static let channelTolerance = 1e-13
+
+    static func tolerance(for column: String) -> Double {
+        column.hasPrefix("keltner_") || column.hasPrefix("supertrend") ? channelTolerance : tolerance
+    }
 
     @Test(arguments: ["EURUSD_H1", "GOOG_D1"])
     func matchesTALib(sample: String) throws {
@@ -46,7 +60,7 @@ import Testing
                 let e = a == value ? 0 : abs(a - value) / max(abs(value), floor)
                 if !(e <= worst) { worst = e; worstRow = column.first_valid + k }
             }
-            #expect(worst <= Self.tolerance,
+            #expect(worst <= Self.tolerance(for: column.name),
                     "\(sample) \(column.name): max rel error \(worst) at row \(worstRow) (ours \(ours[max(worstRow, 0)]))")
             report.append("\(column.name)=\(String(format: "%.2g", worst))")
         }

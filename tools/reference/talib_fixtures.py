@@ -3,11 +3,14 @@
 
 Modes:
   talib_fixtures.py                      write Tests/FeaturesTests/Fixtures/talib/<sample>.bin + index.json for both
-                                         bundled samples (every non-NaN row of every TA-Lib column, float64 LE)
+                                         bundled samples (every non-NaN row of every TA-Lib column, then of the
+                                         Keltner and SuperTrend columns built on TA-Lib's EMA/ATR; float64 LE)
   talib_fixtures.py --csv IN --out OUT   compute the same columns on a bars CSV (`,Open,High,Low,Close,Volume`),
                                          write a CSV (timestamp then columns, %.17g, empty for NaN)
   talib_fixtures.py --bench N            time TA-Lib computing the same set on N random-walk bars; prints JSON
                                          {"bars": N, "talib_ms": median wall, "talib_cpu_ms": median thread CPU}
+
+    $AITRADER_PYTHON tools/reference/talib_fixtures.py
 
 Needs numpy, pandas, ta-lib.
 """
@@ -63,6 +66,60 @@ def talib_columns(o, h, l, c, v):
     return out
 
 
+def keltner(h, l, c, period, multiplier):
+    """Keltner channels as AITrader defines them: TA-Lib EMA(close, period) ± multiplier·TA-Lib ATR(period)."""
+    middle, atr = talib.EMA(c, period), talib.ATR(h, l, c, period)
+    valid = ~np.isnan(middle) & ~np.isnan(atr)
+    middle = np.where(valid, middle, np.nan)
+    return middle + multiplier * atr, middle, middle - multiplier * atr
+
+
+def supertrend(h, l, c, period, multiplier):
+    """SuperTrend as TradingView's built-in `ta.supertrend(factor, atrPeriod)` (Pine v5 reference), written out:
+
+        upper = hl2 + factor·atr;  lower = hl2 − factor·atr
+        lower := lower > lower[1] or close[1] < lower[1] ? lower : lower[1]
+        upper := upper < upper[1] or close[1] > upper[1] ? upper : upper[1]
+        direction := na(atr[1]) ? down : supertrend[1] == upper[1] ? (close > upper ? up : down)
+                                                                    : (close < lower ? down : up)
+        supertrend := direction is up ? lower : upper
+
+    with TA-Lib's ATR (Wilder's smoothing seeded by the mean of the first `period` true ranges, the flavour
+    AITrader documents) instead of Pine's ta.atr (an RMA seeded one bar earlier, with bar 0's high − low).
+    Directions are +1 (up) / −1 (down); TradingView prints them with the opposite sign. Returns (line, direction).
+    """
+    n = len(c)
+    atr = talib.ATR(h, l, c, period)
+    line, direction = np.full(n, np.nan), np.full(n, np.nan)
+    upper = lower = None
+    for i in range(n):
+        if np.isnan(atr[i]):
+            continue
+        mid = (h[i] + l[i]) / 2.0
+        basic_upper, basic_lower = mid + multiplier * atr[i], mid - multiplier * atr[i]
+        if upper is None:   # first bar with an ATR: na(atr[1]), bands as computed, down-trend
+            upper, lower, d = basic_upper, basic_lower, -1.0
+        else:
+            prev_upper, prev_lower, prev_close = upper, lower, c[i - 1]
+            lower = basic_lower if (basic_lower > prev_lower or prev_close < prev_lower) else prev_lower
+            upper = basic_upper if (basic_upper < prev_upper or prev_close > prev_upper) else prev_upper
+            if line[i - 1] == prev_upper:
+                d = 1.0 if c[i] > upper else -1.0
+            else:
+                d = -1.0 if c[i] < lower else 1.0
+        line[i] = lower if d > 0 else upper
+        direction[i] = d
+    return line, direction
+
+
+def reference_columns(o, h, l, c, v):
+    """talib_columns plus the catalog's channels built on TA-Lib's EMA/ATR (default parameters)."""
+    out = talib_columns(o, h, l, c, v)
+    out["keltner_upper_20_2"], out["keltner_middle_20_2"], out["keltner_lower_20_2"] = keltner(h, l, c, 20, 2.0)
+    out["supertrend_10_3"], out["supertrend_dir_10_3"] = supertrend(h, l, c, 10, 3.0)
+    return out
+
+
 def load(path):
     df = pd.read_csv(path, index_col=0)
     cols = {name.lower(): name for name in df.columns}
@@ -77,7 +134,7 @@ def write_fixtures():
              if isinstance(talib.__ta_version__, bytes) else str(talib.__ta_version__), "samples": {}}
     for sample, rel in SAMPLES.items():
         _, o, h, l, c, v = load(os.path.join(ROOT, rel))
-        columns = talib_columns(o, h, l, c, v)
+        columns = reference_columns(o, h, l, c, v)
         blobs, entries, offset = [], [], 0
         for name, values in columns.items():
             valid = np.flatnonzero(~np.isnan(values))
@@ -97,7 +154,7 @@ def write_fixtures():
 
 def write_csv(inp, out):
     t, o, h, l, c, v = load(inp)
-    columns = talib_columns(o, h, l, c, v)
+    columns = reference_columns(o, h, l, c, v)
     with open(out, "w") as f:
         f.write("timestamp," + ",".join(columns) + "\n")
         for i in range(len(c)):
