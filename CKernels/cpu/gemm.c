@@ -191,9 +191,11 @@ static void gemv(gemv_job job, int n) {
  * whatever thread runs it, and results are bit-identical for any thread count. */
 
 enum {
-    GEMM_SPLIT_WORK = 1 << 16,  /* products from 2^16 multiply-adds on are cut in blocks */
+    GEMM_SPLIT_WORK = 1 << 16,  /* products from 2^16 multiply-adds on are cut in (at least two) blocks */
     GEMM_BLOCK_WORK = 1 << 17,  /* one block per 2^17 multiply-adds (a cblas call costs ~1 us plus its packing) */
     GEMM_MAX_BLOCKS = 16,       /* ... and at most this many blocks */
+    GEMM_MIN_EXTENT = 128,      /* ... of at least 128 rows / columns beyond two blocks: each call packs the other
+                                 * operand again, which a block of fewer rows or columns does not amortise */
     GEMM_ROW_UNIT = 8,          /* block edges fall on multiples of these (the kernels' register tiles) */
     GEMM_COLUMN_UNIT = 16,
 };
@@ -232,8 +234,9 @@ static int gemm_block_count(int M, int N, int K, int *by_rows, int *block) {
     const int extent = *by_rows ? M : N, unit = *by_rows ? GEMM_ROW_UNIT : GEMM_COLUMN_UNIT;
     const int units = (extent + unit - 1) / unit;
     long long blocks = work < GEMM_SPLIT_WORK ? 1 : work / GEMM_BLOCK_WORK;
-    if (work >= GEMM_SPLIT_WORK && blocks < 2) blocks = 2;
     if (blocks > GEMM_MAX_BLOCKS) blocks = GEMM_MAX_BLOCKS;
+    if (blocks > extent / GEMM_MIN_EXTENT) blocks = extent / GEMM_MIN_EXTENT;
+    if (work >= GEMM_SPLIT_WORK && blocks < 2) blocks = 2;
     if (blocks > units) blocks = units;
     if (blocks < 1) blocks = 1;
     const int units_per_block = (int)((units + blocks - 1) / blocks);
