@@ -1,4 +1,5 @@
 import Common
+import Engine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -26,47 +27,49 @@ func tuneAllocatorForLargeArrays() {
 #endif
 tuneAllocatorForLargeArrays()
 
-func printHelp() {
-    var text = "aitrader — market data, features, forecasting models, backtests and trading in one binary.\n\n"
-    text += "Usage: aitrader <command> [options]\n\nCommands:\n"
-    for command in CommandRegistry.all {
-        let name = command.path.joined(separator: " ")
-        text += "  " + name.padding(toLength: 26, withPad: " ", startingAt: 0) + command.summary + "\n"
-    }
-    text += "\nGlobal options: --device auto|cpu|cuda, --threads N. 'aitrader help <command>' shows a command's options.\n"
-    print(text, terminator: "")
+/// Prints a usage error: one line, then where the help is; exit 64.
+func usageFailure(_ message: String, help: String) -> Never {
+    writeError("aitrader: \(Sanitized.terminal(message))\nRun '\(help)' for usage.\n")
+    exit(ExitStatus.usage)
 }
 
-/// The longest registered path that prefixes the words selects the command.
-func resolve(_ words: [String]) -> (AITraderCommand.Type, [String])? {
-    let matches = CommandRegistry.all.filter { words.starts(with: $0.path) }
-    guard let best = matches.max(by: { $0.path.count < $1.path.count }) else { return nil }
-    return (best, Array(words.dropFirst(best.path.count)))
-}
-
-if words.isEmpty || words == ["help"] || words == ["--help"] || words == ["-h"] {
-    printHelp()
-    exit(0)
-}
-if words.first == "help" {
-    if let (command, _) = resolve(Array(words.dropFirst())) {
-        print(command.usage)
-        exit(0)
+let commands = CommandRegistry.all
+switch Router.route(words, commands: commands) {
+case .topHelp:
+    print(Help.top(commands), terminator: "")
+case .version:
+    print("aitrader \(AITraderVersion.string)")
+case .groupHelp(let prefix):
+    print(Help.group(prefix, commands.filter { $0.path.starts(with: prefix) }), terminator: "")
+case .commandHelp(let command):
+    print(Help.command(command), terminator: "")
+case .unknown(let message, let help):
+    usageFailure(message, help: help)
+case .run(let command, let rest):
+    let values: OptionValues
+    do {
+        values = try OptionValues(rest, options: command.options)
+    } catch {
+        writeError("aitrader \(command.name): \(Sanitized.terminal(ExitStatus.message(error)))\n"
+                   + "Run 'aitrader \(command.name) --help' for usage.\n")
+        exit(ExitStatus.usage)
     }
-    printHelp()
-    exit(64)
+    if values.wantsHelp {
+        print(Help.command(command), terminator: "")
+        exit(ExitStatus.success)
+    }
+    do {
+        if values.isGiven("device") || values.isGiven("threads") {
+            _ = try Devices.select(device: values.string("device") ?? "auto", threads: values.int("threads"))
+        }
+        try await command.run(values)
+    } catch {
+        let status = ExitStatus.of(error)
+        var text = "aitrader \(command.name): " + (status == ExitStatus.usage ? "" : "error: ")
+            + Sanitized.terminal(ExitStatus.message(error)) + "\n"
+        if status == ExitStatus.usage { text += "Run 'aitrader \(command.name) --help' for usage.\n" }
+        writeError(text)
+        exit(status)
+    }
 }
-guard let (command, rest) = resolve(words) else {
-    writeError("aitrader: unknown command '\(words.joined(separator: " "))'. Run 'aitrader help'.\n")
-    exit(64)
-}
-do {
-    let arguments = try ParsedArguments(rest)
-    try await command.run(arguments)
-} catch let error as UsageError {
-    writeError("aitrader \(command.path.joined(separator: " ")): \(error.description)\n\n\(command.usage)\n")
-    exit(64)
-} catch {
-    writeError("aitrader \(command.path.joined(separator: " ")): error: \(error)\n")
-    exit(1)
-}
+exit(ExitStatus.success)

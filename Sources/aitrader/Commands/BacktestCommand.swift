@@ -9,64 +9,79 @@ import Simulation
 enum BacktestCommand: AITraderCommand {
     static let path = ["backtest"]
     static let summary = "backtest a strategy on bars; writes summary.json, trades.csv, equity.csv, report.html"
-    static var usage: String {
-        """
-        Usage: aitrader backtest --symbol SYMBOL --strategy sma_cross --output DIR
-                                 [--data FILE.csv | --data-root DIR] [--timeframe TF] [--start DATE] [--end DATE]
-                                 [--profile scalper|trader|investor] [--risk-profile conservative|moderate|aggressive]
-                                 [--fast 10] [--slow 20] [--cash 10000] [--commission 0.002] [--slippage-bps BPS]
-                                 [--latency-ms MS] [--sizing all-equity|risk] [--end-of-data keep_open|close_at_last_close|close_at_last_open]
-                                 [--market fx|crypto|equities] [--risk-free RATE] [--config configs/simulation.yaml]
-                                 [--profiles configs/features/profiles.yaml] [--risk-profiles configs/risk_profiles.yaml]
-                                 [--progress] [--quiet]
-          --data        bars from a CSV (Date/Datetime,Open,High,Low,Close[,Volume]); without it, from the bar store
-          --data-root   the data root whose store `aitrader data import` fills (default: as `aitrader data`)
-          --timeframe   the bars' timeframe (default: the trading profile's short_term timeframe, trader = 1h)
-          --start/--end a date range; an --end given as a date includes that whole day
-          --commission  fraction of traded value per leg (0.002 = 20 bps); overrides the config's commission
-          --sizing      all-equity (backtesting.py's buy()/sell(), default) or risk (the risk profile's position
-                        fraction and ATR stop)
-          --end-of-data what happens to open positions at the end (default keep_open, as backtesting.py)
-          --market      trading calendar for sessions (DAY orders) and annualisation (default: guessed from the
-                        symbol; EURUSD = fx, BTCUSD = crypto, else US equities)
+    static let options: [Option] = [
+        Option("symbol", .list, "SYMBOL[,SYMBOL...]", "what to backtest; several symbols run one after another, "
+               + "each into DIR/SYMBOL", required: true),
+        Option("strategy", .choice(["sma_cross"]), "", "the strategy", default: "sma_cross"),
+        Option("output", .text, "DIR", "where the results are written", required: true),
+        Option("data", .text, "FILE.csv", "bars from a CSV (Date/Datetime,Open,High,Low,Close[,Volume]); without it, "
+               + "from the bar store"),
+        Option("timeframe", .timeframe, "", "the bars' timeframe (default: with --data, inferred from the bar spacing; "
+               + "else the trading profile's short_term timeframe)"),
+        Option("start", .time, "", "the first bar's time (default: the first available)"),
+        Option("end", .time, "", "the last bar's time, inclusive (a date includes that whole day)"),
+        Option("profile", .choice(["scalper", "trader", "investor"]), "", "trading profile", default: "trader"),
+        Option("risk-profile", .text, "NAME", "risk profile of configs/risk_profiles.yaml", default: "moderate"),
+        Option("fast", .integer(1 ... 100_000), "N", "fast moving-average window", default: "10"),
+        Option("slow", .integer(2 ... 100_000), "N", "slow moving-average window (> --fast)", default: "20"),
+        Option("cash", .number(.positive), "AMOUNT", "starting cash (default: the config's, else 10000)"),
+        Option("commission", .number(.fraction), "RATE", "fraction of traded value per leg (0.002 = 20 bps); "
+               + "overrides the config's commission"),
+        Option("slippage-bps", .number(.nonNegative), "BPS", "fixed slippage in basis points; overrides the config's"),
+        Option("latency-ms", .integer(0 ... 86_400_000), "MS", "order latency; overrides the config's"),
+        Option("sizing", .choice(["all-equity", "risk"]), "", "all-equity (backtesting.py's buy()/sell()) or risk "
+               + "(the risk profile's position fraction and ATR stop)", default: "all-equity"),
+        Option("end-of-data", .choice(["keep_open", "close_at_last_close", "close_at_last_open"]), "",
+               "what happens to open positions at the end (default: the config's, else keep_open as backtesting.py)"),
+        Option("market", .choice(["fx", "crypto", "equities"]), "", "trading calendar for sessions and annualisation "
+               + "(default: guessed from the symbol: EURUSD = fx, BTCUSD = crypto, else US equities)"),
+        Option("risk-free", .number(.any), "RATE", "annual risk-free rate for Sharpe/Sortino (default: the config's)"),
+        Option("config", .text, "PATH", "execution models (default configs/simulation.yaml when present)"),
+        Option("profiles", .text, "PATH", "trading profiles (default configs/features/profiles.yaml when present)"),
+        Option("risk-profiles", .text, "PATH", "risk profiles (default configs/risk_profiles.yaml when present)"),
+        Option(flag: "progress", "report progress on stderr (a bar on a terminal, a line every few seconds otherwise)"),
+        Option(flag: "quiet", "print nothing but errors"),
+        DataContext.dataRootOption,
+    ]
+    static let discussion = """
         Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, fills.csv, report.txt, report.html,
-        equity.parquet and trades.parquet, and prints the summary.
-        Execution models come from configs/simulation.yaml when present (see that file).
+        equity.parquet and trades.parquet, and prints the summary. Execution models come from
+        configs/simulation.yaml when present (see that file).
         """
+
+    static func run(_ values: OptionValues) async throws {
+        let symbols = values.list("symbol") ?? []
+        let output = values.string("output") ?? ""
+        guard symbols.count == Set(symbols).count else { throw UsageError("--symbol names a symbol twice") }
+        if values.isGiven("data"), symbols.count > 1 {
+            throw UsageError("--data is one symbol's bars; give one --symbol with it")
+        }
+        for symbol in symbols {
+            try await run(values, symbol: symbol, output: symbols.count == 1 ? output : output + "/" + symbol)
+        }
     }
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let symbol = try arguments.require("symbol")
-        let strategyName = arguments.string("strategy") ?? "sma_cross"
-        let output = try arguments.require("output")
-        let dataPath = arguments.string("data")
-        let dataRoot = try DataContext.dataRoot(arguments)
-        let timeframeText = arguments.string("timeframe")
-        let startText = arguments.string("start"), endText = arguments.string("end")
-        let profileName = arguments.string("profile") ?? "trader"
-        let riskName = arguments.string("risk-profile") ?? "moderate"
-        let fast = try arguments.int("fast") ?? 10
-        let slow = try arguments.int("slow") ?? 20
-        let cash = try arguments.double("cash")
-        let commission = try arguments.double("commission")
-        let slippageBps = try arguments.double("slippage-bps")
-        let latency = try arguments.int("latency-ms")
-        let sizing = arguments.string("sizing") ?? "all-equity"
-        let endOfDataText = arguments.string("end-of-data")
-        let marketText = arguments.string("market")
-        let riskFree = try arguments.double("risk-free")
-        let configPath = arguments.string("config")
-        let profilesPath = arguments.string("profiles")
-        let riskProfilesPath = arguments.string("risk-profiles")
-        let progress = arguments.flag("progress")
-        let quiet = arguments.flag("quiet")
-        try arguments.finish()
-
-        guard strategyName == "sma_cross" else {
-            throw UsageError("unknown strategy '\(strategyName)' (available: sma_cross)")
-        }
-        guard fast > 0, slow > 0, fast < slow else { throw UsageError("need 0 < --fast < --slow, got \(fast)/\(slow)") }
-        guard ["all-equity", "risk"].contains(sizing) else { throw UsageError("--sizing is all-equity or risk") }
+    static func run(_ values: OptionValues, symbol: String, output: String) async throws {
+        let dataPath = values.string("data")
+        let dataRoot = try DataContext.dataRoot(values)
+        let profileName = values.string("profile") ?? "trader"
+        let riskName = values.string("risk-profile") ?? "moderate"
+        let fast = values.int("fast") ?? 10
+        let slow = values.int("slow") ?? 20
+        let cash = values.double("cash")
+        let commission = values.double("commission")
+        let slippageBps = values.double("slippage-bps")
+        let latency = values.int("latency-ms")
+        let sizing = values.string("sizing") ?? "all-equity"
+        let endOfDataText = values.string("end-of-data")
+        let marketText = values.string("market")
+        let riskFree = values.double("risk-free")
+        let configPath = values.string("config")
+        let profilesPath = values.string("profiles")
+        let riskProfilesPath = values.string("risk-profiles")
+        let progress = values.flag("progress")
+        let quiet = values.flag("quiet")
+        guard fast < slow else { throw UsageError("--fast must be smaller than --slow, got \(fast) and \(slow)") }
 
         // Configuration files: explicit paths must exist; the defaults are used when present.
         var config = SimulationConfig()
@@ -81,16 +96,11 @@ enum BacktestCommand: AITraderCommand {
         guard let risk = riskProfiles.profiles[riskName] else {
             throw UsageError("unknown --risk-profile '\(riskName)' (\(riskProfiles.profiles.keys.sorted().joined(separator: ", ")))")
         }
-        let timeframe: Timeframe
-        if let timeframeText {
-            do { timeframe = try Timeframe(parsing: timeframeText) } catch { throw UsageError(error.description) }
-        } else {
-            timeframe = tradingProfile.timeframe(for: .shortTerm)
-        }
+        let timeframe = values.timeframe("timeframe") ?? tradingProfile.timeframe(for: .shortTerm)
 
         // Bars.
-        let start = try startText.map { try date($0, name: "start", endOfDay: false) }
-        let end = try endText.map { try date($0, name: "end", endOfDay: true) }
+        let start = values.time("start")
+        let end = values.inclusiveEnd("end")
         var bars: BarSeries
         if let dataPath {
             bars = try CSVBarReader().read(path: dataPath, symbol: symbol, timeframe: timeframe)
@@ -99,20 +109,19 @@ enum BacktestCommand: AITraderCommand {
             let store = try DataContext.store(dataRoot: dataRoot)
             bars = try store.read(symbol: symbol, timeframe: timeframe, start: start, end: end)
         }
-        guard bars.count >= 2 else { throw UsageError("fewer than 2 bars of \(symbol) in the requested range") }
+        guard bars.count >= 2 else {
+            throw CommandFailure("\(bars.count) bars of \(symbol) in the requested range; a backtest needs at least 2")
+        }
 
         // Models: config file, then risk profile leverage, then command-line overrides.
         var models = config.models
         models.maxLeverage = risk.maxLeverage
         if let commission { models.commission = commission == 0 ? .none : .fractionOfNotional(commission) }
         if let slippageBps { models.slippage = slippageBps == 0 ? .none : .fixedBps(slippageBps) }
-        if let latency {
-            guard latency >= 0 else { throw UsageError("--latency-ms must be >= 0") }
-            models.latency = LatencyModel(milliseconds: Int64(latency))
-        }
+        if let latency { models.latency = LatencyModel(milliseconds: Int64(latency)) }
         var endOfData = config.endOfData
         if let endOfDataText {
-            guard let p = EndOfDataPolicy(rawValue: endOfDataText.replacingOccurrences(of: "-", with: "_")) else {
+            guard let p = EndOfDataPolicy(rawValue: endOfDataText) else {
                 throw UsageError("--end-of-data is keep_open, close_at_last_close or close_at_last_open")
             }
             endOfData = p
@@ -149,12 +158,6 @@ enum BacktestCommand: AITraderCommand {
 
     private static func existing(_ path: String) -> String? {
         FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-
-    private static func date(_ text: String, name: String, endOfDay: Bool) throws -> Int64 {
-        guard let t = UTCTime.parse(text) else { throw UsageError("--\(name): cannot parse date '\(text)'") }
-        let dateOnly = !text.contains(":")
-        return endOfDay && dateOnly ? t + UTCTime.msPerDay : t
     }
 
     /// configs/features/profiles.yaml's profiles, for runs outside the repository.

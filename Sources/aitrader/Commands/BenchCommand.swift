@@ -4,22 +4,22 @@ import Benchmarks
 enum BenchCommand: AITraderCommand {
     static let path = ["bench"]
     static let summary = "run a benchmark suite (JSON with --json)"
-    static var usage: String {
-        """
-        Usage: aitrader bench --suite NAME [--json] [--device auto|cpu|cuda] [--threads N] [--quick] [--filter TEXT]
-          suites: \(BenchSuites.all.map { $0.name }.joined(separator: ", "))
-          Prints the median time of each named piece of work (format: shared/design/benchmarks.md).
-          --filter TEXT runs only the benchmarks whose name (or "name B=N") contains TEXT (models suite),
-          e.g. short_term_infer, or "long_term_infer B=1" for batch 1 only.
-        """
+    static var options: [Option] {
+        [
+            Option("suite", .choice(BenchSuites.all.map { $0.name }), "", "which suite", required: true),
+            Option(flag: "json", "print the JSON document (format: shared/design/benchmarks.md)"),
+            Option(flag: "quick", "smaller sizes and fewer runs"),
+            Option("filter", .text, "TEXT",
+                   "only benchmarks whose name (or \"name B=N\") contains TEXT, e.g. \"long_term_infer B=1\""),
+        ]
     }
+    static let discussion = "Prints the median time of each named piece of work."
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let name = try arguments.require("suite")
-        let json = arguments.flag("json")
-        let options = BenchOptions(device: arguments.string("device") ?? "auto", threads: try arguments.int("threads"),
-                                   quick: arguments.flag("quick"), filter: arguments.string("filter"))
-        try arguments.finish()
+    static func run(_ values: OptionValues) async throws {
+        let name = values.string("suite") ?? ""
+        let json = values.flag("json")
+        let options = BenchOptions(device: values.string("device") ?? "auto", threads: values.int("threads"),
+                                   quick: values.flag("quick"), filter: values.string("filter"))
         guard let suite = BenchSuites.named(name) else {
             throw UsageError("unknown suite '\(name)'; known: \(BenchSuites.all.map { $0.name }.joined(separator: ", "))")
         }

@@ -6,31 +6,32 @@ import MarketData
 enum DataImportCommand: AITraderCommand {
     static let path = ["data", "import"]
     static let summary = "import a CSV file of bars into the store"
-    static let usage = """
-        Usage: aitrader data import --csv FILE [--symbol S] [--timeframe TF] [CSV options] [--replace] [--quarantine]
-          Reads the file (plain Date,Open,High,Low,Close,Volume; MetaTrader export; mapped columns), validates the
-          bars and merges them into <data-root>/store. Symbol and timeframe default from names like EURUSD_H1.csv.
-          Bars already stored identically are skipped; a bar that differs is an error unless --replace.
-          --quarantine stores the valid rows and sets invalid ones aside instead of refusing the file.
-        \(DataContext.csvOptionsHelp)
-        \(DataContext.optionsHelp)
+    static let options: [Option] = [
+        Option("csv", .text, "FILE", "the CSV file of bars", required: true),
+        Option("symbol", .text, "SYMBOL", "the symbol (default: from a file name like EURUSD_H1.csv)"),
+        Option("timeframe", .timeframe, "", "the bars' timeframe (default: from the file name, else from the bar spacing)"),
+        Option(flag: "replace", "replace stored bars that differ (default: such a bar is an error)"),
+        Option(flag: "quarantine", "store the valid rows and set invalid ones aside instead of refusing the file"),
+    ] + DataContext.csvOptions + DataContext.options
+    static let discussion = """
+        Reads the file (plain Date,Open,High,Low,Close,Volume; MetaTrader export; mapped columns), validates the
+        bars and merges them into <data-root>/store. Bars already stored identically are skipped.
         """
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let context = try DataContext(arguments)
-        let file = try arguments.require("csv")
+    static func run(_ values: OptionValues) async throws {
+        let context = try DataContext(values)
+        let file = values.string("csv") ?? ""
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let guessed = CSVSource.parseFileName(stem)
-        guard let symbol = arguments.string("symbol") ?? guessed?.0 else {
+        guard let symbol = values.string("symbol") ?? guessed?.0 else {
             throw UsageError("--symbol is required (it cannot be read from the file name '\(stem)')")
         }
-        guard let timeframe = try DataContext.timeframe(arguments) ?? guessed?.1 else {
+        guard let timeframe = values.timeframe("timeframe") ?? guessed?.1 else {
             throw UsageError("--timeframe is required (it cannot be read from the file name '\(stem)')")
         }
-        let format = try context.csvFormat(arguments)
-        let replace = arguments.flag("replace")
-        let quarantine = arguments.flag("quarantine")
-        try arguments.finish()
+        let format = try context.csvFormat(values)
+        let replace = values.flag("replace")
+        let quarantine = values.flag("quarantine")
 
         let clock = ContinuousClock()
         let began = clock.now
@@ -54,36 +55,44 @@ enum DataImportCommand: AITraderCommand {
 enum DataFetchCommand: AITraderCommand {
     static let path = ["data", "fetch"]
     static let summary = "fetch bars from Alpaca, MetaTrader 5 or CSV into the store"
-    static let usage = """
-        Usage: aitrader data fetch --source alpaca|mt5|csv --symbol S --timeframe TF --start T [--end T]
-                                   [--csv FILE | --directory DIR] [CSV options]
-          Fetches [start, end) (end defaults to now) and merges the finished bars into the store.
-          alpaca: keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY; feed/adjustment from configs/data.yaml.
-          mt5: the bridge (integrations/mt5/mt5_bridge.py) at sources.mt5.host:port, token AITRADER_MT5_TOKEN.
-          Times: 2024-01-31, 2024-01-31T12:00:00Z, epoch seconds or ms, now.
-        \(DataContext.optionsHelp)
+    static let options: [Option] = [
+        Option("source", .choice(["alpaca", "mt5", "csv"]), "", "where the bars come from", required: true),
+        Option("symbol", .text, "SYMBOL", "the symbol", required: true),
+        Option("timeframe", .timeframe, "", "the bars' timeframe", required: true),
+        Option("start", .time, "", "the first bar's time", required: true),
+        Option("end", .time, "", "the last bar's time, inclusive (a date includes that whole day)", default: "now"),
+        Option("csv", .text, "FILE", "with --source csv: one file"),
+        Option("directory", .text, "DIR", "with --source csv: a folder of SYMBOL_TF.csv files (default: the config's)"),
+    ] + DataContext.csvOptions + DataContext.options
+    static let discussion = """
+        Fetches [start, end] and merges the finished bars into the store.
+        alpaca: keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY; feed/adjustment from configs/data.yaml.
+        mt5: the bridge (integrations/mt5/mt5_bridge.py) at sources.mt5.host:port, token AITRADER_MT5_TOKEN.
+        Times: 2024-01-31, 2024-01-31T12:00:00Z, epoch seconds or ms, now.
         """
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let context = try DataContext(arguments)
-        let sourceName = try arguments.require("source")
-        let symbol = try arguments.require("symbol")
-        guard let timeframe = try DataContext.timeframe(arguments) else { throw UsageError("missing required option --timeframe") }
-        guard let start = try DataContext.time(arguments, "start") else { throw UsageError("missing required option --start") }
-        let end = try DataContext.time(arguments, "end") ?? Int64(Date().timeIntervalSince1970 * 1000)
+    static func run(_ values: OptionValues) async throws {
+        let context = try DataContext(values)
+        let sourceName = values.string("source") ?? ""
+        let symbol = values.string("symbol") ?? ""
+        guard let timeframe = values.timeframe("timeframe"), let start = values.time("start"),
+              let end = values.inclusiveEnd("end") else { throw UsageError("--timeframe, --start and --end are needed") }
+        guard start < end else { throw UsageError("--start must be before --end") }
         let source: any DataSource
         if sourceName == "csv" {
-            let format = try context.csvFormat(arguments)
-            if let file = arguments.string("csv") {
+            let format = try context.csvFormat(values)
+            if let file = values.string("csv") {
                 source = CSVSource(file: file, symbol: symbol, timeframe: timeframe, format: format)
             } else {
-                source = CSVSource(directory: arguments.string("directory") ?? context.configuration.csv.directory,
+                source = CSVSource(directory: values.string("directory") ?? context.configuration.csv.directory,
                                    format: format, bins: context.configuration.bins)
             }
         } else {
+            guard !values.isGiven("csv"), !values.isGiven("directory") else {
+                throw UsageError("--csv and --directory go with --source csv")
+            }
             source = try context.configuration.source(named: sourceName)
         }
-        try arguments.finish()
         let pipeline = DataPipeline(source: source, storage: try context.store(), bins: context.configuration.bins)
         print(try await pipeline.fetchAndStore(symbol: symbol, timeframe: timeframe, start: start, end: end))
     }
@@ -93,27 +102,35 @@ enum DataFetchCommand: AITraderCommand {
 enum DataUpdateCommand: AITraderCommand {
     static let path = ["data", "update"]
     static let summary = "bring stored datasets up to date from their sources"
-    static let usage = """
-        Usage: aitrader data update [--symbol S --timeframe TF [--source csv|alpaca|mt5] [--start T]]
-          For each dataset listed under `datasets:` in configs/data.yaml (or the one given), fetches from just
-          after the last stored bar up to now and stores the finished bars: never a duplicate. A dataset with
-          nothing stored starts at its `start` (or --start; CSV datasets default to the whole file).
-        \(DataContext.optionsHelp)
+    static let options: [Option] = [
+        Option("symbol", .text, "SYMBOL", "update this dataset only (with --timeframe)"),
+        Option("timeframe", .timeframe, "", "the dataset's timeframe (with --symbol)"),
+        Option("source", .choice(["csv", "alpaca", "mt5"]), "", "the dataset's source (default: as configured, else csv)"),
+        Option("start", .time, "", "where a dataset with nothing stored starts (default: as configured)"),
+    ] + DataContext.options
+    static let discussion = """
+        For each dataset listed under `datasets:` in configs/data.yaml (or the one given), fetches from just after
+        the last stored bar up to now and stores the finished bars: never a duplicate. A dataset with nothing stored
+        starts at its `start` (or --start; CSV datasets default to the whole file). Exit status 1 when any dataset
+        fails to update (the others are still updated).
         """
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let context = try DataContext(arguments)
+    static func run(_ values: OptionValues) async throws {
+        let context = try DataContext(values)
         var datasets = context.configuration.datasets
-        if let symbol = arguments.string("symbol") {
-            guard let tf = try DataContext.timeframe(arguments) else { throw UsageError("--symbol needs --timeframe") }
+        if let symbol = values.string("symbol") {
+            guard let tf = values.timeframe("timeframe") else { throw UsageError("--symbol needs --timeframe") }
             let configured = datasets.first { $0.symbol == symbol && $0.timeframe == tf }
             datasets = [DataConfiguration.Dataset(symbol: symbol, timeframe: tf,
-                                                  source: arguments.string("source") ?? configured?.source ?? "csv",
+                                                  source: values.string("source") ?? configured?.source ?? "csv",
                                                   calendar: configured?.calendar,
-                                                  start: try DataContext.time(arguments, "start") ?? configured?.start)]
+                                                  start: values.time("start") ?? configured?.start)]
+        } else if values.isGiven("timeframe") || values.isGiven("source") {
+            throw UsageError("--timeframe and --source go with --symbol")
         }
-        try arguments.finish()
-        guard !datasets.isEmpty else { throw UsageError("no datasets: list them under `datasets:` in configs/data.yaml or pass --symbol/--timeframe") }
+        guard !datasets.isEmpty else {
+            throw CommandFailure("no datasets: list them under `datasets:` in configs/data.yaml or pass --symbol and --timeframe")
+        }
         let store = try context.store()
         var failures = 0
         for d in datasets {
@@ -125,9 +142,9 @@ enum DataUpdateCommand: AITraderCommand {
                 print(try await pipeline.updateLatest(symbol: d.symbol, timeframe: d.timeframe, initialStart: initial))
             } catch {
                 failures += 1
-                writeError("\(d.symbol) \(d.timeframe) (\(d.source)): \(error)\n")
+                writeError("\(d.symbol) \(d.timeframe) (\(d.source)): \(Sanitized.terminal(ExitStatus.message(error)))\n")
             }
         }
-        if failures > 0 { throw UsageError("\(failures) of \(datasets.count) datasets failed to update") }
+        if failures > 0 { throw CommandFailure("\(failures) of \(datasets.count) datasets failed to update") }
     }
 }

@@ -6,16 +6,12 @@ import MarketData
 enum DataListCommand: AITraderCommand {
     static let path = ["data", "list"]
     static let summary = "list the stored datasets"
-    static let usage = """
-        Usage: aitrader data list [--json]
-          One line per stored symbol and timeframe: rows, first and last bar, source.
-        \(DataContext.optionsHelp)
-        """
+    static let options: [Option] = [Option(flag: "json", "print JSON (one object per dataset)")] + DataContext.options
+    static let discussion = "One line per stored symbol and timeframe: rows, first and last bar, source."
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let context = try DataContext(arguments)
-        let json = arguments.flag("json")
-        try arguments.finish()
+    static func run(_ values: OptionValues) async throws {
+        let context = try DataContext(values)
+        let json = values.flag("json")
         let list = try context.store().catalogue()
         if json {
             let rows = list.map { s -> [String: Any] in
@@ -43,29 +39,35 @@ enum DataListCommand: AITraderCommand {
 enum DataShowCommand: AITraderCommand {
     static let path = ["data", "show"]
     static let summary = "print or export stored bars, optionally resampled"
-    static let usage = """
-        Usage: aitrader data show --symbol S --timeframe TF [--start T] [--end T] [--resample TF]
-                                  [--output FILE.csv|FILE.parquet] [--rows N|all]
-                                  [--fx-days | --day-start HH:MM --day-zone ZONE]
-          Reads [start, end) of the stored TF bars (a TF not stored is resampled from a finer stored one) and
-          resamples to --resample (first/max/min/last/sum; bins labelled and closed on the left; UTC days unless
-          --fx-days (17:00 New York) or configured otherwise). Prints CSV (the first and last N/2 rows, default
-          20; --rows all for every row) or writes --output.
-        \(DataContext.optionsHelp)
+    static let options: [Option] = [
+        Option("symbol", .text, "SYMBOL", "the symbol", required: true),
+        Option("timeframe", .timeframe, "", "the stored (or finer-stored, resampled) timeframe to read", required: true),
+        Option("start", .time, "", "the first bar's time (default: the first stored)"),
+        Option("end", .time, "", "the last bar's time, inclusive (a date includes that whole day)"),
+        Option("resample", .timeframe, "", "resample to this coarser timeframe"),
+        Option("output", .text, "FILE", "write FILE.csv or FILE.parquet instead of printing"),
+        Option("rows", .text, "N|all", "rows to print: the first and last N/2", default: "20"),
+    ] + DataContext.binOptions + DataContext.options
+    static let discussion = """
+        Reads the stored TF bars (a TF not stored is resampled from a finer stored one) and resamples to --resample
+        (first/max/min/last/sum; bins labelled and closed on the left; UTC days unless --fx-days (17:00 New York) or
+        configured otherwise). Prints CSV or writes --output.
         """
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let context = try DataContext(arguments)
-        let symbol = try arguments.require("symbol")
-        guard let timeframe = try DataContext.timeframe(arguments) else { throw UsageError("missing required option --timeframe") }
-        let start = try DataContext.time(arguments, "start")
-        let end = try DataContext.time(arguments, "end")
-        let target = try DataContext.timeframe(arguments, "resample")
-        let output = arguments.string("output")
-        let rowsText = arguments.string("rows") ?? "20"
-        let bins = try context.bins(arguments)
-        try arguments.finish()
-        guard rowsText == "all" || Int(rowsText).map({ $0 >= 0 }) == true else { throw UsageError("--rows expects N or all") }
+    static func run(_ values: OptionValues) async throws {
+        let context = try DataContext(values)
+        let symbol = values.string("symbol") ?? ""
+        guard let timeframe = values.timeframe("timeframe") else { throw UsageError("missing required option --timeframe") }
+        let start = values.time("start")
+        let end = values.inclusiveEnd("end")
+        let target = values.timeframe("resample")
+        let output = values.string("output")
+        let rowsText = values.string("rows") ?? "20"
+        let bins = try context.bins(values)
+        guard let limitValue = rowsText == "all" ? Int.max : Int(rowsText), limitValue >= 0 else {
+            throw UsageError("--rows expects a whole number >= 0 or all, got '\(rowsText)'")
+        }
+        if let output { try BarOutput.check(output) }
 
         let pipeline = DataPipeline(source: CSVSource(directory: context.configuration.csv.directory),
                                     storage: try context.store(), bins: bins)
@@ -78,7 +80,7 @@ enum DataShowCommand: AITraderCommand {
             print("\(symbol) \(series.timeframe): wrote \(series.count) bars (\(DataContext.range(series))) to \(output)")
             return
         }
-        let limit = rowsText == "all" ? series.count : Int(rowsText)!
+        let limit = min(limitValue, series.count)
         if series.count <= limit {
             print(BarOutput.csv(series), terminator: "")
         } else {
@@ -95,36 +97,45 @@ enum DataShowCommand: AITraderCommand {
 enum DataValidateCommand: AITraderCommand {
     static let path = ["data", "validate"]
     static let summary = "check stored datasets: checksums, OHLC rules, gaps against a market calendar"
-    static let usage = """
-        Usage: aitrader data validate [--symbol S [--timeframe TF]] [--calendar fx|crypto|us_equities]
-                                      [--start T] [--end T] [--min-gap N] [--gaps N] [--fail-on-gaps]
-          For each stored dataset: verifies the file checksum, re-checks every bar (finite, low <= open/close <= high,
-          volume >= 0, increasing timestamps), and reports missing bars against the market calendar (from --calendar
-          or the dataset's entry in configs/data.yaml). Lists up to --gaps N gaps (default 10), ignoring runs
-          shorter than --min-gap bars. Exit status 1 when a check fails (gaps only with --fail-on-gaps).
-        \(DataContext.optionsHelp)
+    static let options: [Option] = [
+        Option("symbol", .text, "SYMBOL", "check this symbol only"),
+        Option("timeframe", .timeframe, "", "check this timeframe only"),
+        Option("calendar", .choice(["fx", "crypto", "us_equities"]), "", "market calendar for the gap report"),
+        Option("start", .time, "", "the first bar's time (default: the first stored)"),
+        Option("end", .time, "", "the last bar's time, inclusive (a date includes that whole day)"),
+        Option("min-gap", .integer(1 ... Int.max), "N", "ignore runs of fewer missing bars", default: "1"),
+        Option("gaps", .integer(0 ... Int.max), "N", "list at most N gaps per dataset", default: "10"),
+        Option(flag: "fail-on-gaps", "exit 1 when gaps are found"),
+    ] + DataContext.binOptions + DataContext.options
+    static let discussion = """
+        For each stored dataset: verifies the file checksum, re-checks every bar (finite, low <= open/close <= high,
+        volume >= 0, increasing timestamps), and reports missing bars against the market calendar (from --calendar or
+        the dataset's entry in configs/data.yaml). Exit status 1 when a check fails (gaps only with --fail-on-gaps)
+        or when no stored dataset matches.
         """
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let context = try DataContext(arguments)
-        let symbol = arguments.string("symbol")
-        let timeframe = try DataContext.timeframe(arguments)
-        let calendarOption = try arguments.string("calendar").map { text in
+    static func run(_ values: OptionValues) async throws {
+        let context = try DataContext(values)
+        let symbol = values.string("symbol")
+        let timeframe = values.timeframe("timeframe")
+        let calendarOption = try values.string("calendar").map { text in
             do { return try MarketCalendar(parsing: text) } catch { throw UsageError("\(error)") }
         }
-        let start = try DataContext.time(arguments, "start")
-        let end = try DataContext.time(arguments, "end")
-        let minGap = try arguments.int("min-gap") ?? 1
-        let listGaps = try arguments.int("gaps") ?? 10
-        let failOnGaps = arguments.flag("fail-on-gaps")
-        let bins = try context.bins(arguments)
-        try arguments.finish()
+        let start = values.time("start")
+        let end = values.inclusiveEnd("end")
+        let minGap = values.int("min-gap") ?? 1
+        let listGaps = values.int("gaps") ?? 10
+        let failOnGaps = values.flag("fail-on-gaps")
+        let bins = try context.bins(values)
 
         let store = try context.store()
         let datasets = try store.catalogue().filter {
             (symbol == nil || $0.symbol == symbol) && (timeframe == nil || $0.timeframe == timeframe)
         }
-        guard !datasets.isEmpty else { throw UsageError("no stored dataset matches") }
+        guard !datasets.isEmpty else {
+            let what = [symbol, timeframe?.description].compactMap { $0 }.joined(separator: " ")
+            throw CommandFailure("no stored dataset matches \(what.isEmpty ? "(the store is empty)" : what) in \(context.storeRoot)")
+        }
         var failed = false
         for d in datasets {
             var line = "\(d.symbol) \(d.timeframe): \(d.rows) bars"
@@ -158,6 +169,6 @@ enum DataValidateCommand: AITraderCommand {
     }
 
     struct ValidationFailure: Error, CustomStringConvertible {
-        var description: String { "validation failed" }
+        var description: String { "validation failed (see above)" }
     }
 }

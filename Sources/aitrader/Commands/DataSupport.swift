@@ -8,25 +8,27 @@ struct DataContext {
     let configuration: DataConfiguration
     let dataRoot: String
 
-    /// Common options: `--config PATH` (default configs/data.yaml when present), `--data-root DIR`
-    /// (else `AITRADER_DATA_ROOT`, else the configuration's `data_root`, else ./data).
-    static let optionsHelp = """
-          --data-root DIR   where bars are stored (<DIR>/store); default $AITRADER_DATA_ROOT, the config's data_root, ./data
-          --config PATH     data configuration (default configs/data.yaml when it exists)
-        """
+    /// `--data-root DIR` and `--config PATH`, shared by every command that reads the data root.
+    static let options: [Option] = [
+        dataRootOption,
+        Option("config", .text, "PATH", "data configuration (default configs/data.yaml when it exists)"),
+    ]
+    static let dataRootOption = Option("data-root", .text, "DIR",
+                                       "where bars are stored (<DIR>/store) and features (<DIR>/features); default "
+                                           + "$AITRADER_DATA_ROOT, configs/data.yaml's data_root, else ./data")
 
-    init(_ arguments: ParsedArguments) throws {
-        let explicit = arguments.string("config")
+    init(_ values: OptionValues) throws {
+        let explicit = values.string("config")
         let path = explicit ?? (FileManager.default.fileExists(atPath: "configs/data.yaml") ? "configs/data.yaml" : nil)
         configuration = try path.map { try DataConfiguration.load(path: $0) } ?? DataConfiguration()
-        dataRoot = try Self.dataRoot(arguments, configured: configuration.dataRoot)
+        dataRoot = try Self.dataRoot(values, configured: configuration.dataRoot)
     }
 
     /// The data root every command shares (`data`, `features`, `backtest`): `--data-root`, else
     /// `AITRADER_DATA_ROOT`, else the configuration's `data_root` (configs/data.yaml when present), else ./data.
     /// Bars live in `<root>/store`, features in `<root>/features`.
-    static func dataRoot(_ arguments: ParsedArguments, configured: String? = nil) throws -> String {
-        if let option = arguments.string("data-root") { return option }
+    static func dataRoot(_ values: OptionValues, configured: String? = nil) throws -> String {
+        if let option = values.string("data-root") { return option }
         if let env = ProcessInfo.processInfo.environment["AITRADER_DATA_ROOT"], !env.isEmpty { return env }
         if let configured { return configured }
         if FileManager.default.fileExists(atPath: "configs/data.yaml") {
@@ -42,12 +44,21 @@ struct DataContext {
 
     func store() throws -> ParquetBarStore { try Self.store(dataRoot: dataRoot) }
 
-    /// `--day-start HH:MM` and `--timezone Z` override the configured resampling calendar; `--fx-days` = 17:00 New York.
-    func bins(_ arguments: ParsedArguments) throws -> BinCalendar {
+    /// How resampled days are cut: `--fx-days`, `--day-start HH:MM`, `--day-zone ZONE`.
+    static let binOptions: [Option] = [
+        Option(flag: "fx-days", "days start at 17:00 New York (the FX convention)"),
+        Option("day-start", .text, "HH:MM", "the time of day a resampled day starts (with --day-zone)"),
+        Option("day-zone", .text, "ZONE", "the zone of --day-start: UTC, America/New_York, NY+7, +02:00"),
+    ]
+
+    /// `--day-start HH:MM` and `--day-zone Z` override the configured resampling calendar; `--fx-days` = 17:00 New York.
+    func bins(_ values: OptionValues) throws -> BinCalendar {
         var bins = configuration.bins
-        if arguments.flag("fx-days") { bins = .fxNewYork }
-        if let zone = arguments.string("day-zone") { bins.timeZone = try TimeZoneRule(parsing: zone) }
-        if let start = arguments.string("day-start") {
+        if values.flag("fx-days") { bins = .fxNewYork }
+        if let zone = values.string("day-zone") {
+            do { bins.timeZone = try TimeZoneRule(parsing: zone) } catch { throw UsageError("--day-zone: \(error)") }
+        }
+        if let start = values.string("day-start") {
             let parts = start.split(separator: ":").compactMap { Int($0) }
             guard parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) else {
                 throw UsageError("--day-start expects HH:MM, got '\(start)'")
@@ -57,48 +68,36 @@ struct DataContext {
         return bins
     }
 
-    static let csvOptionsHelp = """
-          --format auto|plain|mt5   CSV layout (auto detects plain, MetaTrader export, split date/time, no header)
-          --columns ROLE=COL,...    explicit columns by name or 0-based index: time, timeofday, open, high, low, close, volume
-          --date-format FMT         auto | epoch_s | epoch_ms | %-pattern such as "%d/%m/%Y %H:%M"
-          --timezone ZONE           zone of times without an offset: UTC, America/New_York, NY+7 (MT5 servers), +02:00
-          --delimiter D             , tab ; |
-          --volume auto|tick|real   MetaTrader volume column
-        """
+    /// CSV layout options, on top of the configured CSV format.
+    static let csvOptions: [Option] = [
+        Option("format", .choice(["auto", "plain", "mt5"]), "",
+               "CSV layout (auto detects plain, MetaTrader export, split date/time, no header)"),
+        Option("columns", .text, "ROLE=COL,...",
+               "explicit columns by name or 0-based index: time, timeofday, open, high, low, close, volume"),
+        Option("date-format", .text, "FMT", "auto | epoch_s | epoch_ms | %-pattern such as \"%d/%m/%Y %H:%M\""),
+        Option("timezone", .text, "ZONE", "zone of times without an offset: UTC, America/New_York, NY+7 (MT5), +02:00"),
+        Option("delimiter", .text, "D", "field delimiter: , tab ; |"),
+        Option("volume", .choice(["auto", "tick", "real"]), "", "which MetaTrader volume column to use"),
+    ]
 
-    /// CSV options on top of the configured CSV format.
-    func csvFormat(_ arguments: ParsedArguments) throws -> CSVFormat {
+    /// The CSV format: the configured one with the CSV options applied (a malformed value is a usage error).
+    func csvFormat(_ values: OptionValues) throws -> CSVFormat {
         var f = configuration.csv.format
-        if let preset = arguments.string("format") {
-            let zone = f.timeZone
-            f = try CSVFormat(preset: preset)
-            f.timeZone = zone
+        do {
+            if let preset = values.string("format") {
+                let zone = f.timeZone
+                f = try CSVFormat(preset: preset)
+                f.timeZone = zone
+            }
+            if let columns = values.string("columns") { f.columns = try CSVColumnMapping(parsing: columns) }
+            if let d = values.string("date-format") { f.dateFormat = try DateFormat(parsing: d) }
+            if let z = values.string("timezone") { f.timeZone = try TimeZoneRule(parsing: z) }
+            if let d = values.string("delimiter") { f.delimiter = try CSVFormat.delimiter(parsing: d) }
+        } catch {
+            throw UsageError(ExitStatus.message(error))
         }
-        if let columns = arguments.string("columns") { f.columns = try CSVColumnMapping(parsing: columns) }
-        if let d = arguments.string("date-format") { f.dateFormat = try DateFormat(parsing: d) }
-        if let z = arguments.string("timezone") { f.timeZone = try TimeZoneRule(parsing: z) }
-        if let d = arguments.string("delimiter") { f.delimiter = try CSVFormat.delimiter(parsing: d) }
-        if let v = arguments.string("volume") {
-            guard let choice = CSVFormat.VolumeChoice(rawValue: v) else { throw UsageError("--volume: auto, tick or real") }
-            f.volume = choice
-        }
+        if let v = values.string("volume"), let choice = CSVFormat.VolumeChoice(rawValue: v) { f.volume = choice }
         return f
-    }
-
-    /// `--NAME` as a time: `2024-01-31`, `2024-01-31T12:00:00Z`, `2024-01-31 12:00`, epoch seconds/ms, or `now`.
-    static func time(_ arguments: ParsedArguments, _ name: String) throws -> Int64? {
-        guard let text = arguments.string(name) else { return nil }
-        if text == "now" { return Int64(Date().timeIntervalSince1970 * 1000) }
-        guard let parsed = DateFormat.auto.parse(Array(text.utf8)[...]) else {
-            throw UsageError("--\(name): cannot read '\(text)' as a time (2024-01-31, 2024-01-31T12:00:00Z, epoch)")
-        }
-        return parsed.milliseconds
-    }
-
-    static func timeframe(_ arguments: ParsedArguments, _ name: String = "timeframe") throws -> Timeframe? {
-        try arguments.string(name).map { text in
-            do { return try Timeframe(parsing: text) } catch { throw UsageError("--\(name): \(error)") }
-        }
     }
 
     static func range(_ s: BarSeries) -> String {
@@ -117,6 +116,14 @@ enum BarOutput {
         return out
     }
 
+    /// Refuses an output path of another kind before any work is done.
+    static func check(_ path: String) throws {
+        let lower = path.lowercased()
+        guard lower.hasSuffix(".parquet") || lower.hasSuffix(".csv") else {
+            throw UsageError("--output must end in .csv or .parquet, got '\(path)'")
+        }
+    }
+
     static func write(_ s: BarSeries, to path: String) throws {
         let lower = path.lowercased()
         if lower.hasSuffix(".parquet") {
@@ -124,7 +131,7 @@ enum BarOutput {
         } else if lower.hasSuffix(".csv") {
             try Data(csv(s).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } else {
-            throw UsageError("--output must end in .csv or .parquet")
+            throw UsageError("--output must end in .csv or .parquet, got '\(path)'")
         }
     }
 }

@@ -6,20 +6,15 @@ import Foundation
 enum DevicesCommand: AITraderCommand {
     static let path = ["devices"]
     static let summary = "list compute backends (CPU, CUDA) with memory, compute capability, threads"
-    static var usage: String {
+    static let options: [Option] = []
+    static let discussion = """
+        Lists the CPU backend (threads, memory) and every CUDA GPU the CUDA backend library drives (name, memory,
+        compute capability), or the exact reason the CUDA backend is unavailable (library not found, ABI mismatch,
+        no driver, no GPU). The CUDA library is looked for in $AITRADER_CUDA_LIB, next to the executable, in
+        build/cuda/ (make cuda), then on the library search path (libaitrader_cuda.so).
         """
-        Usage: aitrader devices [--threads N]
-          Lists the CPU backend (threads, memory) and every CUDA GPU the CUDA backend library drives (name, memory,
-          compute capability), or the exact reason the CUDA backend is unavailable (library not found, ABI
-          mismatch, no driver, no GPU). The CUDA library is looked for in $AITRADER_CUDA_LIB, next to the
-          executable, in build/cuda/ (make cuda), then on the library search path (libaitrader_cuda.so).
-        """
-    }
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let threads = try arguments.int("threads")
-        try arguments.finish()
-        if let threads { try Backend.cpu.setThreads(threads) }
+    static func run(_ values: OptionValues) async throws {
 
         let cpu = try Backend.cpu.info()
         print("cpu    \(cpu.name)")

@@ -9,36 +9,40 @@ import MarketData
 enum EngineDemoCommand: AITraderCommand {
     static let path = ["engine", "demo"]
     static let summary = "train a tiny Conv1d-LSTM Beta-head direction model on a CSV (engine demo)"
-    static var usage: String {
+    static let options: [Option] = [
+        Option("csv", .text, "FILE", "bars to learn from", required: true),
+        Option("steps", .integer(1 ... 1_000_000), "N", "training steps", default: "60"),
+        Option("batch", .integer(1 ... 65_536), "N", "windows per step", default: "64"),
+        Option("window", .integer(2 ... 4096), "N", "bars per window", default: "32"),
+        Option("horizon", .integer(1 ... 4096), "N", "bars ahead whose direction is predicted", default: "4"),
+        Option("lr", .number(.positive), "X", "peak learning rate (OneCycleLR)", default: "0.003"),
+        Option("seed", .integer(0 ... Int.max), "N", "seed of the weights and the batches", default: "1"),
+        Option("timeframe", .timeframe, "", "the bars' timeframe", default: "1h"),
+    ]
+    static let discussion = """
+        Windows of log returns and log high/low ranges (standardised) -> P(close in HORIZON bars > close now).
+        First 80% of the windows train, the last 20% validate (chronological). Prints the training loss (mean Beta
+        NLL; 0 = a uniform guess) every few steps and the validation loss and direction accuracy.
         """
-        Usage: aitrader engine demo --csv FILE [--steps 60] [--batch 64] [--window 32] [--horizon 4]
-                                    [--lr 0.003] [--seed 1] [--timeframe 1h] [--device auto|cpu|cuda] [--threads N]
-          Windows of log returns and log high/low ranges (standardised) -> P(close in HORIZON bars > close now).
-          First 80% of the windows train, the last 20% validate (chronological). Prints the training loss (mean
-          Beta NLL; 0 = a uniform guess) every few steps and the validation loss and direction accuracy.
-        """
-    }
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let csv = try arguments.require("csv")
-        let steps = try arguments.int("steps") ?? 60
-        let batchSize = try arguments.int("batch") ?? 64
-        let window = try arguments.int("window") ?? 32
-        let horizon = try arguments.int("horizon") ?? 4
-        let lr = try arguments.double("lr") ?? 3e-3
-        let seed = UInt64(try arguments.int("seed") ?? 1)
-        let timeframeText = arguments.string("timeframe") ?? "1h"
-        let device = arguments.string("device") ?? "auto"
-        let threads = try arguments.int("threads")
-        try arguments.finish()
-        guard steps > 0, batchSize > 0, window > 1, horizon > 0, lr > 0 else {
-            throw UsageError("--steps, --batch, --horizon and --lr must be positive and --window > 1")
-        }
-        guard let timeframe = Timeframe(rawValue: timeframeText) else { throw UsageError("unknown --timeframe '\(timeframeText)'") }
+    static func run(_ values: OptionValues) async throws {
+        let csv = values.string("csv") ?? ""
+        let steps = values.int("steps") ?? 60
+        let batchSize = values.int("batch") ?? 64
+        let window = values.int("window") ?? 32
+        let horizon = values.int("horizon") ?? 4
+        let lr = values.double("lr") ?? 3e-3
+        let seed = UInt64(values.int("seed") ?? 1)
+        let timeframe = values.timeframe("timeframe") ?? .h1
+        let device = values.string("device") ?? "auto"
+        let threads = values.int("threads")
 
         let symbol = ((csv as NSString).lastPathComponent as NSString).deletingPathExtension
         let bars = try CSVBarReader().read(path: csv, symbol: symbol, timeframe: timeframe)
         let data = try DirectionWindows(bars, window: window, horizon: horizon)
+        guard data.trainCount > 0, !data.validationRange.isEmpty else {
+            throw CommandFailure("\(csv): \(bars.count) bars make too few windows of \(window) + \(horizon) bars to train and validate")
+        }
         let backend = try Devices.select(device: device, threads: threads)
         let info = try backend.info()
         let net = try DirectionNetwork(backend: backend, seed: seed)

@@ -10,28 +10,33 @@ private struct FeatureTarget {
     let timeframe: Timeframe
     let model: ModelKind
 
-    static let usageLines = """
-          --symbol S            symbol in the bar store (import bars with `aitrader data`)
-          --model M             short_term | medium_term | long_term (configs/features/<model>.yaml)
-          --timeframe TF        bar timeframe (1h, 4h, 1d, ...), or --profile P to take the model's timeframe from
-                                configs/features/profiles.yaml (scalper, trader, investor)
-          --data-root DIR       data root: bars in <DIR>/store (as `aitrader data`), features in <DIR>/features
-          --config-dir DIR      feature set configs (default: configs/features)
-        """
+    static let options: [Option] = [
+        Option("symbol", .text, "SYMBOL", "symbol in the bar store (import bars with `aitrader data`)", required: true),
+        Option("model", .choice(["short_term", "medium_term", "long_term"]), "",
+               "whose feature set (configs/features/<model>.yaml)", required: true),
+        Option("timeframe", .timeframe, "", "bar timeframe; or --profile to take the model's timeframe from it"),
+        Option("profile", .text, "NAME",
+               "trading profile of configs/features/profiles.yaml (scalper, trader, investor) giving the timeframe"),
+        Option("config-dir", .text, "DIR", "feature set configs", default: "configs/features"),
+        DataContext.dataRootOption,
+    ]
 
-    init(_ arguments: ParsedArguments) throws {
-        symbol = try arguments.require("symbol")
-        model = try ModelKind(parsing: arguments.require("model"), location: "--model")
-        let configDirectory = arguments.string("config-dir") ?? "configs/features"
-        if let tf = arguments.string("timeframe") {
-            timeframe = try Timeframe(parsing: tf)
-        } else if let profile = arguments.string("profile") {
+    init(_ values: OptionValues) throws {
+        symbol = values.string("symbol") ?? ""
+        model = try ModelKind(parsing: values.string("model") ?? "", location: "--model")
+        let configDirectory = values.string("config-dir") ?? "configs/features"
+        if let tf = values.timeframe("timeframe") {
+            guard !values.isGiven("profile") else { throw UsageError("give --timeframe or --profile, not both") }
+            timeframe = tf
+        } else if let profile = values.string("profile") {
             let profiles = try TradingProfile.load(path: configDirectory + "/profiles.yaml")
-            timeframe = try TradingProfile.named(profile, in: profiles).timeframe(for: model)
+            do { timeframe = try TradingProfile.named(profile, in: profiles).timeframe(for: model) } catch {
+                throw UsageError(ExitStatus.message(error))
+            }
         } else {
             throw UsageError("give --timeframe TF or --profile P")
         }
-        let dataRoot = try DataContext.dataRoot(arguments)
+        let dataRoot = try DataContext.dataRoot(values)
         store = try FeatureStore(root: dataRoot, bars: DataContext.store(dataRoot: dataRoot), configDirectory: configDirectory)
     }
 }
@@ -40,18 +45,17 @@ private struct FeatureTarget {
 enum FeaturesComputeCommand: AITraderCommand {
     static let path = ["features", "compute"]
     static let summary = "compute a model's feature set over stored bars into the feature store"
-    static let usage = """
-        Usage: aitrader features compute --symbol S (--timeframe TF | --profile P) --model M [--force]
-        \(FeatureTarget.usageLines)
-          --force               recompute even when the stored features are current
-          Writes data/features/<S>/<tf>/<model>.parquet; skipped when the bars, the config and the feature code are
-          unchanged since the last computation (the file's cache key says so).
+    static let options: [Option] = FeatureTarget.options + [
+        Option(flag: "force", "recompute even when the stored features are current"),
+    ]
+    static let discussion = """
+        Writes <data-root>/features/<S>/<tf>/<model>.parquet; skipped when the bars, the config and the feature code
+        are unchanged since the last computation (the file's cache key says so).
         """
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let target = try FeatureTarget(arguments)
-        let force = arguments.flag("force")
-        try arguments.finish()
+    static func run(_ values: OptionValues) async throws {
+        let target = try FeatureTarget(values)
+        let force = values.flag("force")
         let entry = try target.store.computeAndStore(symbol: target.symbol, timeframe: target.timeframe,
                                                      model: target.model, force: force)
         print("\(entry.computed ? "computed" : "up to date") \(target.symbol) \(target.timeframe) \(target.model): "
@@ -65,23 +69,20 @@ enum FeaturesComputeCommand: AITraderCommand {
 enum FeaturesShowCommand: AITraderCommand {
     static let path = ["features", "show"]
     static let summary = "show a model's features (names, warm-up, values) from the feature store"
-    static let usage = """
-        Usage: aitrader features show --symbol S (--timeframe TF | --profile P) --model M [--start T] [--end T]
-                                      [--rows N] [--csv]
-        \(FeatureTarget.usageLines)
-          --start/--end T       time range [start, end) (2017-06-01, 2017-06-01T12:00:00Z, ...); default: all
-          --rows N              show the last N rows of the range (default 5; 0 = names only)
-          --csv                 print the rows as CSV (timestamp then one column per feature)
-          Computes the features first when the stored ones are missing or stale.
-        """
+    static let options: [Option] = FeatureTarget.options + [
+        Option("start", .time, "", "the first row's time (default: all)"),
+        Option("end", .time, "", "the last row's time, inclusive (a date includes that whole day)"),
+        Option("rows", .integer(0 ... Int.max), "N", "show the last N rows of the range (0: names only)", default: "5"),
+        Option(flag: "csv", "print the rows as CSV (timestamp then one column per feature)"),
+    ]
+    static let discussion = "Computes the features first when the stored ones are missing or stale."
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let target = try FeatureTarget(arguments)
-        let start = try arguments.string("start").map(time)
-        let end = try arguments.string("end").map(time)
-        let rows = try arguments.int("rows") ?? 5
-        let csv = arguments.flag("csv")
-        try arguments.finish()
+    static func run(_ values: OptionValues) async throws {
+        let target = try FeatureTarget(values)
+        let start = values.time("start")
+        let end = values.inclusiveEnd("end")
+        let rows = values.int("rows") ?? 5
+        let csv = values.flag("csv")
         var frame = try target.store.features(symbol: target.symbol, timeframe: target.timeframe, model: target.model,
                                               start: start, end: end)
         if csv {
@@ -99,10 +100,5 @@ enum FeaturesShowCommand: AITraderCommand {
             print(UTCTime.iso8601(tail.timestamps[r]) + "  "
                   + tail.columns.map { $0[r].isNaN ? "NaN" : String(format: "%.6g", $0[r]) }.joined(separator: " "))
         }
-    }
-
-    private static func time(_ text: String) throws -> Int64 {
-        guard let t = UTCTime.parse(text) else { throw UsageError("cannot parse time '\(text)' (use 2017-06-01 or ISO 8601)") }
-        return t
     }
 }

@@ -8,28 +8,29 @@ import Models
 enum ModelForwardCommand: AITraderCommand {
     static let path = ["model", "forward"]
     static let summary = "run a model checkpoint on input windows (safetensors in, safetensors out)"
-    static var usage: String {
+    static let options: [Option] = [
+        Option("checkpoint", .text, "CK.safetensors", "the model checkpoint", required: true),
+        Option("input", .text, "X.safetensors", "input windows: x (B, L, F), and close (B, L) for long_term",
+               required: true),
+        Option("output", .text, "Y.safetensors", "where the outputs are written", required: true),
+        Option("batch-size", .integer(1 ... 1 << 20), "N", "rows per forward pass", default: "256"),
+    ]
+    static let discussion = """
+        Input tensors: x (B, L, F) — the scaled feature windows — and, for long_term, close (B, L), the normalised
+        close series (any float dtype; converted to F32). L and F must match the checkpoint's config.
+        Output tensors (F32): alpha (B), beta (B) and the model's extras: short_term attention (B, heads, L, L);
+        medium_term importance (F), variable_weights (B, L, F), attention (B, heads, L, L); long_term forecast
+        (B, H) and regime (B, K). Rows are processed in chunks of --batch-size (importance is then the average over
+        all rows). Inference mode: dropout off.
         """
-        Usage: aitrader model forward --checkpoint CK.safetensors --input X.safetensors --output Y.safetensors
-                                      [--batch-size 256] [--device auto|cpu|cuda] [--threads N]
-          Input tensors: x (B, L, F) — the scaled feature windows — and, for long_term, close (B, L), the
-          normalised close series (any float dtype; converted to F32). L and F must match the checkpoint's config.
-          Output tensors (F32): alpha (B), beta (B) and the model's extras: short_term attention (B, heads, L, L);
-          medium_term importance (F), variable_weights (B, L, F), attention (B, heads, L, L); long_term forecast
-          (B, H) and regime (B, K). Rows are processed in chunks of --batch-size (importance is then the
-          average over all rows). Inference mode: dropout off.
-        """
-    }
 
-    static func run(_ arguments: ParsedArguments) async throws {
-        let checkpointPath = try arguments.require("checkpoint")
-        let inputPath = try arguments.require("input")
-        let outputPath = try arguments.require("output")
-        let batchSize = try arguments.int("batch-size") ?? 256
-        let device = arguments.string("device") ?? "auto"
-        let threads = try arguments.int("threads")
-        try arguments.finish()
-        guard batchSize >= 1 else { throw UsageError("--batch-size must be at least 1, got \(batchSize)") }
+    static func run(_ values: OptionValues) async throws {
+        let checkpointPath = values.string("checkpoint") ?? ""
+        let inputPath = values.string("input") ?? ""
+        let outputPath = values.string("output") ?? ""
+        let batchSize = values.int("batch-size") ?? 256
+        let device = values.string("device") ?? "auto"
+        let threads = values.int("threads")
 
         let backend = try Devices.select(device: device, threads: threads)
         let (model, metadata) = try Checkpoint.load(checkpointPath, backend: backend)

@@ -1,0 +1,53 @@
+import Common
+import Engine
+import Features
+import Foundation
+import MarketData
+import Models
+import Simulation
+
+/// A command that ran and failed for a reason that is neither a usage error nor bad input data (a dataset failed to
+/// update, nothing matched, too few bars in the range): exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// The exit statuses, documented in the README and in `aitrader --help`:
+/// 0 success, 64 usage error (EX_USAGE), 65 bad input data (EX_DATAERR), 1 any other failure.
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let usage: Int32 = 64
+    static let dataError: Int32 = 65
+
+    /// The status for an error that ended a command.
+    static func of(_ error: Error) -> Int32 {
+        switch error {
+        case is UsageError: return usage
+        case is DataError, is ParquetError, is ThriftError, is Snappy.Error, is PageCompression.Error,
+             is RLEHybrid.Error, is YAMLError, is ConfigError, is ConfigurationError, is SafetensorsError,
+             is ModelError, is FeatureError, is StorageError, is Timeframe.ParseError, is MarketCalendar.ParseError,
+             is TimeZoneRule.ParseError, is TimeframeTransformer.ResampleError:
+            return dataError
+        default: return failure
+        }
+    }
+
+    /// The error as the user reads it: the error's own description (each module's errors speak the user's terms),
+    /// never an internal type name; Foundation's file errors as "no such file: PATH" and the like.
+    static func message(_ error: Error) -> String {
+        if let cocoa = error as? CocoaError {
+            let path = cocoa.filePath ?? cocoa.url?.path ?? "the file"
+            switch cocoa.code {
+            case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file: \(path)"
+            case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied: \(path)"
+            case .fileWriteOutOfSpace: return "no space left to write \(path)"
+            case .fileReadCorruptFile, .fileReadInapplicableStringEncoding: return "cannot read \(path) as text"
+            default: return "cannot access \(path)"
+            }
+        }
+        if let described = error as? CustomStringConvertible { return described.description }
+        return String(describing: error)
+    }
+}
