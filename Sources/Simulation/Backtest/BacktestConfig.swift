@@ -22,7 +22,8 @@ public struct BacktestConfig: Sendable {
     /// Re-compute each declared indicator on this many sampled prefixes of the data and fail the run if a value
     /// differs from the one computed on the whole series (an indicator that looks ahead). 0 = off.
     public var lookAheadAudit: Int
-    /// Print a progress bar on stderr for long runs (only when stderr is a terminal).
+    /// Report progress on stderr (`Common.Progress`: a bar on a terminal, a line every few seconds otherwise;
+    /// nothing for a run that ends within a second).
     public var progress: Bool
 
     public init(cash: Double = 10_000, models: ExecutionModels = ExecutionModels(),

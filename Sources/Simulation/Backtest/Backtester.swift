@@ -60,7 +60,9 @@ public struct Backtester: Sendable {
         equity.reserveCapacity(total); cash.reserveCapacity(total); exposure.reserveCapacity(total)
         let single = series.count == 1
         let slots = series.map { broker.slot(for: $0.symbol) }
-        var progress = ProgressBar(total: total, enabled: config.progress)
+        var progress = config.progress
+            ? Progress("backtest " + series.map(\.symbol).joined(separator: ","), total: total, unit: "bars")
+            : .disabled
         var wipedOut = false
         var lastIndex = Array(repeating: -1, count: series.count)
 
@@ -172,38 +174,5 @@ public struct Backtester: Sendable {
                 if !same { throw BacktestError.lookAhead(indicator: setup.names[k], bar: i, full: full, prefix: part) }
             }
         }
-    }
-}
-
-/// A one-line progress bar on stderr, redrawn at most every 1 %.
-struct ProgressBar {
-    let total: Int
-    let enabled: Bool
-    var done = 0
-    var nextDraw = 0
-
-    init(total: Int, enabled: Bool) {
-        self.total = max(total, 1)
-        self.enabled = enabled && isatty(2) != 0
-    }
-
-    @inline(__always) mutating func step() {
-        done += 1
-        if enabled, done >= nextDraw { draw(); nextDraw = done + total / 100 + 1 }
-    }
-
-    mutating func finish() {
-        guard enabled else { return }
-        done = total
-        draw()
-        FileHandle.standardError.write("\n".data(using: .utf8)!)
-    }
-
-    private func draw() {
-        let width = 40
-        let filled = width * done / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-        let line = "\rbacktest [\(bar)] \(100 * done / total)% \(done)/\(total) bars"
-        FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 }

@@ -47,7 +47,7 @@ enum ExitStatus {
             default: return "cannot access \(path)"
             }
         }
-        if let described = error as? CustomStringConvertible { return described.description }
-        return String(describing: error)
+        let text = String(describing: error)
+        return text.hasPrefix("Error Domain=") ? (error as NSError).localizedDescription : text
     }
 }

@@ -39,14 +39,14 @@ enum BacktestCommand: AITraderCommand {
         Option("config", .text, "PATH", "execution models (default configs/simulation.yaml when present)"),
         Option("profiles", .text, "PATH", "trading profiles (default configs/features/profiles.yaml when present)"),
         Option("risk-profiles", .text, "PATH", "risk profiles (default configs/risk_profiles.yaml when present)"),
-        Option(flag: "progress", "report progress on stderr (a bar on a terminal, a line every few seconds otherwise)"),
-        Option(flag: "quiet", "print nothing but errors"),
+        Option(flag: "quiet", "print nothing but errors (no summary, no progress)"),
         DataContext.dataRootOption,
     ]
     static let discussion = """
         Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, fills.csv, report.txt, report.html,
         equity.parquet and trades.parquet, and prints the summary. Execution models come from
-        configs/simulation.yaml when present (see that file).
+        configs/simulation.yaml when present (see that file). A run longer than a second reports its progress on
+        stderr: a bar on a terminal, a line every 5 seconds otherwise.
         """
 
     static func run(_ values: OptionValues) async throws {
@@ -79,7 +79,6 @@ enum BacktestCommand: AITraderCommand {
         let configPath = values.string("config")
         let profilesPath = values.string("profiles")
         let riskProfilesPath = values.string("risk-profiles")
-        let progress = values.flag("progress")
         let quiet = values.flag("quiet")
         guard fast < slow else { throw UsageError("--fast must be smaller than --slow, got \(fast) and \(slow)") }
 
@@ -135,7 +134,7 @@ enum BacktestCommand: AITraderCommand {
         }
         let backtestConfig = BacktestConfig(cash: cash ?? config.cash, models: models, endOfData: endOfData,
                                             calendars: [symbol: market.calendar],
-                                            lookAheadAudit: config.lookAheadAudit, progress: progress)
+                                            lookAheadAudit: config.lookAheadAudit, progress: !quiet)
         var strategy = SMACross(fast: fast, slow: slow,
                                 positionFraction: sizing == "risk" ? risk.positionFraction : nil,
                                 stopATRMultiple: sizing == "risk" ? risk.stopATRMultiple : nil)
