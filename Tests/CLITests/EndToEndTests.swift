@@ -10,17 +10,8 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// The `aitrader` executable built beside this test bundle (`swift build --build-tests` builds it).
-    static func executable() -> String? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("aitrader").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        let built = root.appendingPathComponent(".build/debug/aitrader").path
-        return FileManager.default.isExecutableFile(atPath: built) ? built : nil
-    }
+    /// The `aitrader` executable built beside this test bundle (`CLI.executable`).
+    static func executable() -> String? { CLI.executable }
 
     struct Result {
         var status: Int32
