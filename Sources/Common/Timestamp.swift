@@ -12,6 +12,11 @@ public enum UTCTime {
     public static let msPerHour: Int64 = 3_600_000
     public static let msPerDay: Int64 = 86_400_000
 
+    /// The instants any input may name: years 1 to 9999 (what every date format we read can spell). Parsers and
+    /// vendor replies reject times outside it, so later arithmetic (offsets, bucketing, spans) cannot overflow.
+    public static let supportedRange: ClosedRange<Int64> =
+        -62_135_596_800_000 ... 253_402_300_799_999   // 0001-01-01T00:00:00Z ... 9999-12-31T23:59:59.999Z
+
     /// Calendar fields of a timestamp, in UTC. `weekday` is ISO: Monday = 1 ... Sunday = 7.
     public struct Components: Equatable, Sendable {
         public var year: Int, month: Int, day: Int

@@ -79,7 +79,7 @@ public struct CSVBarReader: Sendable {
             }
             guard let parsed = format.dateFormat.parse(timeBytes) else {
                 throw DataError(file: file, line: lineNumber, field: layout.name(layout.time),
-                                reason: "cannot parse time '\(String(decoding: timeBytes, as: UTF8.self))'"
+                                reason: "cannot parse time '\(UntrustedText.sanitized(String(decoding: timeBytes.prefix(200), as: UTF8.self), limit: 60))'"
                                     + (format.dateFormat == .auto ? "" : " with format '\(format.dateFormat)'"))
             }
             let t = parsed.isAbsolute || format.timeZone.isUTC ? parsed.milliseconds

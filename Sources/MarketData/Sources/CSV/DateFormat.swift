@@ -56,8 +56,14 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
         public var isAbsolute: Bool
     }
 
-    /// Parses one field (without surrounding spaces). Nil when the text does not match.
+    /// Parses one field (without surrounding spaces). Nil when the text does not match or names an instant
+    /// outside `UTCTime.supportedRange` (years 1-9999), so no later offset or bucketing arithmetic can overflow.
     public func parse(_ bytes: ArraySlice<UInt8>) -> Parsed? {
+        guard let t = unboundedParse(bytes), UTCTime.supportedRange.contains(t.milliseconds) else { return nil }
+        return t
+    }
+
+    private func unboundedParse(_ bytes: ArraySlice<UInt8>) -> Parsed? {
         switch self {
         case .auto:
             if let t = Self.parseISO(bytes) { return t }
@@ -66,7 +72,8 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
         case .epochMilliseconds:
             return Self.integer(bytes).map { Parsed(milliseconds: $0, isAbsolute: true) }
         case .epochSeconds:
-            guard let s = Double(String(decoding: bytes, as: UTF8.self)), s.isFinite else { return nil }
+            // Bounded before the conversion: Int64(1e20) traps.
+            guard let s = Double(String(decoding: bytes, as: UTF8.self)), s.isFinite, abs(s) < 1e15 else { return nil }
             return Parsed(milliseconds: Int64((s * 1000).rounded()), isAbsolute: true)
         case .pattern(let p):
             return Self.parsePattern(Array(p.utf8), bytes)
