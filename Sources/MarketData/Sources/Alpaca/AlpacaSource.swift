@@ -40,7 +40,10 @@ public struct AlpacaSource: DataSource {
         guard count > 0 else { return .empty(symbol: symbol, timeframe: timeframe) }
         // Look back far enough to cover weekends and holidays, newest first, and stop after `count` rows.
         let end = now()
-        let lookback = max(Int64(count) * timeframe.milliseconds * 3, 10 * UTCTime.msPerDay)
+        // count comes from the user: cap the look-back (and its arithmetic) at about 100 years.
+        let span = Int64(min(count, 1_000_000_000)).multipliedReportingOverflow(by: timeframe.milliseconds * 3)
+        let lookback = min(max(span.overflow ? Int64.max : span.partialValue, 10 * UTCTime.msPerDay),
+                           36_525 * UTCTime.msPerDay)
         let bars = try await fetch(symbol: symbol, timeframe: timeframe, start: end - lookback, end: end, limit: count,
                                    descending: true)
         return normalised(symbol: symbol, timeframe: timeframe, bars: bars)
@@ -55,7 +58,7 @@ public struct AlpacaSource: DataSource {
         do {
             assets = try JSONDecoder().decode([Asset].self, from: response.body)
         } catch {
-            throw .badResponse("assets: \(error)")
+            throw .badResponse("assets: \(UntrustedText.sanitized("\(error)"))")
         }
         return assets.filter { $0.tradable ?? true }.map(\.symbol).sorted()
     }
@@ -96,15 +99,15 @@ public struct AlpacaSource: DataSource {
             do {
                 page = try JSONDecoder().decode(Page.self, from: response.body)
             } catch {
-                throw .badResponse("bars page \(pages + 1) for \(symbol): \(error)")
+                throw .badResponse("bars page \(pages + 1) for \(symbol): \(UntrustedText.sanitized("\(error)"))")
             }
             for row in page.bars?[symbol] ?? [] {
                 guard let t = DateFormat.parseISO(Array(row.t.utf8)[...]), t.isAbsolute else {
-                    throw .badResponse("bar time '\(row.t)' for \(symbol) is not RFC 3339")
+                    throw .badResponse("bar time '\(UntrustedText.sanitized(row.t, limit: 40))' for \(symbol) is not RFC 3339")
                 }
                 let bar = Bar(timestamp: t.milliseconds, open: row.o, high: row.h, low: row.l, close: row.c, volume: row.v)
                 guard [bar.open, bar.high, bar.low, bar.close, bar.volume].allSatisfy(\.isFinite) else {
-                    throw .badResponse("non-finite value in bar \(row.t) for \(symbol)")
+                    throw .badResponse("non-finite value in bar \(UTCTime.iso8601(t.milliseconds)) for \(symbol)")
                 }
                 bars.append(bar)
             }
@@ -123,12 +126,14 @@ public struct AlpacaSource: DataSource {
         -> HTTPClient.Response
     {
         let client = self.client, limiter = self.limiter, headers = configuration.authHeaders
-        return try await configuration.retry.run(what) { () async throws(SourceError) -> HTTPClient.Response in
+        let retry = configuration.retry
+        return try await retry.run(what) { () async throws(SourceError) -> HTTPClient.Response in
             try await limiter.acquire()
             do throws(SourceError) {
                 return try await client.get(url, query: query, headers: headers)
             } catch {
-                if case .rateLimited(let after) = error { await limiter.pause(for: after ?? 1) }
+                // A reset further away than the policy waits ends the retries: do not stall the bucket for it.
+                if case .rateLimited(let after) = error, !retry.waitsTooLong(error) { await limiter.pause(for: after ?? 1) }
                 throw error
             }
         }

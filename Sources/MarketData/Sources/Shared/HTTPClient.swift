@@ -6,7 +6,9 @@ import FoundationNetworking
 
 /// A minimal async HTTP GET client over `URLSession` that maps failures onto `SourceError`: timeouts and
 /// connection errors and 5xx are transient, 429 is `.rateLimited`, 401/403 `.unauthorized`, other 4xx
-/// `.invalidRequest`. Header values are never logged (they carry API keys).
+/// `.invalidRequest`. Header values are never logged (they carry API keys). Redirects are followed (at most
+/// `HTTPTransfer.maxRedirects`), but never with the caller's headers to another origin; bodies above
+/// `maxResponseBytes` are refused; vendor text in errors is sanitised (`UntrustedText`).
 ///
 ///     let client = HTTPClient(timeout: 30)
 ///     let response = try await client.get("https://data.alpaca.markets/v2/stocks/bars", query: [("symbols", "AAPL")],
@@ -24,13 +26,22 @@ public struct HTTPClient: Sendable {
     }
 
     private let session: URLSession
+    private let transfer: HTTPTransfer
 
-    public init(timeout: Double = 30) {
+    /// Bodies larger than this are refused (by Content-Length, or as they arrive).
+    public static let maxResponseBytes = 256 << 20
+
+    public init(timeout: Double = 30, maxResponseBytes: Int = HTTPClient.maxResponseBytes) {
         let configuration = URLSessionConfiguration.ephemeral
+        // Configuration input: a NaN, negative or absurd timeout becomes a sane one, never a trap.
+        let timeout = timeout.isFinite && timeout > 0 ? min(timeout, 86_400) : 30
         configuration.timeoutIntervalForRequest = timeout
         configuration.timeoutIntervalForResource = timeout * 4
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        transfer = HTTPTransfer(maxBytes: max(1, maxResponseBytes))
+        session = URLSession(configuration: configuration, delegate: transfer, delegateQueue: nil)
     }
 
     /// `url?k=v&...` with each name and value percent-encoded.
@@ -61,14 +72,22 @@ public struct HTTPClient: Sendable {
         if Task.isCancelled { throw .cancelled }
         let data: Data, response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await transfer.run(request, callerHeaders: Array(headers.keys), on: session)
+        } catch let refusal as HTTPTransfer.Refusal {
+            switch refusal {
+            case .tooLarge(let limit, let announced):
+                throw .badResponse("\(url.host ?? "?"): response body " + (announced.map { "of \($0) bytes " } ?? "")
+                                   + "exceeds the \(limit)-byte limit")
+            case .tooManyRedirects(let n):
+                throw .badResponse("\(url.host ?? "?"): more than \(n - 1) redirects")
+            }
         } catch is CancellationError {
             throw .cancelled
         } catch let error as URLError where error.code == .cancelled {
             throw .cancelled
         } catch {
             if Task.isCancelled { throw .cancelled }
-            throw .transient("\(url.host ?? "?"): \(error.localizedDescription)")
+            throw .transient("\(url.host ?? "?"): \(UntrustedText.sanitized(error.localizedDescription))")
         }
         guard let http = response as? HTTPURLResponse else { throw .badResponse("not an HTTP response") }
         var fields: [String: String] = [:]
@@ -84,20 +103,22 @@ public struct HTTPClient: Sendable {
         }
     }
 
-    /// Seconds until the rate limit resets: `Retry-After` (seconds), or `X-Ratelimit-Reset` (Unix time in seconds).
-    static func retryAfter(_ response: Response) -> Double? {
-        if let s = response.header("Retry-After"), let v = Double(s) { return max(0, v) }
-        if let s = response.header("X-Ratelimit-Reset"), let reset = Double(s) {
-            return max(0, reset - Date().timeIntervalSince1970)
-        }
+    /// Seconds until the rate limit resets: `Retry-After` (delay-seconds or an HTTP-date), or
+    /// `X-Ratelimit-Reset` (Unix time in seconds). Always finite and in `0...RetryAfter.maxSeconds` (a vendor's
+    /// `1e20`, `inf` or year-9999 date is clamped; the retry policy decides whether to wait that long); nil when
+    /// absent or unreadable.
+    static func retryAfter(_ response: Response, now: Double = Date().timeIntervalSince1970) -> Double? {
+        if let s = response.header("Retry-After"), let v = RetryAfter.seconds(s, now: now) { return v }
+        if let s = response.header("X-Ratelimit-Reset"), let v = RetryAfter.resetSeconds(s, now: now) { return v }
         return nil
     }
 
-    /// The vendor's `message` from a JSON error body, else the body's start.
+    /// The vendor's `message` from a JSON error body, else the body's start; sanitised (no terminal escapes,
+    /// no control characters, at most `UntrustedText.defaultLimit` characters).
     static func message(_ body: Data) -> String {
         if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let m = object["message"] {
-            return "\(m)"
+            return UntrustedText.sanitized("\(m)")
         }
-        return String(decoding: body.prefix(200), as: UTF8.self)
+        return UntrustedText.sanitized(String(decoding: body.prefix(2_000), as: UTF8.self), limit: 200)
     }
 }

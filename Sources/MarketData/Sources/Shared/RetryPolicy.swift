@@ -8,6 +8,7 @@ import Common
 ///
 /// Delay before attempt k+1 (k = 1, 2, ...): a uniform random value in
 /// `[(1 - jitter) * d, d]` with `d = min(maxDelay, baseDelay * 2^(k-1))`, or the vendor's retry-after when larger.
+/// A vendor asking for more than `maxRetryAfter` seconds is not waited for: the rate-limit error is thrown at once.
 public struct RetryPolicy: Sendable, Equatable {
     public var maxAttempts: Int
     /// Seconds.
@@ -15,12 +16,18 @@ public struct RetryPolicy: Sendable, Equatable {
     public var maxDelay: Double
     /// 0 = no jitter, 1 = full jitter.
     public var jitter: Double
+    /// Seconds: the longest vendor "retry after" honoured; a longer one ends the retries.
+    public var maxRetryAfter: Double
 
-    public init(maxAttempts: Int = 5, baseDelay: Double = 0.5, maxDelay: Double = 30, jitter: Double = 1) {
+    /// Every field is clamped to a sane range (NaN and infinities included): configuration input never traps.
+    public init(maxAttempts: Int = 5, baseDelay: Double = 0.5, maxDelay: Double = 30, jitter: Double = 1,
+                maxRetryAfter: Double = 300) {
+        func seconds(_ v: Double) -> Double { v.isNaN ? 0 : min(RetryAfter.maxSeconds, max(0, v)) }
         self.maxAttempts = max(1, maxAttempts)
-        self.baseDelay = max(0, baseDelay)
-        self.maxDelay = max(0, maxDelay)
-        self.jitter = min(1, max(0, jitter))
+        self.baseDelay = seconds(baseDelay)
+        self.maxDelay = seconds(maxDelay)
+        self.jitter = jitter.isNaN ? 1 : min(1, max(0, jitter))
+        self.maxRetryAfter = seconds(maxRetryAfter)
     }
 
     public static let none = RetryPolicy(maxAttempts: 1)
@@ -28,11 +35,17 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The (randomised) delay in seconds after failed attempt `attempt` (1-based).
     public func delay(afterAttempt attempt: Int, error: SourceError,
                       using rng: inout some RandomNumberGenerator) -> Double {
-        let exponential = min(maxDelay, baseDelay * Double(1 << min(attempt - 1, 30)))
+        let exponential = min(maxDelay, baseDelay * Double(1 << min(max(attempt, 1) - 1, 30)))
         let low = (1 - jitter) * exponential
         var d = low < exponential ? Double.random(in: low...exponential, using: &rng) : exponential
-        if case .rateLimited(let after?) = error { d = max(d, min(after, max(maxDelay, after))) }
+        if case .rateLimited(let after?) = error, !after.isNaN { d = max(d, min(after, maxRetryAfter)) }
         return d
+    }
+
+    /// Whether `error` asks for a longer wait than this policy honours.
+    public func waitsTooLong(_ error: SourceError) -> Bool {
+        if case .rateLimited(let after?) = error { return !(after <= maxRetryAfter) }
+        return false
     }
 
     public func run<T: Sendable>(_ what: String, _ operation: () async throws(SourceError) -> T)
@@ -45,12 +58,12 @@ public struct RetryPolicy: Sendable, Equatable {
             do {
                 return try await operation()
             } catch {
-                guard error.isTransient, attempt < maxAttempts else { throw error }
+                guard error.isTransient, attempt < maxAttempts, !waitsTooLong(error) else { throw error }
                 let d = delay(afterAttempt: attempt, error: error, using: &rng)
                 Log.warning("retrying", ["what": what, "attempt": "\(attempt)", "error": error.description,
                                          "delay_s": String(format: "%.2f", d)])
                 do {
-                    try await Task.sleep(nanoseconds: UInt64(d * 1e9))
+                    try await Task.sleep(nanoseconds: RetryAfter.nanoseconds(d))
                 } catch {
                     throw .cancelled
                 }

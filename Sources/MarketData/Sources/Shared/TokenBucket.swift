@@ -14,7 +14,7 @@ public actor TokenBucket {
 
     public init(capacity: Int, ratePerSecond: Double) {
         self.capacity = Double(max(1, capacity))
-        self.ratePerSecond = max(1e-9, ratePerSecond)
+        self.ratePerSecond = ratePerSecond.isFinite ? min(1e9, max(1e-6, ratePerSecond)) : 1e9
         tokens = Double(max(1, capacity))
         last = clock.now
     }
@@ -44,7 +44,7 @@ public actor TokenBucket {
             }
             let wait = (1 - tokens) / ratePerSecond
             do {
-                try await Task.sleep(nanoseconds: UInt64(wait * 1e9) + 1_000)
+                try await Task.sleep(nanoseconds: RetryAfter.nanoseconds(wait) + 1_000)
             } catch {
                 throw .cancelled
             }
@@ -52,8 +52,10 @@ public actor TokenBucket {
     }
 
     /// Empties the bucket until `seconds` from now (a vendor's 429 "reset" says no request will be accepted before).
+    /// The pause is at most `RetryAfter.maxSeconds`; NaN or negative means no pause beyond emptying the bucket.
     public func pause(for seconds: Double) {
         refill()
-        tokens = min(tokens, 0) - max(0, seconds) * ratePerSecond
+        let pause = seconds.isNaN ? 0 : min(RetryAfter.maxSeconds, max(0, seconds))
+        tokens = min(tokens, 0) - pause * ratePerSecond
     }
 }

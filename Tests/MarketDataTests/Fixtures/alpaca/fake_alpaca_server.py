@@ -4,7 +4,10 @@
 Serves deterministic bars for AAPL (weekdays 14:00-20:00 UTC hourly; 1Day at 05:00Z) and BTC/USD (every hour),
 paginated with opaque next_page_token values, checking the APCA-API-KEY-ID / APCA-API-SECRET-KEY headers.
 Faults can be scripted with --script, a comma list consumed one per /bars request: 429 (with X-Ratelimit-Reset 1-2 seconds
-ahead), 500, 503, ok. GET /_requests returns what was asked (paths, query strings, whether keys were sent).
+ahead), 500, 503, ok, retry-after=<text> (a 429 whose Retry-After header is <text>, hex-escaped as %XX: untrusted
+header values), reset=<text> (a 429 whose X-Ratelimit-Reset is <text>), evil (a 403 whose message carries terminal
+escape codes and 5000 characters). GET /_requests returns what was asked (paths, query strings, whether each key was
+sent). GET /_redirect?to=<url> answers 302 with Location <url> (redirect tests).
 
     python3 fake_alpaca_server.py --key test-key --secret test-secret --script 429,500
     # prints "PORT <n>" once listening on 127.0.0.1:<n>; stops after --lifetime seconds (default 120)
@@ -17,7 +20,7 @@ import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 STEP = {"1Min": 60, "5Min": 300, "15Min": 900, "30Min": 1800, "1Hour": 3600, "4Hour": 14400, "1Day": 86400}
 
@@ -78,7 +81,14 @@ class Handler(BaseHTTPRequestHandler):
         keys_ok = (self.headers.get("APCA-API-KEY-ID") == srv.key
                    and self.headers.get("APCA-API-SECRET-KEY") == srv.secret)
         srv.requests.append({"path": url.path, "query": q,
-                             "has_key": self.headers.get("APCA-API-KEY-ID") is not None})
+                             "has_key": self.headers.get("APCA-API-KEY-ID") is not None,
+                             "has_secret": self.headers.get("APCA-API-SECRET-KEY") is not None})
+        if url.path == "/_redirect":
+            self.send_response(302)
+            self.send_header("Location", q["to"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if url.path == "/v2/assets":
             if not keys_ok:
                 return self.send_json(401, {"message": "unauthorized."})
@@ -100,6 +110,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(429, {"message": "too many requests."},
                                   {"X-Ratelimit-Limit": "200", "X-Ratelimit-Remaining": "0",
                                    "X-Ratelimit-Reset": str(int(time.time()) + 2)})
+        if fault.startswith("retry-after=") or fault.startswith("reset="):
+            name = "Retry-After" if fault.startswith("retry-after=") else "X-Ratelimit-Reset"
+            return self.send_json(429, {"message": "slow down"}, {name: unquote(fault.split("=", 1)[1])})
+        if fault == "evil":
+            return self.send_json(403, {"message": "bad key\x1b[2J\x1b]0;pwned\x07\r" + "x" * 5000})
         if fault in ("500", "503"):
             return self.send_json(int(fault), {"message": "internal server error"})
         timeframe = q.get("timeframe", "")
