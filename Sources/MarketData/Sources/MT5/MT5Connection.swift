@@ -89,21 +89,21 @@ actor MT5Connection {
     {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(reply.utf8))) as? [String: Any] else {
             onProtocolError()
-            throw .badResponse("bridge reply to \(method) is not a JSON object: \(reply.prefix(120))")
+            throw .badResponse("bridge reply to \(method) is not a JSON object: \(UntrustedText.sanitized(reply, limit: 120))")
         }
         if let error = object["error"] as? [String: Any] {
             let code = error["code"] as? String ?? "?"
-            let message = "\(method): \(error["message"] as? String ?? "")"
+            let message = "\(method): \(UntrustedText.sanitized(error["message"] as? String ?? ""))"
             switch code {
             case "unauthorized", "protocol": onProtocolError(); throw .unauthorized(message)
             case "bad_request", "unknown_method", "too_large": throw .invalidRequest(message)
             case "mt5_error" where (error["mt5_code"] as? Int) == -2: throw .invalidRequest(message)
-            default: throw .transient("\(code): \(message)")
+            default: throw .transient("\(UntrustedText.sanitized(code, limit: 40)): \(message)")
             }
         }
         guard (object["id"] as? Int) == id else {
             onProtocolError()
-            throw .badResponse("bridge replied to request \(object["id"] ?? "nil") while \(id) was expected")
+            throw .badResponse("bridge replied to request \(UntrustedText.sanitized("\(object["id"] ?? "nil")", limit: 40)) while \(id) was expected")
         }
         guard let result = object["result"] as? [String: Any] else {
             throw .badResponse("bridge reply to \(method) has no result")

@@ -89,7 +89,8 @@ public struct MT5Source: DataSource {
         // Server-time range, padded a day each side for offset changes; the exact UTC range is cut afterwards.
         let from = zone.local(fromUTC: start) - UTCTime.msPerDay
         let to = zone.local(fromUTC: end) + UTCTime.msPerDay
-        let span = Int64(configuration.maxBarsPerRequest) * timeframe.milliseconds
+        // maxBarsPerRequest is configuration: keep the chunk span (and chunkStart + span) far from overflow.
+        let span = Int64(min(configuration.maxBarsPerRequest, 1_000_000_000)) * timeframe.milliseconds
         var bars: [Bar] = []
         var chunkStart = from
         while chunkStart <= to {
@@ -120,6 +121,9 @@ public struct MT5Source: DataSource {
         let r = try await call("tick", ["symbol": symbol])
         guard let bid = r["bid"] as? Double, let ask = r["ask"] as? Double, let time = r["time_ms"] as? Int64 ?? (r["time_ms"] as? Int).map(Int64.init)
         else { throw .badResponse("tick for \(symbol): missing bid, ask or time_ms") }
+        guard UTCTime.supportedRange.contains(time) else {
+            throw .badResponse("tick for \(symbol): time_ms \(time) is outside years 1-9999")
+        }
         return Quote(symbol: symbol, bid: bid, ask: ask, last: r["last"] as? Double ?? 0,
                      time: configuration.serverTimeZone.utc(fromLocal: time))
     }
@@ -137,7 +141,11 @@ public struct MT5Source: DataSource {
         for row in rows {
             let values = row.compactMap { ($0 as? NSNumber)?.doubleValue }
             guard values.count >= 8, values[0...5].allSatisfy(\.isFinite) else {
-                throw .badResponse("rates for \(symbol): malformed row \(row)")
+                throw .badResponse("rates for \(symbol): malformed row \(UntrustedText.sanitized("\(row)", limit: 200))")
+            }
+            // The bridge's time is untrusted: in range before the (otherwise trapping) conversion to Int64.
+            guard values[0] >= Double(UTCTime.supportedRange.lowerBound), values[0] <= Double(UTCTime.supportedRange.upperBound) else {
+                throw .badResponse("rates for \(symbol): bar time \(values[0]) ms is outside years 1-9999")
             }
             let volume = values[7] > 0 ? values[7] : values[5]
             bars.append(Bar(timestamp: zone.utc(fromLocal: Int64(values[0])), open: values[1], high: values[2],

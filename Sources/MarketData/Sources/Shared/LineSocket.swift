@@ -29,6 +29,8 @@ final class LineSocket: @unchecked Sendable {
     var isOpen: Bool { fd >= 0 }
 
     static func connect(host: String, port: Int, timeout: Double) throws(SourceError) -> LineSocket {
+        // Configuration input: NaN, negative or absurd timeouts must not trap the conversions below.
+        let timeout = timeout.isFinite && timeout > 0 ? min(timeout, 86_400) : 30
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
