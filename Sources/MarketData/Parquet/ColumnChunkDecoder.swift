@@ -24,7 +24,8 @@ struct ColumnChunkDecoder<T> {
             throw ParquetError(reason: "column chunk offsets/sizes outside the file (offset \(position), "
                 + "\(meta.totalCompressedSize) bytes, \(meta.numValues) values)")
         }
-        let chunkEnd = min(file.count, position + Int(meta.totalCompressedSize))
+        // totalCompressedSize is untrusted: clamp before adding (Int64.max + position overflows).
+        let chunkEnd = position + Int(min(meta.totalCompressedSize, Int64(file.count - position)))
         var dictionary: [T]?
         var rowsRead: Int64 = 0
         // Capacity is reserved once for all chunks by the caller: reserving per chunk would copy the column
@@ -43,7 +44,8 @@ struct ColumnChunkDecoder<T> {
             }
             let bodyStart = reader.position
             let bodyEnd = bodyStart + Int(header.compressedPageSize)
-            guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0, bodyEnd <= file.count else {
+            guard header.compressedPageSize >= 0, header.uncompressedPageSize >= 0, bodyEnd <= file.count,
+                  bodyStart <= bodyEnd else {
                 throw ParquetError(offset: position, reason: "page of \(header.compressedPageSize) bytes runs past the file end")
             }
             let body = UnsafeRawBufferPointer(rebasing: file[bodyStart..<bodyEnd])

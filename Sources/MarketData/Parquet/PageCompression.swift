@@ -69,6 +69,12 @@ public enum PageCompression {
             }
             return out
         case .zstd:
+            // The page header's size is untrusted and sizes the buffer: zstd cannot expand more than about
+            // 32768:1 (a 4-byte RLE block per 128 KiB), so a larger claim is corrupt, not an allocation to make.
+            guard uncompressedSize >= 0,
+                  uncompressedSize <= max(1 << 16, input.count.multipliedReportingOverflow(by: 32_768).partialValue) else {
+                throw Error(reason: "zstd page claims \(uncompressedSize) bytes from \(input.count): impossible ratio")
+            }
             var failure: String?
             let out = [UInt8](unsafeUninitializedCapacity: uncompressedSize) { out, initialized in
                 let n = ZSTD_decompress(out.baseAddress, uncompressedSize, input.baseAddress, input.count)

@@ -76,6 +76,35 @@ public struct ParquetReader: Sendable {
             throw ParquetError(path: path, rowGroup: g,
                                reason: "has \(group.columns.count) column chunks for \(fields.count) schema columns")
         }
+        try Self.checkRowCounts(metadata, fileSize: n, path: path)
+    }
+
+    /// The most rows a file of `fileSize` bytes may declare: 64 per byte, at least 2^24. Dense encodings
+    /// (RLE runs, all-null columns) can legitimately pack many rows per byte, but no real file packs more;
+    /// a footer claiming 2^40 rows in a small file is corrupt or crafted, and must not size our allocations.
+    public static func maxRows(fileSize: Int) -> Int64 {
+        max(1 << 24, Int64(fileSize).multipliedReportingOverflow(by: 64).partialValue)
+    }
+
+    /// Footer row counts, checked before anything is sized by them: none negative, the groups' sum (without
+    /// overflow) equal to the file's `num_rows`, and within `maxRows(fileSize:)`.
+    static func checkRowCounts(_ metadata: ParquetFileMetaData, fileSize: Int, path: String) throws(ParquetError) {
+        let limit = maxRows(fileSize: fileSize)
+        guard metadata.numRows >= 0, metadata.numRows <= limit else {
+            throw ParquetError(path: path, reason: "footer num_rows \(metadata.numRows) is impossible for a \(fileSize)-byte file "
+                               + "(at most \(limit))")
+        }
+        var total: Int64 = 0
+        for (g, group) in metadata.rowGroups.enumerated() {
+            guard group.numRows >= 0, group.numRows <= limit - total else {
+                throw ParquetError(path: path, rowGroup: g, reason: "num_rows \(group.numRows) is negative or takes the file "
+                                   + "past \(limit) rows (\(fileSize) bytes)")
+            }
+            total += group.numRows
+        }
+        guard total == metadata.numRows else {
+            throw ParquetError(path: path, reason: "footer num_rows \(metadata.numRows) differs from the row groups' total \(total)")
+        }
     }
 
     public var rowCount: Int { Int(metadata.numRows) }
@@ -167,12 +196,20 @@ public struct ParquetReader: Sendable {
         let optional = f.repetition == .optional
         func run<T>(_ decoder: ColumnChunkDecoder<T>) throws(ParquetError) -> (values: [T], validity: [Bool]?) {
             var out = ColumnChunkDecoder<T>.Output()
-            let total = groups.reduce(0) { $0 + rowCount(rowGroup: $1) }
+            // Row counts are checked at open (checkRowCounts); the reservation is still only a hint, never more
+            // than one slot per file byte, so a dense-but-false claim costs nothing before pages back it.
+            let total = min(groups.reduce(0) { $0 + rowCount(rowGroup: $1) }, data.count + 1_024)
             out.values.reserveCapacity(total)
             if optional { out.validity = []; out.validity!.reserveCapacity(total) }
             for g in groups {
                 guard let meta = metadata.rowGroups[g].columns[f.index].metaData else {
                     throw ParquetError(path: path, rowGroup: g, column: f.name, reason: "column chunk has no metadata")
+                }
+                // A flat column has one value per row: the chunk may not claim more (or fewer) than its group.
+                guard meta.numValues == metadata.rowGroups[g].numRows else {
+                    throw ParquetError(path: path, rowGroup: g, column: f.name,
+                                       reason: "column chunk num_values \(meta.numValues) differs from the row group's "
+                                           + "num_rows \(metadata.rowGroups[g].numRows)")
                 }
                 guard meta.type == f.physicalType else {
                     throw ParquetError(path: path, rowGroup: g, column: f.name,

@@ -35,6 +35,11 @@ public enum Snappy {
     /// Decompresses a whole raw snappy stream.
     public static func decompress(_ input: UnsafeRawBufferPointer) throws(Error) -> [UInt8] {
         let (length, start) = try uncompressedLength(input)
+        // The preamble is untrusted and sizes the buffer: no snappy element expands more than 64 bytes from 3
+        // (a 2-byte-offset copy), so a longer claim is corrupt, not an allocation to make.
+        guard length <= (input.count - start) * 22 + 64 else {
+            throw Error(offset: 0, reason: "preamble announces \(length) bytes from \(input.count - start): impossible ratio")
+        }
         var failure: Error?
         let out = [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
             initialized = 0

@@ -301,7 +301,7 @@ public struct ThriftCompactReader {
     {
         let (count, type) = try readListHeader()
         var out: [T] = []
-        out.reserveCapacity(count)
+        out.reserveCapacity(min(count, 1_024))   // count is only bounded by the bytes left; elements may be large
         for _ in 0..<count { out.append(try element(&self, type)) }
         return out
     }
