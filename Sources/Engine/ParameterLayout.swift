@@ -52,8 +52,15 @@ public struct ParameterLayout: Sendable {
     private var index: [String: Int] = [:]
     /// Floats in the whole buffer.
     public private(set) var totalCount = 0
+    /// The most floats the layout may hold; a declaration beyond it throws before anything is allocated.
+    public let limit: Int
 
-    public init() {}
+    /// 2^31 floats (8 GiB): far above any model here, far below an overflow or an allocation that cannot succeed.
+    public static let defaultLimit = 1 << 31
+
+    /// `limit` caps `totalCount` (a checkpoint loader passes the number of floats its file actually holds, so a
+    /// crafted config cannot make it build a model larger than the file).
+    public init(limit: Int = ParameterLayout.defaultLimit) { self.limit = max(0, limit) }
 
     /// Declares `prefix.name` (or `name` when the prefix is empty).
     public mutating func declare(_ name: String, prefix: String = "", shape: [Int],
@@ -64,6 +71,21 @@ public struct ParameterLayout: Sendable {
         }
         guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
             throw .invalidArgument(context: "ParameterLayout.declare", message: "parameter '\(full)' has invalid shape \(shape)")
+        }
+        // Sizes come from configurations (files, checkpoints): overflow-checked, and bounded by `limit`.
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= limit else {
+                throw .invalidArgument(context: "ParameterLayout.declare",
+                                       message: "parameter '\(full)' of shape \(shape) exceeds the \(limit)-float limit")
+            }
+            count = product
+        }
+        guard count <= limit - totalCount else {
+            throw .invalidArgument(context: "ParameterLayout.declare",
+                                   message: "parameter '\(full)' of shape \(shape) takes the model past its limit of "
+                                       + "\(limit) floats (\(totalCount) declared before it)")
         }
         let spec = ParameterSpec(name: full, shape: shape, initializer: initializer, offset: totalCount)
         index[full] = specs.count

@@ -103,9 +103,22 @@ public enum Checkpoint {
         if let expecting, expecting != contents.modelType {
             throw .checkpoint(path: path, message: "is a \(contents.modelType.rawValue) checkpoint, expected \(expecting.rawValue)")
         }
+        // The config is untrusted: the model it describes may hold at most about twice the file's values (each
+        // at least one byte of the file), checked while the layout is declared, before any allocation. Within
+        // that, restore() names the exact tensor that differs.
+        let stored = contents.file.tensors.values.reduce(0) { $0 + $1.elementCount }
+        let limit = 2 * stored + (1 << 20)
         let model: any HorizonModel
-        do { model = try HorizonModels.make(contents.configuration, backend: backend, trainable: trainable) }
-        catch { throw ModelError(error, "\(path): building the \(contents.modelType.rawValue) model") }
+        do {
+            model = try HorizonModels.make(contents.configuration, backend: backend, trainable: trainable,
+                                           parameterLimit: limit)
+        } catch {
+            if case .invalidArgument(_, let message) = error, message.contains("limit") {
+                throw .checkpoint(path: path, message: "its config describes a \(contents.modelType.rawValue) model far larger "
+                                  + "than the \(stored) values its tensors hold (\(message))")
+            }
+            throw ModelError(error, "\(path): building the \(contents.modelType.rawValue) model")
+        }
         try restore(model, from: contents)
         return (model, contents.metadata)
     }

@@ -83,3 +83,23 @@ extension ModelError {
 func requireConfig(_ condition: Bool, _ location: String, _ field: String, _ message: @autoclosure () -> String) throws(ModelError) {
     if !condition { throw .invalidConfig(location: location, field: field, message: message()) }
 }
+
+/// Upper bounds of every size a model config may ask for. Configs come from files and from checkpoints (crafted
+/// ones included); these keep every layer's element count far from overflow, and the checkpoint loader further
+/// bounds the whole model by the values its file holds.
+public enum ModelLimits {
+    /// Channels, hidden units, d_model, feed-forward and block widths, input features.
+    public static let width = 1 << 14
+    /// Bars per window, forecast steps, seasonality harmonics.
+    public static let sequence = 1 << 14
+    /// Layers, blocks, convolutions, heads, polynomial degree, regime classes.
+    public static let depth = 256
+    /// Convolution kernel size.
+    public static let kernel = 1_023
+}
+
+/// Fails with `.invalidConfig` unless `value` is in `range` (checked before any arithmetic uses the value).
+func requireRange(_ value: Int, _ range: ClosedRange<Int>, _ location: String, _ field: String) throws(ModelError) {
+    try requireConfig(range.contains(value), location, field,
+                      "must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+}

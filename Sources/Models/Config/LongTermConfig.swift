@@ -76,7 +76,25 @@ public struct LongTermConfig: Codable, Equatable, Sendable {
 
     public func validate(location: String) throws(ModelError) {
         try requireConfig(modelType == .longTerm, location, "model_type", "expected long_term, got \(modelType.rawValue)")
+        // Ranges first: the checks below (and `harmonics`) divide by, add and multiply these.
+        let w = 1...ModelLimits.width, depth = 0...ModelLimits.depth
+        for (name, v, range) in [("sequence_length", sequenceLength, 1...ModelLimits.sequence), ("input_features", inputFeatures, w),
+                                 ("forecast_horizon", forecastHorizon, 1...ModelLimits.sequence),
+                                 ("trend_blocks", trendBlocks, depth), ("trend_degree", trendDegree, depth),
+                                 ("seasonality_blocks", seasonalityBlocks, depth),
+                                 ("seasonality_harmonics", seasonalityHarmonics ?? 0, 0...ModelLimits.sequence),
+                                 ("block_width", blockWidth, w), ("block_layers", blockLayers, 1...ModelLimits.depth),
+                                 ("d_model", dModel, w), ("encoder_layers", encoderLayers, depth),
+                                 ("attention_heads", attentionHeads, 1...ModelLimits.depth), ("feedforward", feedforward, w),
+                                 ("fusion_hidden", fusionHidden, w), ("regime_classes", regimeClasses, 2...ModelLimits.depth)] {
+            try requireRange(v, range, location, name)
+        }
+        try requireConfig(layerNormEps > 0 && layerNormEps.isFinite, location, "layer_norm_eps", "must be positive, got \(layerNormEps)")
         try requireConfig(trendBlocks + seasonalityBlocks >= 1, location, "trend_blocks", "N-BEATS needs at least one block")
+        // The bases are built on the host before any parameter is declared: bound their size here.
+        try requireConfig(seasonalityThetaSize * (sequenceLength + forecastHorizon) <= 1 << 24, location, "seasonality_harmonics",
+                          "a seasonality basis of \(seasonalityThetaSize) x \(sequenceLength + forecastHorizon) values is too large "
+                              + "(at most 2^24)")
         try requireConfig(dModel % attentionHeads == 0, location, "attention_heads",
                           "d_model \(dModel) is not divisible by \(attentionHeads) heads")
         try requireConfig(dModel % 2 == 0, location, "d_model", "sinusoidal positions need an even d_model, got \(dModel)")

@@ -36,10 +36,12 @@ public struct MediumTermConfig: Codable, Equatable, Sendable {
 
     public func validate(location: String) throws(ModelError) {
         try requireConfig(modelType == .mediumTerm, location, "model_type", "expected medium_term, got \(modelType.rawValue)")
-        for (name, v) in [("sequence_length", sequenceLength), ("input_features", inputFeatures), ("d_model", dModel),
-                          ("attention_heads", attentionHeads)] {
-            try requireConfig(v >= 1, location, name, "must be at least 1, got \(v)")
+        for (name, v, range) in [("sequence_length", sequenceLength, 1...ModelLimits.sequence),
+                                 ("input_features", inputFeatures, 1...ModelLimits.width), ("d_model", dModel, 1...ModelLimits.width),
+                                 ("attention_heads", attentionHeads, 1...ModelLimits.depth)] {
+            try requireRange(v, range, location, name)
         }
+        try requireConfig(layerNormEps > 0 && layerNormEps.isFinite, location, "layer_norm_eps", "must be positive, got \(layerNormEps)")
         try requireConfig(dModel % attentionHeads == 0, location, "attention_heads",
                           "d_model \(dModel) is not divisible by \(attentionHeads) heads")
     }

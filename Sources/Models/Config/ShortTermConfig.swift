@@ -59,6 +59,19 @@ public struct ShortTermConfig: Codable, Equatable, Sendable {
     /// Cross-field checks (also run on configs read from checkpoints).
     public func validate(location: String) throws(ModelError) {
         try requireConfig(modelType == .shortTerm, location, "model_type", "expected short_term, got \(modelType.rawValue)")
+        // Ranges first: the checks below divide by and multiply these.
+        for (name, v, range) in [("sequence_length", sequenceLength, 1...ModelLimits.sequence),
+                                 ("input_features", inputFeatures, 1...ModelLimits.width),
+                                 ("lstm_hidden", lstmHidden, 1...ModelLimits.width), ("lstm_layers", lstmLayers, 1...ModelLimits.depth),
+                                 ("attention_dim", attentionDim, 1...ModelLimits.width),
+                                 ("attention_heads", attentionHeads, 1...ModelLimits.depth), ("fc_hidden", fcHidden, 1...ModelLimits.width)] {
+            try requireRange(v, range, location, name)
+        }
+        try requireConfig(convChannels.count <= ModelLimits.depth, location, "conv_channels",
+                          "at most \(ModelLimits.depth) convolutions, got \(convChannels.count)")
+        for c in convChannels { try requireRange(c, 1...ModelLimits.width, location, "conv_channels") }
+        for k in convKernels { try requireRange(k, 1...ModelLimits.kernel, location, "conv_kernels") }
+        try requireConfig(layerNormEps > 0 && layerNormEps.isFinite, location, "layer_norm_eps", "must be positive, got \(layerNormEps)")
         try requireConfig(!convChannels.isEmpty, location, "conv_channels", "at least one convolution is required")
         try requireConfig(convKernels.count == convChannels.count, location, "conv_kernels",
                           "\(convKernels.count) kernel sizes for \(convChannels.count) convolutions")

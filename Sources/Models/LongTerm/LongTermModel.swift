@@ -35,9 +35,10 @@ public final class LongTermModel: HorizonModel {
     private var dFused = GradientSum()
     private var dFinalResidual = ActivationBuffer()
 
-    public init(_ config: LongTermConfig, backend: Backend, seed: UInt64 = 0, trainable: Bool = true) throws(EngineError) {
+    public init(_ config: LongTermConfig, backend: Backend, seed: UInt64 = 0, trainable: Bool = true,
+                parameterLimit: Int = ParameterLayout.defaultLimit) throws(EngineError) {
         self.config = config
-        var layout = ParameterLayout()
+        var layout = ParameterLayout(limit: parameterLimit)
         let (l, h) = (config.sequenceLength, config.forecastHorizon)
         var blocks: [NBeatsBlock] = []
         let trendB = NBeatsBasis.trend(degree: config.trendDegree, length: l)

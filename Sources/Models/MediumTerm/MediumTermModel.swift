@@ -29,9 +29,10 @@ public final class MediumTermModel: HorizonModel {
     private var selectedGradient = GradientSum()
     private var attentionInputGradient = GradientSum()
 
-    public init(_ config: MediumTermConfig, backend: Backend, seed: UInt64 = 0, trainable: Bool = true) throws(EngineError) {
+    public init(_ config: MediumTermConfig, backend: Backend, seed: UInt64 = 0, trainable: Bool = true,
+                parameterLimit: Int = ParameterLayout.defaultLimit) throws(EngineError) {
         self.config = config
-        var layout = ParameterLayout()
+        var layout = ParameterLayout(limit: parameterLimit)
         let d = config.dModel, eps = config.layerNormEps
         selection = try VariableSelection(features: config.inputFeatures, dModel: d, eps: eps, name: "vsn", layout: &layout)
         lstm = try LSTM(inputSize: d, hiddenSize: d, name: "lstm", layout: &layout)

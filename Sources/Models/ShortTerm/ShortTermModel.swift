@@ -36,9 +36,10 @@ public final class ShortTermModel: HorizonModel {
 
     /// A new model with PyTorch-default initialisation drawn from `seed`; `trainable: false` allocates no
     /// gradient buffer (inference only).
-    public init(_ config: ShortTermConfig, backend: Backend, seed: UInt64 = 0, trainable: Bool = true) throws(EngineError) {
+    public init(_ config: ShortTermConfig, backend: Backend, seed: UInt64 = 0, trainable: Bool = true,
+                parameterLimit: Int = ParameterLayout.defaultLimit) throws(EngineError) {
         self.config = config
-        var layout = ParameterLayout()
+        var layout = ParameterLayout(limit: parameterLimit)
         let channels = [config.inputFeatures] + config.convChannels
         var convs: [Conv1d] = []
         for i in config.convKernels.indices {
