@@ -29,7 +29,7 @@ tuneAllocatorForLargeArrays()
 
 /// Prints a usage error: one line, then where the help is; exit 64.
 func usageFailure(_ message: String, help: String) -> Never {
-    writeError("aitrader: \(Sanitized.terminal(message))\nRun '\(help)' for usage.\n")
+    writeError("aitrader: \(UntrustedText.sanitized(message, limit: 4000))\nRun '\(help)' for usage.\n")
     exit(ExitStatus.usage)
 }
 
@@ -50,7 +50,7 @@ case .run(let command, let rest):
     do {
         values = try OptionValues(rest, options: command.options)
     } catch {
-        writeError("aitrader \(command.name): \(Sanitized.terminal(ExitStatus.message(error)))\n"
+        writeError("aitrader \(command.name): \(UntrustedText.sanitized(ExitStatus.message(error), limit: 4000))\n"
                    + "Run 'aitrader \(command.name) --help' for usage.\n")
         exit(ExitStatus.usage)
     }
@@ -66,7 +66,7 @@ case .run(let command, let rest):
     } catch {
         let status = ExitStatus.of(error)
         var text = "aitrader \(command.name): " + (status == ExitStatus.usage ? "" : "error: ")
-            + Sanitized.terminal(ExitStatus.message(error)) + "\n"
+            + UntrustedText.sanitized(ExitStatus.message(error), limit: 4000) + "\n"
         if status == ExitStatus.usage { text += "Run 'aitrader \(command.name) --help' for usage.\n" }
         writeError(text)
         exit(status)

@@ -142,7 +142,7 @@ enum DataUpdateCommand: AITraderCommand {
                 print(try await pipeline.updateLatest(symbol: d.symbol, timeframe: d.timeframe, initialStart: initial))
             } catch {
                 failures += 1
-                writeError("\(d.symbol) \(d.timeframe) (\(d.source)): \(Sanitized.terminal(ExitStatus.message(error)))\n")
+                writeError("\(d.symbol) \(d.timeframe) (\(d.source)): \(UntrustedText.sanitized(ExitStatus.message(error), limit: 4000))\n")
             }
         }
         if failures > 0 { throw CommandFailure("\(failures) of \(datasets.count) datasets failed to update") }
