@@ -37,11 +37,14 @@ public enum OpProfiler {
     @inline(__always) static func end(_ operation: String) {
         guard enabled else { return }
         let elapsed = now() &- started
+        // One row per table entry: some wrappers name a call with its arguments for their error messages
+        // ("alloc(960 bytes)", "set_option(threads)"), which would otherwise give a row per size.
+        let entry = operation.firstIndex(of: "(").map { String(operation[..<$0]) } ?? operation
         table.withLock { t in
-            var e = t[operation] ?? Entry()
+            var e = t[entry] ?? Entry()
             e.calls += 1
             e.nanoseconds &+= elapsed
-            t[operation] = e
+            t[entry] = e
         }
     }
 

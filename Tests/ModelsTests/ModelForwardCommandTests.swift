@@ -40,6 +40,36 @@ import Testing
         #expect(compared == written.tensors.count && compared >= 3)
     }
 
+    /// `AITRADER_PROFILE_OPS=1` (README): at exit, one row per kernel with its calls, total ms, share and mean,
+    /// largest total first.
+    @Test(.enabled(if: executable != nil, "the aitrader executable is not built next to the tests"))
+    func profileOpsPrintsPerKernelTimes() throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-profile-\(getpid()).safetensors").path
+        defer { unlink(output) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["AITRADER_PROFILE_OPS"] = "1"
+        let r = try Subprocess.run(try #require(Self.executable), [
+            "model", "forward", "--checkpoint", try Parity.fixture("short_term_small.safetensors"),
+            "--input", try Parity.fixture("short_term_small_io.safetensors"), "--output", output,
+            "--device", "cpu", "--batch-size", "2"], environment: environment)
+        #expect(r.status == 0, "\(r.output)\(r.errorOutput)")
+        let lines = r.errorOutput.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex { $0.hasPrefix("op ") && $0.contains("calls") && $0.contains("mean us") },
+                                  "no profile table in: \(r.errorOutput)")
+        let rows = lines[(header + 1)...].map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.count >= 3 && rows.allSatisfy { $0.count == 5 }, "\(rows)")
+        let names = rows.map(\.[0])
+        #expect(Set(names).count == names.count && names.contains("alloc"), "one row per kernel: \(names)")
+        for op in ["linear_fwd", "conv1d_fwd", "lstm_fwd"] { #expect(names.contains(op), "\(names)") }
+        #expect(!names.contains { $0.hasSuffix("_bwd") }, "inference ran a backward kernel: \(names)")
+        let calls = rows.compactMap { Int($0[1]) }, totals = rows.compactMap { Double($0[2]) }
+        let shares = rows.compactMap { Double($0[3]) }
+        #expect(calls.count == rows.count && calls.allSatisfy { $0 >= 1 })
+        #expect(totals == totals.sorted(by: >))
+        let shareSum: Double = shares.reduce(0, +), rounding: Double = 0.05 * Double(rows.count) + 0.1
+        #expect(abs(shareSum - 100) <= rounding, "\(shares)")
+    }
+
     @Test(.enabled(if: executable != nil, "the aitrader executable is not built next to the tests"))
     func wrongInputShapeIsAClearError() throws {
         let r = try Subprocess.run(try #require(Self.executable), [
