@@ -183,6 +183,9 @@ def main():
     cli_min = float(os.environ.get("COVERAGE_CLI_MIN", "45"))
     started = time.time()
     os.makedirs(SCRATCH, exist_ok=True)
+    report_path = os.path.join(SCRATCH, "coverage.json")
+    if os.path.exists(report_path):  # a failed run must not leave the last run's numbers behind
+        os.remove(report_path)
 
     rows = []  # (module, lines, covered, source, threshold or None)
     c_files = {}
@@ -227,10 +230,10 @@ def main():
         c = sum(r[2] for r in rows if r[3] == source)
         if n:
             report[f"total_{source}"] = {"lines": n, "covered": c, "percent": round(pct(n, c), 2)}
-    with open(os.path.join(SCRATCH, "coverage.json"), "w") as f:
+    with open(report_path, "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
-    print(f"written {os.path.relpath(os.path.join(SCRATCH, 'coverage.json'), ROOT)}")
+    print(f"written {os.path.relpath(report_path, ROOT)}")
     if failures:
         print("coverage below the threshold: " + "; ".join(failures), file=sys.stderr)
         return 1
@@ -238,4 +241,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as e:  # a failing test or build: its own output says why
+        cmd = e.cmd if isinstance(e.cmd, str) else " ".join(e.cmd)
+        print(f"coverage: '{cmd}' failed with exit status {e.returncode}", file=sys.stderr)
+        sys.exit(e.returncode or 1)
