@@ -14,9 +14,10 @@ clones, portable loops, loader) ran it.
 Prints one table (module, lines, covered, percent, total) and writes it as JSON to .build-coverage/coverage.json.
 Exit status 1 when a module is below its threshold, naming it:
   COVERAGE_MIN (default 90)      every library module under Sources/ (Common, Engine, MarketData, Features, ...)
-  COVERAGE_CLI_MIN (default 45)  the aitrader CLI (Sources/aitrader): measured through the binary the CLI tests
-                                 run, which go through a few commands end to end (47 % when this was written);
-                                 a floor against regressions, not the 90 % goal
+  COVERAGE_CLI_MIN (default 75)  the aitrader CLI (Sources/aitrader): measured through the binary the CLI and
+                                 model-forward tests run end to end (78.5 % when this was written: bench, devices,
+                                 features show and the network sources are run in part); a floor against
+                                 regressions until it reaches the 90 % of the library modules
   COVERAGE_C_MIN (default 90)    CKernels/cpu and CKernels/common (C tests: 98 % when this was written; 90 leaves
                                  room for hosts without AVX-512, where the AVX-512-only paths do not run)
 Benchmarks/ is reported, not enforced: `aitrader bench` suites are timing loops that the test suite runs only in part.
@@ -180,7 +181,7 @@ def main():
     args = ap.parse_args()
     swift_min = float(os.environ.get("COVERAGE_MIN", "90"))
     c_min = float(os.environ.get("COVERAGE_C_MIN", "90"))
-    cli_min = float(os.environ.get("COVERAGE_CLI_MIN", "45"))
+    cli_min = float(os.environ.get("COVERAGE_CLI_MIN", "75"))
     started = time.time()
     os.makedirs(SCRATCH, exist_ok=True)
     report_path = os.path.join(SCRATCH, "coverage.json")

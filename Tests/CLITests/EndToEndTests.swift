@@ -112,6 +112,124 @@ import Testing
         #expect(usage.status == 64)
     }
 
+    /// data list (text and JSON), data show's head/tail view, data validate (checksums, OHLC rules, gaps against
+    /// the forex calendar), and a corrupted Parquet file caught by its checksum.
+    @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
+    func listShowAndValidateTheStoreAndCatchACorruptFile() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let empty = try Self.aitrader(["data", "list", "--data-root", dir])
+        #expect(empty.status == 0 && empty.stdout.hasPrefix("no datasets in "), "\(empty.stdout)")
+        let sample = Self.root.appendingPathComponent("data/sample/EURUSD_H1.csv").path
+        let imported = try Self.aitrader(["data", "import", "--csv", sample, "--symbol", "EURUSD", "--timeframe", "1h",
+                                          "--data-root", dir])
+        #expect(imported.status == 0, "\(imported.stderr)")
+
+        let json = try Self.aitrader(["data", "list", "--json", "--data-root", dir])
+        #expect(json.status == 0, "\(json.stderr)")
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["symbol"] as? String == "EURUSD" && list.first?["timeframe"] as? String == "1h")
+        #expect(list.first?["rows"] as? Int == 5000)
+        #expect(list.first?["first"] as? String == "2017-04-19T09:00:00Z" && list.first?["last"] as? String == "2018-02-07T15:00:00Z")
+        let text = try Self.aitrader(["data", "list", "--data-root", dir])
+        #expect(text.stdout.split(separator: "\n").last?.split(separator: " ").prefix(3) == ["EURUSD", "1h", "5000"],
+                "\(text.stdout)")
+
+        // --rows 4: the first two and the last two bars of the file, and how many were left out.
+        let shown = try Self.aitrader(["data", "show", "--symbol", "EURUSD", "--timeframe", "1h", "--rows", "4",
+                                       "--data-root", dir])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let rows = shown.stdout.split(separator: "\n").map(String.init)
+        let csv = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(rows.count == 6 && rows[0] == "timestamp,open,high,low,close,volume" && rows[3] == "... 4996 more rows ...",
+                "\(rows)")
+        for (shownRow, csvRow) in [(1, 1), (2, 2), (4, csv.count - 2), (5, csv.count - 1)] where shownRow < rows.count {
+            #expect(rows[shownRow].split(separator: ",")[0] == csv[csvRow].split(separator: ",")[0])
+            #expect(Double(rows[shownRow].split(separator: ",")[4]) == Double(csv[csvRow].split(separator: ",")[4]))
+        }
+
+        let validated = try Self.aitrader(["data", "validate", "--symbol", "EURUSD", "--timeframe", "1h", "--calendar", "forex",
+                                           "--data-root", dir])
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+        #expect(validated.stdout.hasPrefix("EURUSD 1h: 5000 bars, checksum ok, bars ok"), "\(validated.stdout)")
+        // The sample has no bars over Christmas and New Year: two gaps of a day, which --fail-on-gaps turns into a failure.
+        #expect(validated.stdout.contains("2 gaps"), "\(validated.stdout)")
+        #expect(validated.stdout.contains("gap 2017-12-24T22:00:00Z .. 2017-12-25T22:00:00Z (24 bars)"), "\(validated.stdout)")
+        let strict = try Self.aitrader(["data", "validate", "--symbol", "EURUSD", "--timeframe", "1h", "--calendar", "forex",
+                                        "--fail-on-gaps", "--data-root", dir])
+        #expect(strict.status != 0 && strict.stderr.contains("validation failed"), "\(strict.stderr)")
+
+        // One flipped byte in the middle of the Parquet file: the checksum recorded at import catches it.
+        let file = dir + "/store/bars/EURUSD/1h.parquet"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: file))
+        let corrupt = try Self.aitrader(["data", "validate", "--data-root", dir])
+        #expect(corrupt.status != 0)
+        #expect(corrupt.stdout.contains("EURUSD 1h: 5000 bars, CHECKSUM FAILED"), "\(corrupt.stdout)")
+        let none = try Self.aitrader(["data", "validate", "--symbol", "GBPUSD", "--data-root", dir])
+        #expect(none.status != 0 && none.stderr.contains("no stored dataset matches"), "\(none.stderr)")
+    }
+
+    /// data fetch --source csv stores [start, end) only; data update continues from the last stored bar to the end
+    /// of the file, and a second update adds nothing.
+    @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
+    func fetchARangeThenUpdateWithoutDuplicates() throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sample = Self.root.appendingPathComponent("data/sample/GOOG_D1.csv").path
+        let days = try String(contentsOfFile: sample, encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.prefix(10)) }
+        let january = days.filter { $0.hasPrefix("2010-01") }.count
+        let fromJanuary = days.filter { $0 >= "2010-01-01" }.count
+        let fetched = try Self.aitrader(["data", "fetch", "--source", "csv", "--csv", sample, "--symbol", "GOOG",
+                                         "--timeframe", "1d", "--start", "2010-01-01", "--end", "2010-02-01", "--data-root", dir])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        #expect(fetched.stdout.contains("GOOG 1d: fetched \(january), added \(january)"), "\(fetched.stdout)")
+
+        let updated = try Self.aitrader(["data", "update", "--symbol", "GOOG", "--timeframe", "1d", "--data-root", dir])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        #expect(updated.stdout.contains("added \(fromJanuary - january)"), "\(updated.stdout)")
+        let list = try Self.aitrader(["data", "list", "--json", "--data-root", dir])
+        let entry = try #require((try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])?.first)
+        #expect(entry["rows"] as? Int == fromJanuary)
+        #expect(entry["first"] as? String == "2010-01-04T00:00:00Z" && entry["last"] as? String == "2013-03-01T00:00:00Z")
+
+        let again = try Self.aitrader(["data", "update", "--symbol", "GOOG", "--timeframe", "1d", "--data-root", dir])
+        #expect(again.status == 0 && again.stdout.contains("added 0"), "\(again.stdout)\(again.stderr)")
+        let missing = try Self.aitrader(["data", "fetch", "--source", "csv", "--csv", sample, "--symbol", "GOOG",
+                                         "--timeframe", "1d", "--data-root", dir])
+        #expect(missing.status == 64 && missing.stderr.contains("--start"), "\(missing.stderr)")
+    }
+
+    /// engine demo trains the tiny direction model: the training loss falls, the learning rate anneals to ~0,
+    /// the last 20 % of the windows validate, and the same seed gives the same run.
+    @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
+    func engineDemoLearnsAndIsReproducible() throws {
+        let arguments = ["engine", "demo", "--csv", Self.root.appendingPathComponent("data/sample/EURUSD_H1.csv").path,
+                         "--steps", "30", "--seed", "3", "--device", "cpu"]
+        let first = try Self.aitrader(arguments), second = try Self.aitrader(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        let output = first.stdout + first.stderr
+        func losses(_ text: String) -> [Double] {
+            text.split(separator: "\n").filter { $0.hasPrefix("step ") }.compactMap { line in
+                let f = line.split(separator: " ")
+                return f.firstIndex(of: "loss").flatMap { Double(f[$0 + 1]) }
+            }
+        }
+        let trained = losses(output)
+        #expect(trained.count >= 10, "\(output)")
+        #expect(trained.last! < trained.first! - 0.05, "\(trained)")
+        #expect(trained == losses(second.stdout + second.stderr))
+        #expect(output.contains("step   30/30") && output.contains("lr 1.20e-08"), "\(output)")
+        // 5000 bars, window 32, horizon 4: 4965 windows, the last 993 validate.
+        let validation = try #require(output.split(separator: "\n").first { $0.hasPrefix("validation:") })
+        #expect(validation.contains("993 windows"), "\(validation)")
+        let bad = try Self.aitrader(["engine", "demo", "--csv", "/nonexistent.csv", "--steps", "1"])
+        #expect(bad.status != 0 && (bad.stderr.contains("nonexistent.csv")), "\(bad.stderr)")
+    }
+
     @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
     func benchFilterSelectsOneBatchSize() throws {
         let result = try Self.aitrader(["bench", "--suite", "models", "--quick", "--json",
