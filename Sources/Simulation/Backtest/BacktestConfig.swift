@@ -1,3 +1,5 @@
+import Common
+
 /// What happens to positions still open when the data ends.
 ///
 /// - `keepOpen` (default; backtesting.py's default): positions stay open, final equity marks them at the last
@@ -36,6 +38,15 @@ public struct BacktestConfig: Sendable {
         self.lookAheadAudit = lookAheadAudit
         self.progress = progress
     }
+
+    /// Throws the first invalid value: cash not > 0 and finite, an invalid execution model
+    /// (`ExecutionModels.validate()`), a look-ahead audit outside 0...1000 samples.
+    public func validate() throws(ParameterError) {
+        try ParameterError.check(cash > 0 && cash.isFinite, "cash", cash, "must be > 0 and finite")
+        try models.validate()
+        try ParameterError.check((0...1000).contains(lookAheadAudit), "look_ahead_audit", lookAheadAudit,
+                                 "must be 0...1000 (sampled prefixes)")
+    }
 }
 
 /// A backtest that cannot run: bad input or a strategy that looks ahead.
@@ -43,10 +54,17 @@ public enum BacktestError: Error, CustomStringConvertible, Equatable, Sendable {
     case noData
     case lookAhead(indicator: String, bar: Int, full: Double, prefix: Double)
     case strategy(String)
+    /// A run setting or strategy parameter outside its domain.
+    case invalidParameter(ParameterError)
+    /// A bar the simulator cannot trade on: `index` in `symbol`'s series, opening at `time` (UTC ms).
+    case invalidBar(symbol: String, index: Int, time: Int64, reason: String)
 
     public var description: String {
         switch self {
         case .noData: "no bars to backtest"
+        case .invalidParameter(let e): "invalid parameter: \(e)"
+        case .invalidBar(let symbol, let index, let time, let reason):
+            "\(symbol) bar \(index) (\(UTCTime.iso8601(time))): \(reason)"
         case .lookAhead(let name, let bar, let full, let prefix):
             "indicator '\(name)' looks ahead: at bar \(bar) it is \(full) computed on the whole series but \(prefix) "
                 + "computed on bars 0...\(bar) only"

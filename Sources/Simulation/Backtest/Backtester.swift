@@ -5,7 +5,8 @@ import MarketData
 /// The event-driven backtester: steps a `MarketSimulator` from bar close to bar close, lets the
 /// `SimulatedBroker` fill working orders against each new bar, marks the account at the close, records equity,
 /// then hands the strategy a `MarketView` of closed bars only. Deterministic: the same inputs give the same
-/// result bit for bit.
+/// result bit for bit. Every setting and bar is validated first (`validate()`): bad values are typed errors,
+/// never traps.
 ///
 ///     let bars = try CSVBarReader().read(path: "data/sample/GOOG_D1.csv", symbol: "GOOG", timeframe: .d1)
 ///     var strategy = SMACross(fast: 10, slow: 20)
@@ -27,9 +28,16 @@ public struct Backtester: Sendable {
     @_specialize(exported: true, where S == SMACross)
     public func run<S: TradingStrategy>(_ strategy: inout S) throws(BacktestError) -> BacktestResult {
         guard let first = series.first, !first.isEmpty else { throw BacktestError.noData }
+        try validate()
         let symbols = series.map(\.symbol)
         var setup = StrategySetup(symbols: symbols, series: series)
-        do { try strategy.prepare(&setup) } catch { throw BacktestError.strategy("\(strategy.name): \(error)") }
+        do {
+            try strategy.prepare(&setup)
+        } catch let e as ParameterError {
+            throw BacktestError.invalidParameter(e)
+        } catch {
+            throw BacktestError.strategy("\(strategy.name): \(error)")
+        }
         try audit(setup)
 
         // Orders of a symbol trade on its first series; ATR per trading series when slippage needs it.

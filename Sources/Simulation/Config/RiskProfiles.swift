@@ -35,11 +35,16 @@ public struct RiskProfiles: Sendable {
             for (name, node) in try root.require("risk_profiles").mapping() {
                 try node.checkKeys(["position_fraction", "max_leverage", "stop_atr_multiple"])
                 let f = try node.require("position_fraction").double()
-                guard f > 0, f <= 1 else { throw ConfigError(node["position_fraction"]!, "must be in (0, 1]") }
+                guard f > 0, f <= 1 else { throw ConfigError(node["position_fraction"] ?? node, "must be in (0, 1]") }
                 let lev = try node.double("max_leverage", default: 1)
-                guard lev > 0 else { throw ConfigError(node["max_leverage"]!, "must be > 0") }
-                risk[name] = RiskProfile(name: name, positionFraction: f, maxLeverage: lev,
-                                         stopATRMultiple: try node["stop_atr_multiple"]?.double())
+                guard lev > 0, lev.isFinite else {
+                    throw ConfigError(node["max_leverage"] ?? node, "must be > 0 and finite")
+                }
+                let stop = try node["stop_atr_multiple"]?.double()
+                if let stop, !(stop > 0 && stop.isFinite) {
+                    throw ConfigError(node["stop_atr_multiple"] ?? node, "must be > 0 and finite (or null: no stop)")
+                }
+                risk[name] = RiskProfile(name: name, positionFraction: f, maxLeverage: lev, stopATRMultiple: stop)
             }
             return RiskProfiles(profiles: risk)
         } catch let e as ConfigError {

@@ -17,6 +17,10 @@ import Common
 ///   risk_free_rate: 0.0
 ///   look_ahead_audit: 8
 /// ```
+///
+/// Every value is checked as it is read, by the same `validate()` the API uses (`CommissionModel.validate()`,
+/// ...): a negative commission, slippage or fee, cash <= 0, a leverage <= 0 ... is a `ConfigError` naming the
+/// file, line, column and key.
 public struct SimulationConfig: Sendable {
     public var models: ExecutionModels
     public var cash: Double
@@ -49,7 +53,8 @@ public struct SimulationConfig: Sendable {
             if let b = root["backtest"] {
                 try b.checkKeys(["cash", "end_of_data", "risk_free_rate", "look_ahead_audit"])
                 config.cash = try b.double("cash", default: config.cash)
-                guard config.cash > 0 else { throw ConfigError(b["cash"]!, "cash must be > 0") }
+                try check(b) { try ParameterError.check(config.cash > 0 && config.cash.isFinite, "cash", config.cash,
+                                                        "must be > 0 and finite") }
                 if let node = b["end_of_data"] {
                     guard let p = EndOfDataPolicy(rawValue: try node.string()) else {
                         throw ConfigError(node, "unknown end_of_data '\(try node.string())' (keep_open, "
@@ -58,7 +63,11 @@ public struct SimulationConfig: Sendable {
                     config.endOfData = p
                 }
                 config.riskFreeRate = try b.double("risk_free_rate", default: 0)
+                try check(b) { try PerformanceMetrics.validate(riskFreeRate: config.riskFreeRate) }
                 config.lookAheadAudit = try b.int("look_ahead_audit", default: config.lookAheadAudit)
+                try check(b) {
+                    try BacktestConfig(cash: config.cash, lookAheadAudit: config.lookAheadAudit).validate()
+                }
             }
             return config
         } catch let e as ConfigError {
@@ -84,12 +93,11 @@ public struct SimulationConfig: Sendable {
                 try s.checkKeys(["model", "spread"]); m.slippage = .halfSpread(try s.require("spread").double())
             case "atr":
                 try s.checkKeys(["model", "multiple", "period"])
-                let period = try s.int("period", default: 14)
-                guard period > 0 else { throw ConfigError(s["period"]!, "period must be > 0") }
-                m.slippage = .atr(multiple: try s.require("multiple").double(), period: period)
+                m.slippage = .atr(multiple: try s.require("multiple").double(), period: try s.int("period", default: 14))
             default:
                 throw ConfigError(s["model"] ?? s, "unknown slippage model '\(model)' (none, fixed_bps, half_spread, atr)")
             }
+            try check(s) { try m.slippage.validate() }
         }
         if let c = e["commission"] {
             let model = try c.string("model", default: "none")
@@ -108,22 +116,22 @@ public struct SimulationConfig: Sendable {
             default:
                 throw ConfigError(c["model"] ?? c, "unknown commission model '\(model)' (none, fraction, per_unit, per_lot)")
             }
+            try check(c) { try m.commission.validate() }
         }
         if let l = e["latency_ms"] {
-            let ms = try l.int()
-            guard ms >= 0 else { throw ConfigError(l, "latency must be >= 0") }
-            m.latency = LatencyModel(milliseconds: Int64(ms))
+            m.latency = LatencyModel(milliseconds: Int64(try l.int()))
+            try check(l) { try m.latency.validate() }
         }
         if let f = e["financing"] {
             try f.checkKeys(["long_rate", "short_rate", "rollover_hour_utc"])
             m.financing = FinancingModel(longRate: try f.double("long_rate", default: 0),
                                          shortRate: try f.double("short_rate", default: 0),
                                          rolloverHourUTC: try f.int("rollover_hour_utc", default: 0))
+            try check(f) { try m.financing?.validate() }
         }
         if let p = e["max_volume_participation"] {
-            let v = try p.double()
-            guard v > 0, v <= 1 else { throw ConfigError(p, "max_volume_participation must be in (0, 1]") }
-            m.maxVolumeParticipation = v
+            m.maxVolumeParticipation = try p.double()
+            try check(p) { try m.validate() }
         }
         if let i = e["intrabar"] {
             guard let policy = IntrabarPolicy(rawValue: try i.string()) else {
@@ -132,10 +140,17 @@ public struct SimulationConfig: Sendable {
             m.intrabar = policy
         }
         if let l = e["max_leverage"] {
-            let v = try l.double()
-            guard v > 0 else { throw ConfigError(l, "max_leverage must be > 0") }
-            m.maxLeverage = v
+            m.maxLeverage = try l.double()
+            try check(l) { try m.validate() }
         }
         return m
+    }
+
+    /// Runs a model's `validate()`; a `ParameterError` becomes a `ConfigError` at the offending key of `node`
+    /// (or at `node` itself when it is the value), so the message gives file:line:column and the key path.
+    static func check(_ node: YAMLNode, _ body: () throws -> Void) throws {
+        do { try body() } catch let error as ParameterError {
+            throw ConfigError(node[error.key] ?? node, "\(error.requirement), got \(error.value)")
+        }
     }
 }

@@ -25,6 +25,27 @@ public enum CommissionModel: Sendable, Equatable {
         }
     }
 
+    /// Throws unless every amount is a valid charge: a fraction of traded value in [0, 1), per-unit and per-lot
+    /// rates and minimums >= 0 and finite, a lot size > 0. A negative commission would pay the trader for trading.
+    public func validate() throws(ParameterError) {
+        switch self {
+        case .none: break
+        case .fractionOfNotional(let f):
+            try ParameterError.check(f >= 0 && f < 1, "commission.rate", f,
+                                     "a fraction of traded value must be >= 0 and < 1")
+        case .perUnit(let rate, let minimum):
+            try ParameterError.check(rate >= 0 && rate.isFinite, "commission.rate", rate, "must be >= 0 and finite")
+            try ParameterError.check(minimum >= 0 && minimum.isFinite, "commission.minimum", minimum,
+                                     "must be >= 0 and finite")
+        case .perLot(let rate, let lotSize, let minimum):
+            try ParameterError.check(rate >= 0 && rate.isFinite, "commission.rate", rate, "must be >= 0 and finite")
+            try ParameterError.check(lotSize > 0 && lotSize.isFinite, "commission.lot_size", lotSize,
+                                     "must be > 0 and finite")
+            try ParameterError.check(minimum >= 0 && minimum.isFinite, "commission.minimum", minimum,
+                                     "must be >= 0 and finite")
+        }
+    }
+
     /// The commission per unit the sizing of an equity-fraction order assumes, computed as backtesting.py does
     /// (`commission(fraction, price) / fraction`) so whole-unit sizes agree to the last bit. Minimums are
     /// enforced afterwards by `Account.affordableUnits`.

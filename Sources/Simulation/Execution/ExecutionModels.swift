@@ -16,6 +16,7 @@ public enum IntrabarPolicy: String, Sendable, Equatable {
 ///
 /// `ExecutionModels.backtestingPy(commission:)` reproduces backtesting.py 0.6's broker (no slippage, next-open
 /// fills, relative commission, no participation cap, leverage 1). Loaded from YAML by `SimulationConfig`.
+/// The initialiser stores any values; `validate()` checks them (and `Backtester.run` calls it).
 public struct ExecutionModels: Sendable, Equatable {
     public var slippage: SlippageModel
     public var commission: CommissionModel
@@ -32,8 +33,6 @@ public struct ExecutionModels: Sendable, Equatable {
                 latency: LatencyModel = LatencyModel(), financing: FinancingModel? = nil,
                 maxVolumeParticipation: Double? = nil, intrabar: IntrabarPolicy = .pessimistic,
                 maxLeverage: Double = 1) {
-        precondition(maxLeverage > 0, "maxLeverage must be > 0")
-        precondition(maxVolumeParticipation.map { $0 > 0 && $0 <= 1 } ?? true, "participation must be in (0, 1]")
         self.slippage = slippage
         self.commission = commission
         self.latency = latency
@@ -41,6 +40,20 @@ public struct ExecutionModels: Sendable, Equatable {
         self.maxVolumeParticipation = maxVolumeParticipation
         self.intrabar = intrabar
         self.maxLeverage = maxLeverage
+    }
+
+    /// Throws the first invalid value: each model's (`CommissionModel.validate()`, ...), a participation cap
+    /// outside (0, 1], a leverage that is not > 0 and finite.
+    public func validate() throws(ParameterError) {
+        try slippage.validate()
+        try commission.validate()
+        try latency.validate()
+        try financing?.validate()
+        if let p = maxVolumeParticipation {
+            try ParameterError.check(p > 0 && p <= 1, "max_volume_participation", p, "must be in (0, 1]")
+        }
+        try ParameterError.check(maxLeverage > 0 && maxLeverage.isFinite, "max_leverage", maxLeverage,
+                                 "must be > 0 and finite")
     }
 
     /// backtesting.py 0.6's broker: `Backtest(..., commission=c)` with default spread, margin and trade_on_close.

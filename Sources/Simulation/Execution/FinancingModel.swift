@@ -19,6 +19,15 @@ public struct FinancingModel: Sendable, Equatable {
         self.rolloverHourUTC = rolloverHourUTC
     }
 
+    /// Throws unless both rates are finite (either sign: a negative rate is a credit) and the rollover hour is
+    /// 0...23.
+    public func validate() throws(ParameterError) {
+        try ParameterError.check(longRate.isFinite, "financing.long_rate", longRate, "must be finite")
+        try ParameterError.check(shortRate.isFinite, "financing.short_rate", shortRate, "must be finite")
+        try ParameterError.check((0...23).contains(rolloverHourUTC), "financing.rollover_hour_utc", rolloverHourUTC,
+                                 "must be an hour 0...23")
+    }
+
     /// The cost (positive = paid) of holding `units` (signed) at `price` over `rollovers` rollovers.
     public func charge(units: Double, price: Double, rollovers: Int) -> Double {
         let rate = units >= 0 ? longRate : shortRate

@@ -7,11 +7,20 @@
 public struct LatencyModel: Sendable, Equatable {
     public var milliseconds: Int64
 
+    /// Any value is stored; `validate()` (called by `Backtester.run`) rejects negative ones.
     public init(milliseconds: Int64 = 0) {
-        precondition(milliseconds >= 0, "latency must be >= 0")
         self.milliseconds = milliseconds
     }
 
-    /// The earliest bar-open time at which an order decided at `time` may fill.
-    public func activeFrom(decisionTime time: Int64) -> Int64 { time + milliseconds }
+    /// Throws unless `milliseconds >= 0` (an order cannot reach the market before it was decided).
+    public func validate() throws(ParameterError) {
+        try ParameterError.check(milliseconds >= 0, "latency_ms", milliseconds, "must be >= 0")
+    }
+
+    /// The earliest bar-open time at which an order decided at `time` may fill (saturating: a latency beyond the
+    /// end of time means never).
+    public func activeFrom(decisionTime time: Int64) -> Int64 {
+        let (t, overflow) = time.addingReportingOverflow(milliseconds)
+        return overflow ? (milliseconds > 0 ? .max : .min) : t
+    }
 }

@@ -25,6 +25,24 @@ public enum SlippageModel: Sendable, Equatable {
         }
     }
 
+    /// Throws unless the slippage worsens prices by a valid amount: bps in [0, 10 000) (10 000 bps would sell at
+    /// 0), a half spread and an ATR multiple >= 0 and finite, an ATR period >= 1. Negative slippage would improve
+    /// every fill.
+    public func validate() throws(ParameterError) {
+        switch self {
+        case .none: break
+        case .fixedBps(let bps):
+            try ParameterError.check(bps >= 0 && bps < 10_000, "slippage.bps", bps, "must be >= 0 and < 10000")
+        case .halfSpread(let spread):
+            try ParameterError.check(spread >= 0 && spread.isFinite, "slippage.spread", spread,
+                                     "must be >= 0 and finite")
+        case .atr(let multiple, let period):
+            try ParameterError.check(multiple >= 0 && multiple.isFinite, "slippage.multiple", multiple,
+                                     "must be >= 0 and finite")
+            try ParameterError.check(period >= 1, "slippage.period", period, "must be >= 1")
+        }
+    }
+
     /// The ATR period this model needs, if any.
     public var atrPeriod: Int? {
         if case .atr(_, let period) = self { return period }

@@ -93,6 +93,13 @@ public struct PerformanceMetrics: Sendable, Equatable {
         end = result.barTimes.last
     }
 
+    /// Throws unless the annual risk-free rate is finite and > -1 (a rate of -100 % or less has no compounding
+    /// meaning; rates are fractions: 0.02 = 2 %).
+    public static func validate(riskFreeRate: Double) throws(ParameterError) {
+        try ParameterError.check(riskFreeRate > -1 && riskFreeRate.isFinite, "risk_free_rate", riskFreeRate,
+                                 "an annual rate must be finite and > -1")
+    }
+
     /// Every metric by its snake_case name (the keys of summary.json), in a stable order.
     public var namedValues: [(String, Double?)] {
         [("initial_cash", initialCash), ("final_equity", finalEquity), ("total_return", totalReturn),
