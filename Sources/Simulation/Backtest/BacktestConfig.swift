@@ -27,25 +27,35 @@ public struct BacktestConfig: Sendable {
     /// Report progress on stderr (`Common.Progress`: a bar on a terminal, a line every few seconds otherwise;
     /// nothing for a run that ends within a second).
     public var progress: Bool
+    /// The ruin threshold as a fraction of the initial cash, in [0, 1): the run is ruined at the first bar close
+    /// where equity ≤ `ruinFraction × cash` (see `BacktestResult.ruinIndex` for the definition and why 1 %).
+    /// 0 makes ruin the same as a wipe-out (equity ≤ 0).
+    public var ruinFraction: Double
+
+    /// The default ruin threshold: 1 % of the initial cash.
+    public static let defaultRuinFraction = 0.01
 
     public init(cash: Double = 10_000, models: ExecutionModels = ExecutionModels(),
                 endOfData: EndOfDataPolicy = .keepOpen, calendars: [String: any TradingCalendar] = [:],
-                lookAheadAudit: Int = 8, progress: Bool = false) {
+                lookAheadAudit: Int = 8, progress: Bool = false, ruinFraction: Double = defaultRuinFraction) {
         self.cash = cash
         self.models = models
         self.endOfData = endOfData
         self.calendars = calendars
         self.lookAheadAudit = lookAheadAudit
         self.progress = progress
+        self.ruinFraction = ruinFraction
     }
 
     /// Throws the first invalid value: cash not > 0 and finite, an invalid execution model
-    /// (`ExecutionModels.validate()`), a look-ahead audit outside 0...1000 samples.
+    /// (`ExecutionModels.validate()`), a look-ahead audit outside 0...1000 samples, a ruin fraction outside [0, 1).
     public func validate() throws(ParameterError) {
         try ParameterError.check(cash > 0 && cash.isFinite, "cash", cash, "must be > 0 and finite")
         try models.validate()
         try ParameterError.check((0...1000).contains(lookAheadAudit), "look_ahead_audit", lookAheadAudit,
                                  "must be 0...1000 (sampled prefixes)")
+        try ParameterError.check(ruinFraction >= 0 && ruinFraction < 1, "ruin_fraction", ruinFraction,
+                                 "a fraction of initial cash must be >= 0 and < 1")
     }
 }
 

@@ -144,7 +144,8 @@ public struct Backtester: Sendable {
                 .sorted { ($0.entryTime, $0.symbol) < ($1.entryTime, $1.symbol) },
             orders: broker.orders, fills: broker.fills, totalCommission: broker.account.totalCommission,
             totalFinancing: broker.account.totalFinancing, tradedValue: broker.account.tradedValue,
-            wipedOut: wipedOut)
+            wipedOut: wipedOut, ruinFraction: config.ruinFraction,
+            ruinIndex: BacktestResult.ruinIndex(equity: equity, initial: config.cash, fraction: config.ruinFraction))
     }
 
     /// Applies the end-of-data policy to positions still open.

@@ -16,6 +16,7 @@ import Common
 ///   end_of_data: keep_open                      # keep_open | close_at_last_close | close_at_last_open
 ///   risk_free_rate: 0.0
 ///   look_ahead_audit: 8
+///   ruin_fraction: 0.01                         # ruined at equity <= this fraction of cash (BacktestResult.ruinIndex)
 /// ```
 ///
 /// Every value is checked as it is read, by the same `validate()` the API uses (`CommissionModel.validate()`,
@@ -27,14 +28,17 @@ public struct SimulationConfig: Sendable {
     public var endOfData: EndOfDataPolicy
     public var riskFreeRate: Double
     public var lookAheadAudit: Int
+    public var ruinFraction: Double
 
     public init(models: ExecutionModels = ExecutionModels(), cash: Double = 10_000, endOfData: EndOfDataPolicy = .keepOpen,
-                riskFreeRate: Double = 0, lookAheadAudit: Int = 8) {
+                riskFreeRate: Double = 0, lookAheadAudit: Int = 8,
+                ruinFraction: Double = BacktestConfig.defaultRuinFraction) {
         self.models = models
         self.cash = cash
         self.endOfData = endOfData
         self.riskFreeRate = riskFreeRate
         self.lookAheadAudit = lookAheadAudit
+        self.ruinFraction = ruinFraction
     }
 
     public static func load(path: String) throws(ConfigError) -> SimulationConfig {
@@ -51,7 +55,7 @@ public struct SimulationConfig: Sendable {
                 config.models = try parseExecution(e)
             }
             if let b = root["backtest"] {
-                try b.checkKeys(["cash", "end_of_data", "risk_free_rate", "look_ahead_audit"])
+                try b.checkKeys(["cash", "end_of_data", "risk_free_rate", "look_ahead_audit", "ruin_fraction"])
                 config.cash = try b.double("cash", default: config.cash)
                 try check(b) { try ParameterError.check(config.cash > 0 && config.cash.isFinite, "cash", config.cash,
                                                         "must be > 0 and finite") }
@@ -65,8 +69,10 @@ public struct SimulationConfig: Sendable {
                 config.riskFreeRate = try b.double("risk_free_rate", default: 0)
                 try check(b) { try PerformanceMetrics.validate(riskFreeRate: config.riskFreeRate) }
                 config.lookAheadAudit = try b.int("look_ahead_audit", default: config.lookAheadAudit)
+                config.ruinFraction = try b.double("ruin_fraction", default: config.ruinFraction)
                 try check(b) {
-                    try BacktestConfig(cash: config.cash, lookAheadAudit: config.lookAheadAudit).validate()
+                    try BacktestConfig(cash: config.cash, lookAheadAudit: config.lookAheadAudit,
+                                       ruinFraction: config.ruinFraction).validate()
                 }
             }
             return config

@@ -47,6 +47,15 @@ public struct HTMLReport {
 
         """
         h += "<p>" + escapeHTML(result.parameters.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")) + "</p>\n"
+        if let t = result.ruinTime, let e = result.ruinEquity {
+            h += "<p class=\"neg\"><b>Ruined</b> at \(UTCTime.plain(t)): equity \(money(e)) &le; "
+                + "\(pct(result.ruinFraction)) of initial cash\(result.wipedOut ? " (wiped out; the run stopped)" : "")."
+                + "</p>\n"
+        }
+        if result.rejectedOrders > 0 {
+            h += "<p class=\"neg\">\(result.rejectedOrders) orders rejected: " + escapeHTML(result.rejectionsByReason
+                .map { "\($0.reason) \($0.count)" }.joined(separator: ", ")) + "</p>\n"
+        }
         h += "<pre>" + escapeHTML(TextReport(result: result, metrics: metrics, settings: settings).render()) + "</pre>\n"
 
         h += "<h2>Equity</h2>\n"

@@ -8,7 +8,9 @@ import Foundation
 ///   size unsigned, side long/short), then `symbol,return,exit_reason`.
 /// - equity.csv: `time,equity,cash,drawdown,exposure`, labelled by bar open time (as pandas/backtesting.py do);
 ///   each value is the equity at that bar's close.
-/// - summary.json: every `PerformanceMetrics` value in snake_case, dates, strategy and run settings.
+/// - summary.json: every `PerformanceMetrics` value in snake_case, dates, strategy and run settings; `wiped_out`,
+///   `ruined`, `ruin_time` (bar open time, ISO-8601, or null), `ruin_equity`, `ruin_fraction` (see
+///   `BacktestResult.ruinIndex`), `rejected_orders` and `rejected_orders_by_reason` (`{"insufficient_margin": n}`).
 public struct ResultFiles {
     public let result: BacktestResult
     public let metrics: PerformanceMetrics
@@ -61,6 +63,13 @@ public struct ResultFiles {
                 + "\"entry_time\": \(json(UTCTime.iso8601(lot.entryTime)))}"
         }.joined(separator: ", ") + "]")
         lines.append("  \"wiped_out\": \(result.wipedOut)")
+        lines.append("  \"ruined\": \(result.ruined)")
+        lines.append("  \"ruin_time\": \(result.ruinTime.map { json(UTCTime.iso8601($0)) } ?? "null")")
+        lines.append("  \"ruin_equity\": \(result.ruinEquity.map(number) ?? "null")")
+        lines.append("  \"ruin_fraction\": \(number(result.ruinFraction))")
+        lines.append("  \"rejected_orders\": \(result.rejectedOrders)")
+        lines.append("  \"rejected_orders_by_reason\": {" + result.rejectionsByReason
+            .map { "\(json($0.reason)): \($0.count)" }.joined(separator: ", ") + "}")
         return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
     }
 

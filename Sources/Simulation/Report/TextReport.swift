@@ -45,6 +45,15 @@ public struct TextReport {
             rows.append(("Open at end", result.openLots.map { "\($0.symbol) \(number($0.size)) @ \(number($0.entryPrice))" }
                 .joined(separator: ", ")))
         }
+        let rejected = result.rejectionsByReason
+        rows.append(("Rejected orders", "\(result.rejectedOrders)" + (rejected.isEmpty ? "" : " ("
+            + rejected.map { "\($0.reason) \($0.count)" }.joined(separator: ", ") + ")")))
+        let threshold = pct(result.ruinFraction) + " of initial cash"
+        if let t = result.ruinTime, let e = result.ruinEquity {
+            rows.append(("RUINED", "equity \(money(e)) <= \(threshold) at \(UTCTime.plain(t))"))
+        } else {
+            rows.append(("Ruined", "no (equity stayed above \(threshold))"))
+        }
         if result.wipedOut { rows.append(("WIPED OUT", "equity reached 0; the run stopped")) }
         let width = rows.map(\.0.count).max() ?? 0
         return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
