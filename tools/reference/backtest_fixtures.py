@@ -9,6 +9,10 @@ equity curve as JSON, with backtesting.py's summary statistics ("stats").
     .venv/bin/python tools/reference/backtest_fixtures.py [OUT_DIR]            # the committed fixtures
     .venv/bin/python tools/reference/backtest_fixtures.py --csv F.csv --fast 10 --slow 20 --cash 10000 \
         --commission 0.002 [--finalize]                                                   # one run, JSON on stdout
+    .venv/bin/python tools/reference/backtest_fixtures.py --buy-and-hold [OUT_DIR]       # the baseline fixtures
+
+The buy-and-hold fixtures (bh_*.json: BuyAndHoldBaseline's reference) also need empyrical-reloaded==0.7.1
+(tools/reference/requirements.txt, `make reference-venv`); nothing else in this script imports it.
 """
 import argparse
 import json
@@ -44,6 +48,54 @@ class SmaCross(Strategy):
         elif crossover(self.sma2, self.sma1):
             self.position.close()
             self.sell()
+
+
+class BuyAndHold(Strategy):
+    """backtesting.py's buy-and-hold: buy with all equity whenever flat, then hold."""
+
+    def init(self):
+        pass
+
+    def next(self):
+        if not self.position:
+            self.buy()
+
+
+def run_buy_and_hold(csv, cash, commission, annualization):
+    """BuyAndHold on the CSV's bars, with empyrical's statistics of its equity curve's per-bar returns.
+
+    backtesting.py first calls `next()` at the close of the SECOND bar (`start = 1 + warm-up`), AITrader's
+    backtester at the close of the first, so backtesting.py's first buy fills one bar later. To compare the same
+    thing -- a buy at the first price AITrader can trade at, the second bar's open -- a copy of the first bar is
+    prepended one bar-spacing earlier; backtesting.py's buy then fills at the open of the CSV's second bar, and
+    the padding bar's equity point (the initial cash) is dropped from the curve."""
+    import empyrical as ep  # regenerating fixtures only (requirements.txt); the live tests don't reach this
+
+    df = pd.read_csv(csv, index_col=0, parse_dates=True, float_precision="round_trip")
+    pad = df.iloc[[0]].copy()
+    pad.index = pd.DatetimeIndex([df.index[0] - (df.index[1] - df.index[0])])
+    bt = Backtest(pd.concat([pad, df]), BuyAndHold, cash=cash, commission=commission)
+    stats = bt.run()
+    eq = stats["_equity_curve"]["Equity"].values[1:]
+    trade = stats["_strategy"].trades[0]
+    r = pd.Series(eq).pct_change().dropna().values
+    return {
+        "csv": os.path.relpath(os.path.abspath(csv), ROOT), "cash": cash, "commission": commission,
+        "annualization": annualization,
+        "entry_bar": int(trade.entry_bar) - 1, "entry_time": iso(trade.entry_time),
+        "entry_price": float(trade.entry_price), "units": int(trade.size),
+        "final_equity": float(stats["Equity Final [$]"]),
+        "equity": [float(x) for x in eq],
+        "total_return": float(ep.cum_returns_final(r)),
+        "cagr": float(ep.annual_return(r, annualization=annualization)),
+        "annual_volatility": float(ep.annual_volatility(r, annualization=annualization)),
+        "sharpe": float(ep.sharpe_ratio(r, risk_free=0, annualization=annualization)),
+        "sortino": float(ep.sortino_ratio(r, required_return=0, annualization=annualization)),
+        "max_drawdown": float(ep.max_drawdown(r)),
+        "calmar": float(ep.calmar_ratio(r, annualization=annualization)),
+        "backtesting_version": __import__("backtesting").__version__,
+        "empyrical_version": ep.__version__,
+    }
 
 
 def iso(t):
@@ -103,7 +155,20 @@ def main():
     p.add_argument("--cash", type=float, default=10_000)
     p.add_argument("--commission", type=float, default=0.002)
     p.add_argument("--finalize", action="store_true")
+    p.add_argument("--buy-and-hold", action="store_true")
     a = p.parse_args()
+    if a.buy_and_hold:
+        # Annualisation as AITrader's Annualization: GOOG daily US equities 252; EURUSD hourly FX 260 x 24.
+        bh = {
+            "bh_goog_d1": ("data/sample/GOOG_D1.csv", 10_000, 0.002, 252),
+            "bh_eurusd_h1": ("data/sample/EURUSD_H1.csv", 10_000, 0.002, 6240),
+        }
+        for name, (csv, cash, comm, ann) in bh.items():
+            res = run_buy_and_hold(os.path.join(ROOT, csv), cash, comm, ann)
+            with open(os.path.join(a.out, name + ".json"), "w") as f:
+                json.dump(res, f, separators=(",", ":"))
+            print(name, res["units"], "units @", res["entry_price"], res["entry_time"], "final", res["final_equity"])
+        return
     if a.csv:
         json.dump(run(a.csv, a.fast, a.slow, a.cash, a.commission, a.finalize), sys.stdout)
         return

@@ -14,21 +14,25 @@ public struct PriceSeries: Sendable {
 }
 
 /// A self-contained HTML report (inline CSS and SVG; opens offline): the metrics, equity and drawdown charts,
-/// the price with trade entries/exits, the monthly returns table and the trade list.
+/// the price with trade entries/exits, the monthly returns table and the trade list; with a `baseline`, a
+/// buy-and-hold column in the metrics and its equity curve drawn over the strategy's.
 public struct HTMLReport {
     public let result: BacktestResult
     public let metrics: PerformanceMetrics
     public var settings: [(String, String)]
     public var prices: PriceSeries?
+    /// Buy-and-hold over the same bars: a column of the metrics table and a line on the equity chart.
+    public var baseline: BuyAndHoldBaseline?
     /// Trades listed in the table (all are in trades.csv).
     public var maxTradeRows = 500
 
     public init(result: BacktestResult, metrics: PerformanceMetrics, settings: [(String, String)] = [],
-                prices: PriceSeries? = nil) {
+                prices: PriceSeries? = nil, baseline: BuyAndHoldBaseline? = nil) {
         self.result = result
         self.metrics = metrics
         self.settings = settings
         self.prices = prices
+        self.baseline = baseline
     }
 
     public func render() -> String {
@@ -56,11 +60,18 @@ public struct HTMLReport {
             h += "<p class=\"neg\">\(result.rejectedOrders) orders rejected: " + escapeHTML(result.rejectionsByReason
                 .map { "\($0.reason) \($0.count)" }.joined(separator: ", ")) + "</p>\n"
         }
-        h += "<pre>" + escapeHTML(TextReport(result: result, metrics: metrics, settings: settings).render()) + "</pre>\n"
+        h += "<pre>" + escapeHTML(TextReport(result: result, metrics: metrics, settings: settings, baseline: baseline)
+            .render()) + "</pre>\n"
 
         h += "<h2>Equity</h2>\n"
-        h += SVGChart(lines: [SVGChart.Line(times: result.barTimes, values: result.equity, color: "#1f5fbf")],
-                      valueFormat: { String(format: "%.0f", $0) }).render()
+        var equityLines = [SVGChart.Line(times: result.barTimes, values: result.equity, color: "#1f5fbf")]
+        if let baseline {
+            h += "<p style=\"font-size:12px\"><span style=\"color:#1f5fbf\">&#9644; \(escapeHTML(result.strategy))</span>"
+                + " &nbsp; <span style=\"color:#e08a00\">&#9644; buy &amp; hold</span></p>\n"
+            equityLines.append(SVGChart.Line(times: baseline.result.barTimes, values: baseline.result.equity,
+                                             color: "#e08a00"))
+        }
+        h += SVGChart(lines: equityLines, valueFormat: { String(format: "%.0f", $0) }).render()
         var peak = -Double.infinity
         let dd = result.equity.map { e -> Double in peak = max(peak, e); return peak > 0 ? (e / peak - 1) * 100 : 0 }
         h += "<h2>Drawdown (%)</h2>\n"

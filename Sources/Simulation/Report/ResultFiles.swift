@@ -10,17 +10,24 @@ import Foundation
 ///   each value is the equity at that bar's close.
 /// - summary.json: every `PerformanceMetrics` value in snake_case, dates, strategy and run settings; `wiped_out`,
 ///   `ruined`, `ruin_time` (bar open time, ISO-8601, or null), `ruin_equity`, `ruin_fraction` (see
-///   `BacktestResult.ruinIndex`), `rejected_orders` and `rejected_orders_by_reason` (`{"insufficient_margin": n}`).
+///   `BacktestResult.ruinIndex`), `rejected_orders` and `rejected_orders_by_reason` (`{"insufficient_margin": n}`);
+///   with a baseline, `baseline_buy_and_hold`: `{final_equity, total_return, cagr, annual_volatility, sharpe,
+///   sortino, max_drawdown, calmar, total_commission, units, entry_price, entry_time}` (`BuyAndHoldBaseline`).
 public struct ResultFiles {
     public let result: BacktestResult
     public let metrics: PerformanceMetrics
     /// Extra settings recorded in summary.json (`symbol`, `profile`, `risk_profile`, `data`...).
     public var settings: [(String, String)]
+    /// Buy-and-hold of the same instrument over the same bars (`baseline_buy_and_hold` in summary.json, a column
+    /// of report.txt, an overlay in report.html).
+    public var baseline: BuyAndHoldBaseline?
 
-    public init(result: BacktestResult, metrics: PerformanceMetrics, settings: [(String, String)] = []) {
+    public init(result: BacktestResult, metrics: PerformanceMetrics, settings: [(String, String)] = [],
+                baseline: BuyAndHoldBaseline? = nil) {
         self.result = result
         self.metrics = metrics
         self.settings = settings
+        self.baseline = baseline
     }
 
     /// Writes every file into `directory` (created if needed); returns the paths written.
@@ -38,9 +45,10 @@ public struct ResultFiles {
         try put("equity.csv", equityCSV())
         try put("orders.csv", ordersCSV())
         try put("fills.csv", fillsCSV())
-        try put("report.txt", TextReport(result: result, metrics: metrics, settings: settings).render())
-        try put("report.html", HTMLReport(result: result, metrics: metrics, settings: settings, prices: prices)
+        try put("report.txt", TextReport(result: result, metrics: metrics, settings: settings, baseline: baseline)
             .render())
+        try put("report.html", HTMLReport(result: result, metrics: metrics, settings: settings, prices: prices,
+                                          baseline: baseline).render())
         written += try writeParquet(to: directory)
         return written
     }
@@ -70,6 +78,11 @@ public struct ResultFiles {
         lines.append("  \"rejected_orders\": \(result.rejectedOrders)")
         lines.append("  \"rejected_orders_by_reason\": {" + result.rejectionsByReason
             .map { "\(json($0.reason)): \($0.count)" }.joined(separator: ", ") + "}")
+        if let baseline {
+            var fields = baseline.namedValues.map { "\(json($0.0)): \($0.1.map(number) ?? "null")" }
+            fields.append("\"entry_time\": \(baseline.entry.map { json(UTCTime.iso8601($0.time)) } ?? "null")")
+            lines.append("  \"baseline_buy_and_hold\": {" + fields.joined(separator: ", ") + "}")
+        }
         return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
     }
 

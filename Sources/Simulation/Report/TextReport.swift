@@ -1,16 +1,21 @@
 import Common
 import Foundation
 
-/// The plain-text summary printed by `aitrader backtest` and written to report.txt.
+/// The plain-text summary printed by `aitrader backtest` and written to report.txt; with a `baseline`, the return
+/// metrics have a second column, buy-and-hold of the same instrument over the same bars.
 public struct TextReport {
     public let result: BacktestResult
     public let metrics: PerformanceMetrics
     public var settings: [(String, String)]
+    /// When set, the return metrics get a second column: buy-and-hold over the same bars.
+    public var baseline: BuyAndHoldBaseline?
 
-    public init(result: BacktestResult, metrics: PerformanceMetrics, settings: [(String, String)] = []) {
+    public init(result: BacktestResult, metrics: PerformanceMetrics, settings: [(String, String)] = [],
+                baseline: BuyAndHoldBaseline? = nil) {
         self.result = result
         self.metrics = metrics
         self.settings = settings
+        self.baseline = baseline
     }
 
     public func render() -> String {
@@ -22,16 +27,28 @@ public struct TextReport {
             ("Period", "\(m.start.map { UTCTime.plain($0) } ?? "-") → \(m.end.map { UTCTime.plain($0) } ?? "-") (\(m.bars) bars)"),
         ]
         rows += settings.map { ($0.0.replacingOccurrences(of: "_", with: " ").capitalized, $0.1) }
+        // The return metrics, with buy-and-hold's beside them when there is a baseline.
+        let b = baseline?.metrics
+        var compared: [(String, String, String)] = [
+            ("Initial cash", money(m.initialCash), b.map { money($0.initialCash) } ?? ""),
+            ("Final equity", money(m.finalEquity), b.map { money($0.finalEquity) } ?? ""),
+            ("Total return", pct(m.totalReturn), b.map { pct($0.totalReturn) } ?? ""),
+            ("CAGR", pct(m.cagr), b.map { pct($0.cagr) } ?? ""),
+            ("Annual volatility", pct(m.annualVolatility), b.map { pct($0.annualVolatility) } ?? ""),
+            ("Sharpe ratio", fixed(m.sharpe), b.map { fixed($0.sharpe) } ?? ""),
+            ("Sortino ratio", fixed(m.sortino), b.map { fixed($0.sortino) } ?? ""),
+            ("Max drawdown", pct(m.maxDrawdown) + dateRange(m.maxDrawdownStart, m.maxDrawdownEnd),
+             b.map { pct($0.maxDrawdown) } ?? ""),
+            ("Calmar ratio", fixed(m.calmar), b.map { fixed($0.calmar) } ?? ""),
+        ]
+        if b != nil {
+            compared.insert(("", "Strategy", "Buy & hold"), at: 0)
+            let width = compared.map(\.1.count).max() ?? 0
+            rows += compared.map { ($0.0, $0.1.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.2) }
+        } else {
+            rows += compared.map { ($0.0, $0.1) }
+        }
         rows += [
-            ("Initial cash", money(m.initialCash)),
-            ("Final equity", money(m.finalEquity)),
-            ("Total return", pct(m.totalReturn)),
-            ("CAGR", pct(m.cagr)),
-            ("Annual volatility", pct(m.annualVolatility)),
-            ("Sharpe ratio", fixed(m.sharpe)),
-            ("Sortino ratio", fixed(m.sortino)),
-            ("Max drawdown", pct(m.maxDrawdown) + dateRange(m.maxDrawdownStart, m.maxDrawdownEnd)),
-            ("Calmar ratio", fixed(m.calmar)),
             ("Trades", "\(m.numTrades)"),
             ("Win rate", pct(m.winRate)),
             ("Profit factor", fixed(m.profitFactor)),
