@@ -99,7 +99,8 @@ public struct SimulationConfig: Sendable {
                 try s.checkKeys(["model", "spread"]); m.slippage = .halfSpread(try s.require("spread").double())
             case "atr":
                 try s.checkKeys(["model", "multiple", "period"])
-                m.slippage = .atr(multiple: try s.require("multiple").double(), period: try s.int("period", default: 14))
+                m.slippage = .atr(multiple: try s.require("multiple").double(),
+                                  period: try s.int("period", default: 14))
             default:
                 throw ConfigError(s["model"] ?? s, "unknown slippage model '\(model)' (none, fixed_bps, half_spread, atr)")
             }
