@@ -30,6 +30,24 @@ import Testing
         }
     }
 
+    /// A bare indicator name emits every output, whether or not its first output shares the name (`macd` as
+    /// `bbands` and `stoch`); with parameters the name is one column of the contract.
+    @Test func bareMultiOutputNamesEmitEveryColumn() throws {
+        #expect(try IndicatorRequest(parsing: "macd").columnNames
+            == ["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"])
+        #expect(try IndicatorRequest(parsing: "adx").columnNames == ["adx_14", "plus_di_14", "minus_di_14"])
+        #expect(try IndicatorRequest(parsing: "supertrend").columnNames.count == 2)
+        #expect(try IndicatorRequest(parsing: "bbands").columnNames.count == 5)
+        for d in IndicatorCatalog.all {
+            #expect(try IndicatorRequest(parsing: d.name).columnNames.count == d.outputs.count, "\(d.name)")
+        }
+        let frame = try TechnicalIndicatorCalculator().compute(Self.bars, columns: ["macd", "stoch", "bbands"])
+        #expect(frame.names == ["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9", "stoch_k_14_3_3",
+                                "stoch_d_14_3_3", "bbands_upper_20_2", "bbands_middle_20_2", "bbands_lower_20_2",
+                                "bbands_pctb_20_2", "bbands_width_20_2"])
+        #expect(try IndicatorRequest(parsing: "macd_12_26_9").columnNames == ["macd_12_26_9"])
+    }
+
     @Test func badNamesAreReportedWithTheirOrigin() {
         #expect(throws: FeatureError(location: "cfg.yaml:3:5", reason: "unknown indicator 'rsx_14' (see `aitrader indicators list`)")) {
             try IndicatorRequest(parsing: "rsx_14", location: "cfg.yaml:3:5")

@@ -3,7 +3,10 @@
 /// Parsed from the column-name contract: an output prefix followed by parameters (`rsi_14`,
 /// `macd_signal_12_26_9`, `sar_0.02_0.2`). Missing trailing parameters take their defaults (`rsi` = `rsi_14`);
 /// an indicator's own name with parameters selects all its outputs when it is not itself an output prefix
-/// (`bbands_20_2` = the five Bollinger columns, `stoch` = `stoch_k_14_3_3` and `stoch_d_14_3_3`).
+/// (`bbands_20_2` = the five Bollinger columns, `stoch` = `stoch_k_14_3_3` and `stoch_d_14_3_3`). A bare
+/// indicator name without parameters always selects all its outputs, also where the first output has the same
+/// name: `macd` = `macd_12_26_9`, `macd_signal_12_26_9`, `macd_hist_12_26_9` (the same for `adx`, `supertrend`);
+/// `macd_12_26_9` is the single MACD-line column.
 ///
 ///     let r = try IndicatorRequest(parsing: "macd_hist_12_26_9")
 ///     r.columnNames   // ["macd_hist_12_26_9"]
@@ -58,6 +61,12 @@ public struct IndicatorRequest: Hashable, Sendable {
             }
         }
         let prefix = words.joined(separator: "_")
+        // A bare indicator name (no parameters) means the whole indicator, even where its first output shares the
+        // name (`macd` = line, signal and histogram, as `bbands` = all five bands columns).
+        if numbers.isEmpty, let definition = IndicatorCatalog.definition(named: prefix) {
+            try self.init(definition: definition, location: location)
+            return
+        }
         for definition in IndicatorCatalog.all {
             if let output = definition.outputs.firstIndex(of: prefix) {
                 try self.init(definition: definition, parameters: Self.fill(numbers, definition, text, location),
