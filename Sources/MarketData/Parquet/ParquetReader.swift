@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// One leaf column of a file's schema.
@@ -44,7 +45,7 @@ public struct ParquetReader: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            throw ParquetError(path: path, reason: "cannot open: \(error.localizedDescription)")
+            throw ParquetError(path: path, reason: "cannot open: \(FileProblem.reading(path))")
         }
         try self.init(data: data, path: path)
     }

@@ -12,7 +12,7 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .source(let e): "source: \(e)"
-        case .storage(let m): "storage: \(m)"
+        case .storage(let m): m
         case .resample(let e): e.description
         case .noData(let s, let tf): "no stored bars for \(s) at \(tf) or any finer timeframe (import or fetch first)"
         }

@@ -110,7 +110,16 @@ public final class MetadataStore: Sendable {
             );
             CREATE INDEX write_log_dataset ON write_log (symbol, timeframe, written_at);
             """),
+        MetadataMigration(version: 3, summary: "pending file deletions", sql: """
+            CREATE TABLE pending_deletes (
+                path TEXT PRIMARY KEY,
+                requested_at INTEGER NOT NULL
+            );
+            """),
     ]
+
+    /// The oldest schema a read-only open can read (the datasets table with all its columns).
+    static let oldestReadableVersion = 2
 
     /// Opens (creating if needed) and migrates the database at `path`.
     public convenience init(path: String) throws(StorageError) {
@@ -126,6 +135,29 @@ public final class MetadataStore: Sendable {
         }
         try database.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
         try migrate(migrations)
+    }
+
+    /// Opens an existing database for reading only: nothing is created, migrated or written. Throws `.noStore`
+    /// when there is no file at `path`, `.database` when its schema is too old or too new to read.
+    public init(readOnlyPath path: String) throws(StorageError) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StorageError(.noStore, path: path, reason: "no catalogue (nothing was ever imported here)")
+        }
+        database = try SQLiteDatabase(path: path, readOnly: true)
+        let version: Int
+        do {
+            version = try schemaVersion()
+        } catch {
+            throw StorageError(.database, path: path, reason: "not an AITrader catalogue (\(error.reason))")
+        }
+        guard version >= Self.oldestReadableVersion else {
+            throw StorageError(.database, path: path, reason: "catalogue schema version \(version) is too old to read "
+                + "without upgrading; run a write (e.g. `aitrader data import`) once to upgrade it")
+        }
+        if let newest = Self.migrations.last?.version, version > newest {
+            throw StorageError(.database, path: path,
+                               reason: "catalogue schema version \(version) is newer than this program's \(newest); upgrade AITrader")
+        }
     }
 
     /// The highest applied migration (0 for a new database).
@@ -208,6 +240,32 @@ public final class MetadataStore: Sendable {
 
     public func removeDataset(symbol: String, timeframe: Timeframe) throws(StorageError) {
         try database.run("DELETE FROM datasets WHERE symbol = ? AND timeframe = ?", [.text(symbol), .text(timeframe.rawValue)])
+    }
+
+    /// Removes the dataset's quarantine records; returns their file paths (relative to the store root).
+    func removeQuarantine(symbol: String, timeframe: Timeframe) throws(StorageError) -> [String] {
+        let paths = try quarantine(symbol: symbol, timeframe: timeframe).map(\.path)
+        try database.run("DELETE FROM quarantine WHERE symbol = ? AND timeframe = ?", [.text(symbol), .text(timeframe.rawValue)])
+        return paths
+    }
+
+    // MARK: pending deletions
+
+    /// Files (relative to the store root) whose catalogue entries are gone and that are still to be removed: a
+    /// delete records them in the transaction that drops the entries, and removes the records after the files.
+    public func pendingDeletes() throws(StorageError) -> [String] {
+        try database.query("SELECT path FROM pending_deletes ORDER BY path").compactMap { $0.first?.string }
+    }
+
+    func addPendingDelete(_ path: String) throws(StorageError) {
+        try database.run("INSERT OR REPLACE INTO pending_deletes (path, requested_at) VALUES (?, ?)",
+                         [.text(path), .integer(Self.now())])
+    }
+
+    /// Forgets a pending deletion; returns whether there was one.
+    @discardableResult
+    func removePendingDelete(_ path: String) throws(StorageError) -> Bool {
+        try database.run("DELETE FROM pending_deletes WHERE path = ?", [.text(path)]) > 0
     }
 
     // MARK: quarantine

@@ -34,13 +34,17 @@ public final class ParquetBarStore: Sendable {
     public let writeOptions: ParquetWriteOptions
     /// Verify each file's SHA-256 against the catalogue before its first read (per process and file version).
     public let verifyChecksums: Bool
-    private let verified = VerifiedFiles()
+    /// Opened with `init(readOnly:)`: reads only; every write throws `.readOnly`.
+    public let isReadOnly: Bool
+    let verified = VerifiedFiles()
 
     /// What to do with incoming bars whose timestamps are already stored.
     public enum OverlapPolicy: Sendable {
         /// Identical bars are skipped; a bar that differs from the stored one fails the write (the default).
         case rejectConflicts
-        /// Incoming bars replace stored bars with the same timestamp.
+        /// Incoming bars replace stored bars with the same timestamp. When the stored file cannot be used (damaged,
+        /// changed outside AITrader, missing), the dataset is rebuilt from the incoming bars alone and the old file
+        /// is kept in `damaged/` (`WriteResult.damagedFileKeptAt`): a `--replace` import repairs a broken dataset.
         case replace
     }
 
@@ -56,6 +60,11 @@ public final class ParquetBarStore: Sendable {
         public var rowsReplaced: Int
         /// Invalid incoming bars set aside (policy `.quarantine`).
         public var rowsQuarantined: Int
+        /// Where the stored file went when a `.replace` write found it unusable (damaged, changed outside AITrader,
+        /// or unreadable): it is kept there, and the dataset was rebuilt from the incoming bars alone.
+        public var damagedFileKeptAt: String?
+        /// Why the stored file could not be used (nil when it could, or when there was none).
+        public var damagedFileProblem: String?
         /// Bars in the dataset after the write.
         public var totalRows: Int
         public var checksum: String
@@ -79,18 +88,57 @@ public final class ParquetBarStore: Sendable {
         return o
     }
 
-    /// Opens (creating) a store rooted at `root`.
+    /// Opens (creating) a store rooted at `root`, and finishes deletions a crash interrupted.
     public init(root: String, writeOptions: ParquetWriteOptions = ParquetBarStore.defaultWriteOptions,
                 verifyChecksums: Bool = true) throws(StorageError) {
-        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        self.root = Self.trimmed(root)
         self.writeOptions = writeOptions
         self.verifyChecksums = verifyChecksums
+        isReadOnly = false
         do {
             try AtomicFile.createDirectories(self.root + "/bars")
         } catch {
             throw StorageError(.io, path: error.path, reason: error.reason)
         }
         metadata = try MetadataStore(path: self.root + "/metadata.sqlite")
+        try finishPendingDeletes()
+    }
+
+    /// Opens an existing store for reading (`data list`, `data show`, `data validate`, features, backtests):
+    /// nothing is created, migrated or written, not even the root directory. Throws `.noStore` ("no bar store at
+    /// PATH") when `root` holds no catalogue; writes through the returned store throw `.readOnly`.
+    ///
+    ///     do { let store = try ParquetBarStore(readOnly: "data/store"); ... }
+    ///     catch where error.kind == .noStore { print("no datasets") }
+    public init(readOnly root: String, verifyChecksums: Bool = true) throws(StorageError) {
+        self.root = Self.trimmed(root)
+        writeOptions = Self.defaultWriteOptions
+        self.verifyChecksums = verifyChecksums
+        isReadOnly = true
+        do {
+            metadata = try MetadataStore(readOnlyPath: self.root + "/metadata.sqlite")
+        } catch where error.kind == .noStore {
+            throw StorageError(.noStore, path: self.root, reason: "no bar store here (nothing has been imported into "
+                + "this data root; `aitrader data import` creates it)")
+        }
+    }
+
+    /// The datasets of the store at `root`, or none when there is no store there (nothing is created).
+    public static func datasets(root: String) throws(StorageError) -> [DatasetRecord] {
+        do {
+            return try ParquetBarStore(readOnly: root).datasets()
+        } catch where error.kind == .noStore {
+            return []
+        }
+    }
+
+    static func trimmed(_ root: String) -> String { root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root }
+
+    /// Throws `.readOnly` for a store opened with `init(readOnly:)`.
+    func requireWritable(_ what: String) throws(StorageError) {
+        if isReadOnly {
+            throw StorageError(.readOnly, path: root, reason: "cannot \(what): the store was opened read-only")
+        }
     }
 
     // MARK: paths
@@ -108,7 +156,7 @@ public final class ParquetBarStore: Sendable {
 
     static func escape(_ symbol: String) throws(StorageError) -> String {
         guard !symbol.isEmpty, symbol != ".", symbol != ".." else {
-            throw StorageError(.invalidArgument, reason: "invalid symbol '\(symbol)'")
+            throw StorageError(.invalidArgument, reason: "invalid symbol '\(symbol)' (give a name such as EURUSD or BTC/USD)")
         }
         var out = ""
         for byte in symbol.utf8 {
@@ -149,11 +197,11 @@ public final class ParquetBarStore: Sendable {
             let table = try ParquetReader(path: file).readAll()
             series = try BarSeries(parquet: table, symbol: symbol, timeframe: timeframe, file: file)
         } catch let e as ParquetError {
-            throw StorageError(.parquet, path: file, reason: e.description)
+            throw StorageError(.parquet, path: file, reason: Self.withoutPath(e))
         } catch let e as DataError {
-            throw StorageError(.invalidArgument, path: file, reason: e.description)
+            throw StorageError(.invalidArgument, reason: e.description)
         } catch {
-            throw StorageError(.io, path: file, reason: "\(error)")
+            throw StorageError(.io, path: file, reason: FileProblem.reading(file))
         }
         return try append(series, source: source ?? "parquet:\(file)", overlap: overlap, badRows: badRows)
     }
@@ -162,6 +210,7 @@ public final class ParquetBarStore: Sendable {
     /// the old one.
     func store(_ incoming: BarSeries, source: String, merge: Bool, overlap: OverlapPolicy, badRows: BadRowPolicy,
                beforeRename: (() throws -> Void)?) throws(StorageError) -> WriteResult {
+        try requireWritable("write bars")
         let symbol = incoming.symbol, tf = incoming.timeframe
         let relative = try Self.relativePath(symbol: symbol, timeframe: tf)
         let absolute = root + "/" + relative
@@ -170,8 +219,9 @@ public final class ParquetBarStore: Sendable {
         var bad = BarSeries.empty(symbol: symbol, timeframe: tf)
         if !report.isClean {
             if badRows == .reject {
-                throw StorageError(.validation, path: absolute,
-                                   reason: "\(report.badRows.count) of \(report.rowsChecked) bars invalid", report: report)
+                throw StorageError(.validation, reason: "\(report.badRows.count) of \(report.rowsChecked) incoming bars are "
+                                   + "invalid, nothing written (correct them, or import with --quarantine to store the valid "
+                                   + "bars and set the invalid ones aside):", report: report)
             }
             (good, bad) = BarValidator.split(incoming, report: report)
         }
@@ -180,15 +230,30 @@ public final class ParquetBarStore: Sendable {
         let result = try metadata.database.transaction { () throws(StorageError) -> WriteResult in
             let previous = try metadata.dataset(symbol: symbol, timeframe: tf)
             var stored = BarSeries.empty(symbol: symbol, timeframe: tf)
+            var damaged: StorageError?
             if merge, previous != nil {
-                stored = try read(symbol: symbol, timeframe: tf)
+                do throws(StorageError) {
+                    stored = try read(symbol: symbol, timeframe: tf)
+                } catch {
+                    let unusable: [StorageError.Kind] = [.checksumMismatch, .parquet, .io]
+                    guard overlap == .replace, unusable.contains(error.kind) else { throw error }
+                    damaged = error   // replaced wholesale below; the old file is kept aside
+                }
             }
             let merged = try Self.merge(stored: stored, incoming: good, overlap: overlap, path: absolute)
             var result = WriteResult(symbol: symbol, timeframe: tf, rowsAdded: merged.added, rowsSkipped: merged.skipped,
-                                     rowsReplaced: merged.replaced, rowsQuarantined: bad.count, totalRows: merged.series.count,
+                                     rowsReplaced: merged.replaced, rowsQuarantined: bad.count, damagedFileKeptAt: nil,
+                                     damagedFileProblem: damaged?.reason, totalRows: merged.series.count,
                                      checksum: previous?.checksum ?? "", path: absolute, quarantinePath: nil, report: report)
-            if merge, previous != nil, merged.added == 0, merged.replaced == 0, bad.isEmpty {
+            if merge, previous != nil, damaged == nil, merged.added == 0, merged.replaced == 0, bad.isEmpty {
                 return result   // nothing changes: no rewrite
+            }
+            // The new file overwrites whatever is at the path, so a deletion still pending for it is moot.
+            try metadata.removePendingDelete(relative)
+            if damaged != nil, FileManager.default.fileExists(atPath: absolute) {
+                // Keep the unusable file (a hard link, so the rename below leaves it in place): never lose data.
+                let kept = try keepAside(relative: relative, reason: "damaged")
+                result.damagedFileKeptAt = root + "/" + kept
             }
             let bytes: [UInt8]
             do throws(ParquetError) {
@@ -298,8 +363,9 @@ public final class ParquetBarStore: Sendable {
             }
         }
         if conflictCount > 0 {
-            throw StorageError(.overlapConflict, path: path, reason: "\(conflictCount) incoming bars differ from stored bars "
-                + "at the same time (use overlap: .replace to overwrite):\n  " + conflicts.joined(separator: "\n  "))
+            throw StorageError(.overlapConflict, path: path, reason: "\(conflictCount) incoming bars differ from the stored bars "
+                + "at the same times, nothing written (re-run the import with --replace to overwrite the stored bars):\n  "
+                + conflicts.joined(separator: "\n  "))
         }
         m.series = BarSeries(symbol: stored.symbol, timeframe: stored.timeframe, timestamps: t, open: o, high: h, low: l,
                              close: c, volume: v)
@@ -322,7 +388,8 @@ public final class ParquetBarStore: Sendable {
         while true {
             attempt += 1
             guard let record = try metadata.dataset(symbol: symbol, timeframe: timeframe) else {
-                throw StorageError(.notFound, reason: "no dataset \(symbol) \(timeframe) in \(root)")
+                throw StorageError(.notFound, reason: "no stored bars for \(symbol) \(timeframe) in \(root) "
+                                   + "(`aitrader data list` shows what is stored, `aitrader data import` adds bars)")
             }
             do {
                 return try readVerified(record, symbol: symbol, timeframe: timeframe, start: start, end: end)
@@ -349,11 +416,11 @@ public final class ParquetBarStore: Sendable {
             series = series.slice(from: start, to: end)
             return (series, RangeReadStats(rowGroupsInFile: reader.rowGroupCount, rowGroupsDecoded: groups.count))
         } catch let e as ParquetError {
-            throw StorageError(.parquet, path: file, reason: e.description)
+            throw StorageError(.parquet, path: file, reason: Self.withoutPath(e) + Self.damagedHint)
         } catch let e as DataError {
-            throw StorageError(.parquet, path: file, reason: e.description)
+            throw StorageError(.parquet, path: file, reason: e.reason + Self.damagedHint)
         } catch {
-            throw StorageError(.io, path: file, reason: "\(error)")
+            throw StorageError(.io, path: file, reason: FileProblem.reading(file))
         }
     }
 
@@ -367,18 +434,22 @@ public final class ParquetBarStore: Sendable {
     /// Recomputes a dataset file's SHA-256 and compares it with the catalogue (throws `.checksumMismatch`).
     public func verify(symbol: String, timeframe: Timeframe) throws(StorageError) {
         guard let record = try metadata.dataset(symbol: symbol, timeframe: timeframe) else {
-            throw StorageError(.notFound, reason: "no dataset \(symbol) \(timeframe) in \(root)")
+            throw StorageError(.notFound, reason: "no stored bars for \(symbol) \(timeframe) in \(root) "
+                               + "(`aitrader data list` shows what is stored)")
         }
         verified.forget(path: root + "/" + record.path)
         try verify(file: root + "/" + record.path, expected: record.checksum)
     }
 
-    /// Removes a dataset's file and catalogue row.
-    public func delete(symbol: String, timeframe: Timeframe) throws(StorageError) {
-        guard let record = try metadata.dataset(symbol: symbol, timeframe: timeframe) else { return }
-        try metadata.removeDataset(symbol: symbol, timeframe: timeframe)
-        verified.forget(path: root + "/" + record.path)
-        try? FileManager.default.removeItem(atPath: root + "/" + record.path)
+    /// What to do about a stored file that cannot be used.
+    static let damagedHint = "; re-import the dataset with `aitrader data import ... --replace`, or run "
+        + "`aitrader data repair` to rebuild the catalogue from the files"
+
+    /// A Parquet error's text without its path (the store error names the file already).
+    static func withoutPath(_ e: ParquetError) -> String {
+        var e = e
+        e.path = nil
+        return e.description
     }
 
     private func verify(file: String, expected: String) throws(StorageError) {
@@ -392,13 +463,15 @@ public final class ParquetBarStore: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
         } catch {
-            throw StorageError(.io, path: file, reason: "cannot read: \(error.localizedDescription)")
+            throw StorageError(.io, path: file, reason: "cannot read the stored file: \(FileProblem.reading(file))"
+                                   + Self.damagedHint)
         }
         guard let expected, !verified.isVerified(path: file, checksum: expected) else { return data }
         let actual = data.withUnsafeBytes { SHA256.hex($0) }
         guard actual == expected else {
             throw StorageError(.checksumMismatch, path: file,
-                               reason: "sha256 is \(actual), catalogue says \(expected) (file changed outside the store, or an interrupted write)")
+                               reason: "stored file is damaged or was changed outside AITrader (its sha256 is \(actual), "
+                                   + "the catalogue recorded \(expected))" + Self.damagedHint)
         }
         verified.remember(path: file, checksum: expected)
         return data
@@ -406,7 +479,7 @@ public final class ParquetBarStore: Sendable {
 }
 
 /// Files whose checksum was verified in this process, keyed by path and identified by size and modification time.
-private final class VerifiedFiles: @unchecked Sendable {
+final class VerifiedFiles: @unchecked Sendable {
     private var entries: [String: (checksum: String, stamp: String)] = [:]
     private let lock = NSLock()
 

@@ -33,10 +33,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
     /// Serialises use of the connection (and makes a transaction's statements contiguous).
     private let lock = NSRecursiveLock()
 
-    public init(path: String) throws(StorageError) {
+    /// Opens (creating) the database at `path`; `readOnly` opens an existing one for reading and creates nothing.
+    public init(path: String, readOnly: Bool = false) throws(StorageError) {
         self.path = path
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_FULLMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"

@@ -1,7 +1,7 @@
 /// A failure of the bar store or its metadata database, with what was being done and where.
 ///
 ///     StorageError(.checksumMismatch, path: "data/bars/EURUSD/1h.parquet",
-///                  reason: "sha256 is 3f2a..., metadata says 9c1b... (file changed outside the store?)")
+///                  reason: "file is damaged or was changed outside AITrader (...); re-import it with --replace")
 public struct StorageError: Error, CustomStringConvertible, Sendable {
     public enum Kind: String, Sendable {
         /// Rows broke validation rules (`report` lists them); nothing was written.
@@ -20,6 +20,10 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         case parquet
         /// SQLite failure (message from SQLite).
         case database
+        /// No store at the data root (a read-only open found no catalogue there and created nothing).
+        case noStore
+        /// A write to a store opened read-only.
+        case readOnly
     }
 
     public var kind: Kind
@@ -34,8 +38,13 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
         self.report = report
     }
 
+    /// The message for the user: where, what happened and what to do, without internal type or case names
+    /// (`kind` is for code that branches on the failure).
+    ///
+    ///     data/store/bars/EURUSD/1h.parquet: 3 incoming bars differ from the stored bars at the same times, nothing
+    ///     written (re-run the import with --replace to overwrite them): ...
     public var description: String {
-        var s = "\(kind.rawValue) error: "
+        var s = ""
         if let path { s += "\(path): " }
         s += reason
         if let report, kind == .validation { s += "\n" + report.description }

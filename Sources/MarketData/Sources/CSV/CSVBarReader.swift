@@ -26,7 +26,7 @@ public struct CSVBarReader: Sendable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw DataError(file: path, reason: "cannot read file: \(error.localizedDescription)")
+            throw DataError(file: path, reason: "cannot read file: \(FileProblem.reading(path))")
         }
         return try parse(bytes: [UInt8](data), file: path, symbol: symbol, timeframe: timeframe)
     }
