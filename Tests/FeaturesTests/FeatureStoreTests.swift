@@ -103,3 +103,40 @@ import Testing
         #expect(throws: FeatureError.self) { try store.computeAndStore(symbol: "GBPUSD", timeframe: .h1, model: .shortTerm) }
     }
 }
+
+/// `BarFile.load` (indicators, features from a file) refuses what `aitrader data import` refuses, naming the CSV
+/// line or the Parquet row.
+@Suite struct BarFileValidationTests {
+    @Test func refusesInvalidCSVAndParquetBars() throws {
+        let dir = NSTemporaryDirectory() + "aitrader-barfile-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let csv = dir + "/BAD_H1.csv"
+        try """
+            Date,Open,High,Low,Close,Volume
+            2024-01-01 00:00,1.0,1.2,0.9,1.1,10
+            2024-01-01 01:00,1.1,1.0,1.3,1.2,11
+            2024-01-01 02:00,1.2,1.4,1.1,1.3,12
+
+            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        do {
+            _ = try BarFile.load(path: csv)
+            Issue.record("invalid CSV loaded")
+        } catch {
+            #expect("\(error)" == csv + ":3: low 1.3 > high 1.0 (rule ohlc_consistency)")
+        }
+        let bars = TestData.randomWalk(count: 50, seed: 3)
+        var broken = bars.bars
+        broken[20].volume = -1
+        let parquet = dir + "/BAD.parquet"
+        try BarSeries(symbol: "BAD", timeframe: .h1, bars: broken).writeParquet(to: parquet)
+        do {
+            _ = try BarFile.load(path: parquet)
+            Issue.record("invalid Parquet loaded")
+        } catch {
+            #expect("\(error)".hasPrefix(parquet + ": row 21 "), "\(error)")
+        }
+        try bars.writeParquet(to: parquet)
+        #expect(try BarFile.load(path: parquet, timeframe: bars.timeframe).bars == bars.bars)
+    }
+}

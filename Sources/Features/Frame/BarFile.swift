@@ -2,7 +2,9 @@ import Foundation
 import MarketData
 
 /// Loads a bar file for the indicator and feature commands: CSV in any layout `CSVBarReader` reads, or Parquet
-/// (the bar store's layout or pandas/pyarrow's, see `BarSeries(parquet:)`). The symbol
+/// (the bar store's layout or pandas/pyarrow's, see `BarSeries(parquet:)`). Bars are checked by the store's rules
+/// (`BarValidator`) either way: a file `aitrader data import` refuses is refused here, naming the CSV line or
+/// Parquet row. The symbol
 /// defaults to the file name's first `_`-separated word and the timeframe is inferred from the median bar spacing
 /// unless given.
 ///
@@ -14,8 +16,7 @@ public enum BarFile {
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         var bars: BarSeries
         if ext == "parquet" {
-            bars = try BarSeries(parquet: ParquetReader(path: path).readAll(), symbol: symbol, timeframe: timeframe ?? .d1,
-                                 file: path)
+            bars = try BarSeries.readParquet(path: path, symbol: symbol, timeframe: timeframe ?? .d1)
         } else {
             bars = try CSVBarReader().read(path: path, symbol: symbol, timeframe: timeframe ?? .d1)
         }

@@ -522,8 +522,17 @@ extension BarSeries {
         try ParquetWriter(options: options).write(parquetTable(), to: path)
     }
 
-    /// Reads a Parquet file of bars (this store's layout or pandas/pyarrow's, see `init(parquet:)`).
+    /// Reads a Parquet file of bars (this store's layout or pandas/pyarrow's, see `init(parquet:)`) and applies the
+    /// store's bar rules (`BarValidator`): the first bad row is a `DataError` naming the file and the row (1-based).
     public static func readParquet(path: String, symbol: String? = nil, timeframe: Timeframe? = nil) throws -> BarSeries {
-        try BarSeries(parquet: try ParquetReader(path: path).readAll(), symbol: symbol, timeframe: timeframe, file: path)
+        let series = try BarSeries(parquet: try ParquetReader(path: path).readAll(), symbol: symbol, timeframe: timeframe,
+                                   file: path)
+        let report = BarValidator().validate(series)
+        if let first = report.issues.first {
+            let others = report.badRows.count - 1
+            throw DataError(file: path, reason: "row \(first.index + 1) (\(UTCTime.iso8601(first.timestamp))): \(first.message) "
+                + "(rule \(first.rule.rawValue))" + (others > 0 ? "; \(others) more invalid row(s) after it" : ""))
+        }
+        return series
     }
 }

@@ -9,16 +9,29 @@ import Glibc
 /// split date and time columns, files without a header, and explicit column mapping / date format / time zone.
 ///
 /// Every problem is reported as a `DataError` naming the file, line and field: a malformed number, NaN or
-/// infinity, an unparseable time, unsorted or duplicate timestamps, a missing column. Times without an offset
+/// infinity, an unparseable time, unsorted or duplicate timestamps, a missing column, and every other rule the
+/// store applies (`BarValidator`: low <= open/close <= high, volume >= 0), so a file `aitrader data import`
+/// refuses is refused by every command that reads bars, at the same 1-based line (header = line 1). Times without an offset
 /// are wall-clock times in `format.timeZone` (UTC by default) and are converted to UTC.
 ///
 ///     let bars = try CSVBarReader().read(path: "data/sample/GOOG_D1.csv", symbol: "GOOG", timeframe: .d1)
 ///     bars.count      // 2148
 public struct CSVBarReader: Sendable {
     public var format: CSVFormat
+    /// Whether rows breaking a `BarValidator` rule are refused (the default) or returned for the caller to
+    /// handle: `aitrader data import --quarantine` keeps them so the store can set them aside.
+    public var validation: Validation
 
-    public init(format: CSVFormat = CSVFormat()) {
+    public enum Validation: Sendable {
+        /// The first row that breaks a bar rule is an error naming its line.
+        case reject
+        /// Rows that parse are returned even if they break a bar rule (low > high, volume < 0).
+        case keepInvalid
+    }
+
+    public init(format: CSVFormat = CSVFormat(), validation: Validation = .reject) {
         self.format = format
+        self.validation = validation
     }
 
     public func read(path: String, symbol: String, timeframe: Timeframe) throws(DataError) -> BarSeries {
@@ -55,6 +68,7 @@ public struct CSVBarReader: Sendable {
 
         var ts: [Int64] = [], o: [Double] = [], h: [Double] = [], l: [Double] = [], c: [Double] = []
         var v: [Double] = [], tickV: [Double] = []
+        var lineOfRow: [Int] = []
         let estimate = bytes.count / max(16, firstLine.count)
         ts.reserveCapacity(estimate); o.reserveCapacity(estimate); h.reserveCapacity(estimate)
         l.reserveCapacity(estimate); c.reserveCapacity(estimate); v.reserveCapacity(estimate)
@@ -90,6 +104,7 @@ public struct CSVBarReader: Sendable {
                                     : "timestamps out of order: \(UTCTime.iso8601(t)) after \(UTCTime.iso8601(previous))")
             }
             ts.append(t)
+            lineOfRow.append(lineNumber)
             func number(_ index: Int) throws(DataError) -> Double {
                 let r = fields[index]
                 guard let value = CSVLines.double(bytes, r) else {
@@ -122,8 +137,31 @@ public struct CSVBarReader: Sendable {
             case .auto: volume = v.allSatisfy { $0 == 0 } ? tickV : v
             }
         }
-        return BarSeries(symbol: symbol, timeframe: timeframe, timestamps: ts, open: o, high: h, low: l, close: c,
-                         volume: volume)
+        let series = BarSeries(symbol: symbol, timeframe: timeframe, timestamps: ts, open: o, high: h, low: l, close: c,
+                               volume: volume)
+        if validation == .reject {
+            try Self.refuseInvalid(series, file: file, line: { lineOfRow[$0] }, field: { rule in
+                switch rule {
+                case .negativeVolume: layout.name(layout.volume ?? layout.tickVolume ?? layout.close)
+                case .duplicateTimestamp, .timestampOrder: layout.name(layout.time)
+                case .nonFinite, .ohlcConsistency: nil
+                }
+            })
+        }
+        return series
+    }
+
+    /// Throws for the first row of `series` that breaks a `BarValidator` rule, located by `line(row)` and
+    /// `field(rule)`; the message counts the other bad rows.
+    static func refuseInvalid(_ series: BarSeries, file: String, line: (Int) -> Int?, field: (ValidationRule) -> String?)
+        throws(DataError)
+    {
+        let report = BarValidator().validate(series)
+        guard let first = report.issues.first else { return }
+        let others = report.badRows.count - 1
+        throw DataError(file: file, line: line(first.index), field: field(first.rule),
+                        reason: "\(first.message) (rule \(first.rule.rawValue))"
+                            + (others > 0 ? "; \(others) more invalid row(s) after it" : ""))
     }
 }
 
