@@ -140,3 +140,59 @@ import Testing
         #expect(try BarFile.load(path: parquet, timeframe: bars.timeframe).bars == bars.bars)
     }
 }
+
+/// Coarser timeframes are served by resampling a finer stored one, for the bar store's one read function and
+/// for features; nothing fitting is an error listing what is stored.
+@Suite struct ResampledServingTests {
+    @Test func servesCoarserTimeframesFromTheFinestStoredOne() throws {
+        let (store, root) = try FeatureStoreTests.makeStore()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let hourly = try TestData.sample("EURUSD_H1")
+        let served = try store.bars.bars(symbol: "EURUSD", timeframe: .h4)
+        #expect(served.resampled && served.source.timeframe == .h1)
+        #expect(served.series == (try TimeframeTransformer().resample(hourly, to: .h4)))
+        let exact = try store.bars.bars(symbol: "EURUSD", timeframe: .h1)
+        #expect(!exact.resampled && exact.series == hourly && exact.contentKey == exact.source.checksum)
+        // A range is widened to whole bins: the 4h bar holding 05:00 starts at 04:00.
+        let t = hourly.timestamps[100]
+        let ranged = try store.bars.bars(symbol: "EURUSD", timeframe: .d1, start: t, end: t + 3_600_000).series
+        #expect(ranged.count == 1 && ranged.timestamps[0] <= t)
+        do {
+            _ = try store.bars.bars(symbol: "EURUSD", timeframe: .m15)
+            Issue.record("15m served from 1h")
+        } catch {
+            #expect(error.kind == .notFound && error.description.contains("stored for EURUSD: 1h"), "\(error)")
+        }
+        do {
+            _ = try store.bars.bars(symbol: "GBPUSD", timeframe: .d1)
+            Issue.record("unknown symbol served")
+        } catch {
+            #expect(error.description.contains("stored: EURUSD 1h"), "\(error)")
+        }
+
+        // Features for 4h (medium_term's timeframe) come from the resampled bars and are cached on them.
+        let entry = try store.computeAndStore(symbol: "EURUSD", timeframe: .h4, model: .mediumTerm)
+        #expect(entry.computed && entry.rows == served.series.count)
+        let direct = try store.featureSet(model: .mediumTerm).compute(served.series)
+        let frame = try store.features(symbol: "EURUSD", timeframe: .h4, model: .mediumTerm)
+        #expect(frame.timestamps == direct.timestamps)
+        #expect(!(try store.computeAndStore(symbol: "EURUSD", timeframe: .h4, model: .mediumTerm).computed))
+        // New hourly bars change the 4h key: recomputed.
+        let next = hourly.timestamps[hourly.count - 1] + 3_600_000
+        try store.bars.readWrite().append(BarSeries(symbol: "EURUSD", timeframe: .h1, bars: [
+            Bar(timestamp: next, open: 1, high: 1.1, low: 0.9, close: 1, volume: 1)]), source: "test")
+        #expect(try store.computeAndStore(symbol: "EURUSD", timeframe: .h4, model: .mediumTerm).computed)
+    }
+
+    @Test func featureStoreOpensBarsReadOnly() throws {
+        let root = NSTemporaryDirectory() + "aitrader-fs-ro-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        #expect(throws: StorageError.self) { try FeatureStore(root: root) }
+        #expect(!FileManager.default.fileExists(atPath: root))
+    }
+}
+
+extension ParquetBarStore {
+    /// The same store opened for writing.
+    func readWrite() throws -> ParquetBarStore { try ParquetBarStore(root: root) }
+}

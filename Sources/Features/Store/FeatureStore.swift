@@ -25,6 +25,8 @@ public final class FeatureStore: Sendable {
     public let bars: ParquetBarStore
     public let configDirectory: String
     public let rowGroupRows: Int
+    /// Day/week/month bins for timeframes served by resampling a finer stored one (see `ParquetBarStore.bars`).
+    public let bins: BinCalendar
 
     /// What a stored feature file holds.
     public struct Entry: Sendable, Equatable {
@@ -37,12 +39,14 @@ public final class FeatureStore: Sendable {
         public var computed: Bool
     }
 
+    /// `bars` defaults to the bar store at `root`, opened read-only (features never create or change bars).
     public init(root: String, bars: ParquetBarStore? = nil, configDirectory: String = "configs/features",
-                rowGroupRows: Int = 65_536) throws {
+                rowGroupRows: Int = 65_536, bins: BinCalendar = .utc) throws {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-        self.bars = try bars ?? ParquetBarStore(root: self.root)
+        self.bars = try bars ?? ParquetBarStore(readOnly: self.root)
         self.configDirectory = configDirectory
         self.rowGroupRows = rowGroupRows
+        self.bins = bins
     }
 
     // MARK: configuration
@@ -62,12 +66,15 @@ public final class FeatureStore: Sendable {
         return "\(root)/features/\(parts[1])/\(stem)/\(model.rawValue).parquet"
     }
 
-    /// The cache key the stored file must carry to be current.
+    /// The cache key the stored file must carry to be current: over the stored dataset's checksum, or for a
+    /// timeframe served by resampling, over the finer dataset's checksum and the resampling.
     public func cacheKey(symbol: String, timeframe: Timeframe, set: FeatureSet) throws -> String {
-        guard let record = try bars.metadata.dataset(symbol: symbol, timeframe: timeframe) else {
-            throw FeatureError(reason: "no bars for \(symbol) \(timeframe) in \(root) (import them with `aitrader data`)")
+        do {
+            return Self.key(barsHash: try bars.servingDataset(symbol: symbol, timeframe: timeframe, bins: bins).contentKey,
+                            set: set)
+        } catch where error.kind == .notFound {
+            throw FeatureError(reason: error.reason)
         }
-        return Self.key(barsHash: record.checksum, set: set)
     }
 
     static func key(barsHash: String, set: FeatureSet) -> String {
@@ -76,18 +83,20 @@ public final class FeatureStore: Sendable {
 
     // MARK: writing
 
-    /// Computes the model's features over every stored bar of the symbol and timeframe and writes them, unless the
-    /// stored file already has the current key (then nothing is computed; `force` recomputes anyway).
+    /// Computes the model's features over every bar of the symbol and timeframe (stored, or resampled from a finer
+    /// stored timeframe: `ParquetBarStore.bars`) and writes them, unless the stored file already has the current
+    /// key (then nothing is computed; `force` recomputes anyway).
     @discardableResult
     public func computeAndStore(symbol: String, timeframe: Timeframe, model: ModelKind, force: Bool = false) throws -> Entry {
         let set = try featureSet(model: model)
         let key = try cacheKey(symbol: symbol, timeframe: timeframe, set: set)
         let file = try path(symbol: symbol, timeframe: timeframe, model: model)
         if !force, let existing = try storedEntry(path: file), existing.key == key { return existing }
-        let series = try bars.read(symbol: symbol, timeframe: timeframe)
-        let frame = set.compute(series)
-        try write(frame, key: key, set: set, to: file)
-        return Entry(path: file, key: key, rows: frame.count, names: frame.names, lookbacks: frame.lookbacks, computed: true)
+        let served = try bars.bars(symbol: symbol, timeframe: timeframe, bins: bins)
+        let computedKey = Self.key(barsHash: served.contentKey, set: set)   // the bars actually read
+        let frame = set.compute(served.series)
+        try write(frame, key: computedKey, set: set, to: file)
+        return Entry(path: file, key: computedKey, rows: frame.count, names: frame.names, lookbacks: frame.lookbacks, computed: true)
     }
 
     func write(_ frame: FeatureFrame, key: String, set: FeatureSet, to file: String) throws {
