@@ -8,6 +8,8 @@ enum CommandRegistry {
         DataListCommand.self,
         DataShowCommand.self,
         DataValidateCommand.self,
+        DataDeleteCommand.self,
+        DataRepairCommand.self,
         BacktestCommand.self,
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,

@@ -172,8 +172,8 @@ import Testing
         #expect(none.status != 0 && none.stderr.contains("no stored dataset matches"), "\(none.stderr)")
     }
 
-    /// data fetch --source csv stores [start, end) only; data update continues from the last stored bar to the end
-    /// of the file, and a second update adds nothing.
+    /// data fetch --source csv stores [start, end] only (--end includes its day); data update continues from the last
+    /// stored bar to the end of the file, and a second update adds nothing.
     @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
     func fetchARangeThenUpdateWithoutDuplicates() throws {
         let dir = try Self.temporaryDirectory()
@@ -184,7 +184,7 @@ import Testing
         let january = days.filter { $0.hasPrefix("2010-01") }.count
         let fromJanuary = days.filter { $0 >= "2010-01-01" }.count
         let fetched = try Self.aitrader(["data", "fetch", "--source", "csv", "--csv", sample, "--symbol", "GOOG",
-                                         "--timeframe", "1d", "--start", "2010-01-01", "--end", "2010-02-01", "--data-root", dir])
+                                         "--timeframe", "1d", "--start", "2010-01-01", "--end", "2010-01-31", "--data-root", dir])
         #expect(fetched.status == 0, "\(fetched.stderr)")
         #expect(fetched.stdout.contains("GOOG 1d: fetched \(january), added \(january)"), "\(fetched.stdout)")
 

@@ -25,10 +25,19 @@ enum ExitStatus {
     static func of(_ error: Error) -> Int32 {
         switch error {
         case is UsageError: return usage
+        case let e as StorageError:
+            // A missing store or dataset, or a file system failure, is not bad data; a damaged or conflicting one is.
+            switch e.kind {
+            case .noStore, .notFound, .io, .database, .readOnly: return failure
+            case .validation, .overlapConflict, .checksumMismatch, .invalidArgument, .parquet: return dataError
+            }
+        case let e as BacktestError:
+            if case .invalidBar = e { return dataError }
+            return failure
         case is DataError, is ParquetError, is ThriftError, is Snappy.Error, is PageCompression.Error,
              is RLEHybrid.Error, is YAMLError, is ConfigError, is ConfigurationError, is SafetensorsError,
-             is ModelError, is FeatureError, is StorageError, is Timeframe.ParseError, is MarketCalendar.ParseError,
-             is TimeZoneRule.ParseError, is TimeframeTransformer.ResampleError:
+             is ModelError, is FeatureError, is Timeframe.ParseError, is MarketCalendar.ParseError,
+             is TimeZoneRule.ParseError, is TimeframeTransformer.ResampleError, is TimeframeSpacingError:
             return dataError
         default: return failure
         }

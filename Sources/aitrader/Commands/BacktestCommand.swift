@@ -14,8 +14,8 @@ enum BacktestCommand: AITraderCommand {
                + "each into DIR/SYMBOL", required: true),
         Option("strategy", .choice(["sma_cross"]), "", "the strategy", default: "sma_cross"),
         Option("output", .text, "DIR", "where the results are written", required: true),
-        Option("data", .text, "FILE.csv", "bars from a CSV (Date/Datetime,Open,High,Low,Close[,Volume]); without it, "
-               + "from the bar store"),
+        Option("data", .text, "FILE", "bars from a file (CSV in any layout `aitrader data import` reads, or Parquet); "
+               + "without it, from the bar store"),
         Option("timeframe", .timeframe, "", "the bars' timeframe (default: with --data, inferred from the bar spacing; "
                + "else the trading profile's short_term timeframe)"),
         Option("start", .time, "", "the first bar's time (default: the first available)"),
@@ -95,19 +95,25 @@ enum BacktestCommand: AITraderCommand {
         guard let risk = riskProfiles.profiles[riskName] else {
             throw UsageError("unknown --risk-profile '\(riskName)' (\(riskProfiles.profiles.keys.sorted().joined(separator: ", ")))")
         }
-        let timeframe = values.timeframe("timeframe") ?? tradingProfile.timeframe(for: .shortTerm)
-
-        // Bars.
+        // Bars: from a file, with the timeframe inferred from the bar spacing (or the stated one checked against it);
+        // from the store (read-only), the stored timeframe or one resampled from a finer stored one.
         let start = values.time("start")
         let end = values.inclusiveEnd("end")
         var bars: BarSeries
         if let dataPath {
-            bars = try CSVBarReader().read(path: dataPath, symbol: symbol, timeframe: timeframe)
+            bars = try BarFile.load(path: dataPath, symbol: symbol, timeframe: values.timeframe("timeframe"))
             bars = bars.slice(from: start, to: end)
         } else {
-            let store = try DataContext.store(dataRoot: dataRoot)
-            bars = try store.read(symbol: symbol, timeframe: timeframe, start: start, end: end)
+            let timeframe = values.timeframe("timeframe") ?? tradingProfile.timeframe(for: .shortTerm)
+            let served = try DataContext.readOnlyStore(dataRoot: dataRoot)
+                .bars(symbol: symbol, timeframe: timeframe, start: start, end: end,
+                      bins: DataContext.defaultConfiguration().bins)
+            bars = served.series
+            if served.resampled, !quiet {
+                writeError("\(symbol) \(timeframe): resampled from the stored \(served.source.timeframe) bars\n")
+            }
         }
+        let timeframe = bars.timeframe
         guard bars.count >= 2 else {
             throw CommandFailure("\(bars.count) bars of \(symbol) in the requested range; a backtest needs at least 2")
         }
@@ -134,23 +140,29 @@ enum BacktestCommand: AITraderCommand {
         }
         let backtestConfig = BacktestConfig(cash: cash ?? config.cash, models: models, endOfData: endOfData,
                                             calendars: [symbol: market.calendar],
-                                            lookAheadAudit: config.lookAheadAudit, progress: !quiet)
+                                            lookAheadAudit: config.lookAheadAudit, progress: !quiet,
+                                            ruinFraction: config.ruinFraction)
         var strategy = SMACross(fast: fast, slow: slow,
                                 positionFraction: sizing == "risk" ? risk.positionFraction : nil,
                                 stopATRMultiple: sizing == "risk" ? risk.stopATRMultiple : nil)
         let result = try Backtester(series: [bars], config: backtestConfig).run(&strategy)
-        let metrics = PerformanceMetrics(result, annualization: Annualization.periodsPerYear(timeframe: timeframe,
-                                                                                             market: market),
-                                         riskFreeRate: riskFree ?? config.riskFreeRate)
+        let annualization = Annualization.periodsPerYear(timeframe: timeframe, market: market)
+        let riskFreeRate = riskFree ?? config.riskFreeRate
+        let metrics = PerformanceMetrics(result, annualization: annualization, riskFreeRate: riskFreeRate)
+        // The baseline every strategy must beat: buy-and-hold of the same instrument over the same bars.
+        let baseline = try BuyAndHoldBaseline(series: bars, config: backtestConfig, annualization: annualization,
+                                              riskFreeRate: riskFreeRate)
         var settings: [(String, String)] = [("profile", profileName), ("risk_profile", riskName),
                                             ("market", market.rawValue), ("sizing", sizing),
                                             ("end_of_data", endOfData.rawValue)]
         settings.append(("data", dataPath ?? "store:\(dataRoot)"))
-        let files = ResultFiles(result: result, metrics: metrics, settings: settings)
+        settings.append(("timeframe", timeframe.description))
+        let files = ResultFiles(result: result, metrics: metrics, settings: settings, baseline: baseline)
         let written = try files.write(to: output, prices: PriceSeries(symbol: symbol, times: bars.timestamps.array,
                                                                       close: bars.close.array))
         if !quiet {
-            print(TextReport(result: result, metrics: metrics, settings: settings).render(), terminator: "")
+            print(TextReport(result: result, metrics: metrics, settings: settings, baseline: baseline).render(),
+                  terminator: "")
             print("wrote " + written.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ") + " to \(output)")
         }
     }

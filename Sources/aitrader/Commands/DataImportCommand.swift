@@ -26,16 +26,24 @@ enum DataImportCommand: AITraderCommand {
         guard let symbol = values.string("symbol") ?? guessed?.0 else {
             throw UsageError("--symbol is required (it cannot be read from the file name '\(stem)')")
         }
-        guard let timeframe = values.timeframe("timeframe") ?? guessed?.1 else {
-            throw UsageError("--timeframe is required (it cannot be read from the file name '\(stem)')")
-        }
+        let stated = values.timeframe("timeframe") ?? guessed?.1
         let format = try context.csvFormat(values)
         let replace = values.flag("replace")
         let quarantine = values.flag("quarantine")
 
         let clock = ContinuousClock()
         let began = clock.now
-        let series = try CSVBarReader(format: format).read(path: file, symbol: symbol, timeframe: timeframe)
+        var series = try CSVBarReader(format: format, validation: quarantine ? .keepInvalid : .reject)
+            .read(path: file, symbol: symbol, timeframe: stated ?? .d1)
+        // The timeframe: as stated (--timeframe, else the file name) when the bar spacing agrees, else refused;
+        // inferred from the spacing when neither states one.
+        do {
+            if stated != nil { try series.checkTimeframe() } else { series.timeframe = try series.inferredTimeframe() }
+        } catch {
+            let origin = values.isGiven("timeframe") ? "--timeframe" : "the file name"
+            throw DataError(file: file, reason: stated == nil ? "\(error); give --timeframe" : "\(error) (\(origin))")
+        }
+        let timeframe = series.timeframe
         let elapsed = clock.now - began
         let readSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let result = try context.store().append(series, source: "csv:\(file)", overlap: replace ? .replace : .rejectConflicts,
@@ -48,6 +56,9 @@ enum DataImportCommand: AITraderCommand {
         if result.rowsReplaced > 0 { line += ", replaced \(result.rowsReplaced)" }
         if result.rowsQuarantined > 0 { line += ", quarantined \(result.rowsQuarantined) (\(result.quarantinePath ?? ""))" }
         print(line + "; \(result.totalRows) stored in \(result.path)")
+        if let kept = result.damagedFileKeptAt {
+            print("the damaged file it replaced is kept at \(kept)" + (result.damagedFileProblem.map { " (\($0))" } ?? ""))
+        }
     }
 }
 

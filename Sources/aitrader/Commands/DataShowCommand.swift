@@ -12,7 +12,11 @@ enum DataListCommand: AITraderCommand {
     static func run(_ values: OptionValues) async throws {
         let context = try DataContext(values)
         let json = values.flag("json")
-        let list = try context.store().catalogue()
+        // Read-only: a data root without a store lists nothing and creates nothing.
+        let list = try ParquetBarStore.datasets(root: context.storeRoot).map {
+            StoredSeries(symbol: $0.symbol, timeframe: $0.timeframe, rows: $0.rows, first: $0.firstTimestamp,
+                         last: $0.lastTimestamp, source: $0.source)
+        }
         if json {
             let rows = list.map { s -> [String: Any] in
                 ["symbol": s.symbol, "timeframe": s.timeframe.description, "rows": s.rows,
@@ -69,9 +73,10 @@ enum DataShowCommand: AITraderCommand {
         }
         if let output { try BarOutput.check(output) }
 
-        let pipeline = DataPipeline(source: CSVSource(directory: context.configuration.csv.directory),
-                                    storage: try context.store(), bins: bins)
-        var series = try pipeline.getData(symbol: symbol, timeframe: timeframe, start: start, end: end)
+        let served = try context.readOnlyStore().bars(symbol: symbol, timeframe: timeframe, start: start, end: end,
+                                                      bins: bins)
+        var series = served.series
+        if served.resampled { writeError("\(symbol) \(timeframe): resampled from the stored \(served.source.timeframe) bars\n") }
         if let target {
             series = try TimeframeTransformer(calendar: bins).resample(series, to: target)
         }
@@ -100,7 +105,8 @@ enum DataValidateCommand: AITraderCommand {
     static let options: [Option] = [
         Option("symbol", .text, "SYMBOL", "check this symbol only"),
         Option("timeframe", .timeframe, "", "check this timeframe only"),
-        Option("calendar", .choice(["fx", "crypto", "us_equities"]), "", "market calendar for the gap report"),
+        Option("calendar", .text, "fx|crypto|us_equities",
+               "market calendar for the gap report (also forex, equities, nyse, ...)"),
         Option("start", .time, "", "the first bar's time (default: the first stored)"),
         Option("end", .time, "", "the last bar's time, inclusive (a date includes that whole day)"),
         Option("min-gap", .integer(1 ... Int.max), "N", "ignore runs of fewer missing bars", default: "1"),
@@ -128,7 +134,7 @@ enum DataValidateCommand: AITraderCommand {
         let failOnGaps = values.flag("fail-on-gaps")
         let bins = try context.bins(values)
 
-        let store = try context.store()
+        let store = try context.readOnlyStore()
         let datasets = try store.catalogue().filter {
             (symbol == nil || $0.symbol == symbol) && (timeframe == nil || $0.timeframe == timeframe)
         }

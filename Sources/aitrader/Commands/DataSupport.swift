@@ -37,12 +37,27 @@ struct DataContext {
         return DataConfiguration().dataRoot
     }
 
-    /// The bar store under a data root.
+    /// The bar store under a data root, opened for writing (created when missing): for commands that store bars.
     static func store(dataRoot: String) throws -> ParquetBarStore { try ParquetBarStore(root: dataRoot + "/store") }
+
+    /// The bar store opened read-only: for commands that only read bars (list, show, validate, features,
+    /// backtest). Creates nothing; a data root without a store is an error that says so.
+    static func readOnlyStore(dataRoot: String) throws -> ParquetBarStore {
+        try ParquetBarStore(readOnly: dataRoot + "/store")
+    }
 
     var storeRoot: String { dataRoot + "/store" }
 
     func store() throws -> ParquetBarStore { try Self.store(dataRoot: dataRoot) }
+
+    func readOnlyStore() throws -> ParquetBarStore { try Self.readOnlyStore(dataRoot: dataRoot) }
+
+    /// configs/data.yaml when it exists (its resampling calendar), else the defaults: for commands that read bars
+    /// but have a `--config` of their own.
+    static func defaultConfiguration() throws -> DataConfiguration {
+        FileManager.default.fileExists(atPath: "configs/data.yaml")
+            ? try DataConfiguration.load(path: "configs/data.yaml") : DataConfiguration()
+    }
 
     /// How resampled days are cut: `--fx-days`, `--day-start HH:MM`, `--day-zone ZONE`.
     static let binOptions: [Option] = [

@@ -37,7 +37,9 @@ private struct FeatureTarget {
             throw UsageError("give --timeframe TF or --profile P")
         }
         let dataRoot = try DataContext.dataRoot(values)
-        store = try FeatureStore(root: dataRoot, bars: DataContext.store(dataRoot: dataRoot), configDirectory: configDirectory)
+        // Bars read-only; a timeframe not stored is resampled from a finer stored one (configs/data.yaml's days).
+        store = try FeatureStore(root: dataRoot, bars: DataContext.readOnlyStore(dataRoot: dataRoot),
+                                 configDirectory: configDirectory, bins: DataContext.defaultConfiguration().bins)
     }
 }
 
