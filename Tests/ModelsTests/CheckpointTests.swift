@@ -1,3 +1,4 @@
+import Common
 import Engine
 import Foundation
 import Testing
@@ -17,7 +18,7 @@ import Testing
     }
 
     static let metadata = CheckpointMetadata(featureNames: ["ret_1", "rsi_14", "atr_14"],
-                                             scaling: FeatureScaling(kind: "standard", mean: [0.1, 50, 0.002], scale: [1.5, 12, 0.001]),
+                                             scaler: FeatureScaler(method: .robust, names: ["ret_1", "rsi_14", "atr_14"], center: [0.1, 50, 0.002], scale: [1.5, 12, 0.001], clip: 8),
                                              runID: "run-2026-11-26-001", extra: ["created_by": "CheckpointTests"])
 
     @Test func saveLoadIsBitIdenticalAndKeepsMetadata() throws {

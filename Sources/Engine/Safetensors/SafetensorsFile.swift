@@ -1,3 +1,4 @@
+import Common
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -184,25 +185,12 @@ public struct SafetensorsFile: Equatable, Sendable {
         return out
     }
 
-    /// Writes the file (replacing it), through a temporary file renamed into place so readers never see half a file.
+    /// Writes the file (replacing it) all-or-nothing through `Common.AtomicFile`: a temporary file created
+    /// exclusively (O_EXCL, unpredictable name) in the same directory, fsynced, renamed over `path`, and the
+    /// directory fsynced. A reader (or a crash, or a kill during the save) sees the old file or the new one, never a
+    /// torn one; the directories leading to `path` are created.
     public func write(to path: String) throws(SafetensorsError) {
-        let bytes = serialized()
-        let temporary = path + ".tmp-\(getpid())"
-        guard let handle = fopen(temporary, "wb") else {
-            throw .io(source: path, message: "cannot create: \(String(cString: strerror(errno)))")
-        }
-        let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, handle) }
-        let closed = fclose(handle)
-        guard written == bytes.count, closed == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .io(source: path, message: "write failed after \(written) of \(bytes.count) bytes: \(reason)")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .io(source: path, message: "cannot move the written file into place: \(reason)")
-        }
+        do { try AtomicFile.write(serialized(), to: path) } catch { throw .io(source: path, message: error.reason) }
     }
 
     static func readBytes(_ path: String) throws(SafetensorsError) -> [UInt8] {

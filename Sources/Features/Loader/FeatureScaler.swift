@@ -1,33 +1,14 @@
+import Common
 import Foundation
 
-/// Per-feature scaling fitted on training rows only, saved beside the model and re-applied at inference.
-///
-/// - z-score: (x − mean) / std (population std; a constant feature gets std 1),
-/// - robust: (x − median) / IQR (IQR = q75 − q25; 0 gives 1), for heavy-tailed features.
-///
-/// Values are clipped to ±`clip` after scaling (default 10) so a single outlier cannot saturate a network.
+/// Fitting a `FeatureScaler` (Common) on training rows of a feature frame, scaling frames with it, and saving it
+/// beside a model. The same scaler goes into the checkpoint (`CheckpointMetadata.scaler`).
 ///
 ///     let scaler = FeatureScaler.fit(frame, rows: trainRows, method: .zScore)
 ///     try scaler.save(to: "checkpoints/medium_term/scaler.json")
 ///     let again = try FeatureScaler.load(from: "checkpoints/medium_term/scaler.json")
 ///     again.transform(value, feature: 3)
-public struct FeatureScaler: Sendable, Equatable, Codable {
-    public enum Method: String, Sendable, Codable { case zScore = "zscore", robust }
-
-    public var method: Method
-    public var names: [String]
-    public var center: [Double]
-    public var scale: [Double]
-    public var clip: Double
-
-    public init(method: Method, names: [String], center: [Double], scale: [Double], clip: Double = 10) {
-        self.method = method
-        self.names = names
-        self.center = center
-        self.scale = scale
-        self.clip = clip
-    }
-
+extension FeatureScaler {
     /// Fits on `rows` of `frame` (the rows training windows cover, never later ones). NaNs are ignored.
     public static func fit(_ frame: FeatureFrame, rows: Range<Int>, method: Method = .zScore, clip: Double = 10)
         -> FeatureScaler
@@ -57,10 +38,6 @@ public struct FeatureScaler: Sendable, Equatable, Codable {
         let position = q * Double(sorted.count - 1)
         let lo = Int(position.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
         return sorted[lo] + (sorted[hi] - sorted[lo]) * (position - Double(lo))
-    }
-
-    @inline(__always) public func transform(_ x: Double, feature k: Int) -> Float {
-        Float(min(max((x - center[k]) / scale[k], -clip), clip))
     }
 
     /// Scales `frame` (same columns, same order) into a row-major Float matrix rows × features.

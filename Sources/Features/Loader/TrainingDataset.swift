@@ -39,6 +39,7 @@ public struct TrainingDataset: Sendable {
     public let scaler: FeatureScaler
 
     /// - Parameters:
+    ///   - clip: the fitted scaler's clip (±clip after scaling).
     ///   - fractions: train and validation shares of the samples; test gets the rest.
     ///   - embargo: bars dropped after each split boundary (default: the label horizon).
     ///   - scaler: a saved scaler to apply instead of fitting one (inference, evaluation of a trained model).
@@ -54,7 +55,8 @@ public struct TrainingDataset: Sendable {
     /// The same from a computed feature frame and the bars' close/high/low.
     public init(frame: FeatureFrame, close: [Double], high: [Double], low: [Double], label: LabelSpec, window: Int,
                 fractions: (train: Double, validation: Double) = (0.7, 0.15), embargo: Int? = nil,
-                scaling: FeatureScaler.Method = .zScore, scaler fitted: FeatureScaler? = nil) throws(FeatureError)
+                scaling: FeatureScaler.Method = .zScore, clip: Double = 10, scaler fitted: FeatureScaler? = nil)
+        throws(FeatureError)
     {
         guard window >= 1 else { throw FeatureError(reason: "window length must be >= 1, got \(window)") }
         let n = frame.count
@@ -83,7 +85,8 @@ public struct TrainingDataset: Sendable {
         guard let firstTrain = split.train.first, let lastTrain = split.train.last else {
             throw FeatureError(reason: "the training split is empty after purging; use more bars or a larger train fraction")
         }
-        let scaler = fitted ?? FeatureScaler.fit(frame, rows: (firstTrain - window + 1)..<(lastTrain + 1), method: scaling)
+        let scaler = fitted ?? FeatureScaler.fit(frame, rows: (firstTrain - window + 1)..<(lastTrain + 1), method: scaling,
+                                                   clip: clip)
         self.scaler = scaler
         self.matrix = try scaler.matrix(frame)
     }

@@ -1,23 +1,16 @@
 import Common
 import MarketData
 
-/// The three horizon models (shared/design/models.md) by the names configs and the CLI use.
-public enum ModelKind: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
-    case shortTerm = "short_term", mediumTerm = "medium_term", longTerm = "long_term"
+/// The three horizon models by the names configs and the CLI use: the one horizon kind of Common (`ModelType`),
+/// which the models, their checkpoints and training share. A model's window length comes from its model
+/// configuration (`sequence_length`), not from here.
+///
+///     let kind = try ModelKind(parsing: "medium_term")   // .mediumTerm
+public typealias ModelKind = ModelType
 
-    public var description: String { rawValue }
-
-    /// The design's default window length L (bars per sample): 64, 96, 128.
-    public var defaultSequenceLength: Int {
-        switch self {
-        case .shortTerm: 64
-        case .mediumTerm: 96
-        case .longTerm: 128
-        }
-    }
-
+extension ModelType {
     public init(parsing text: String, location: String? = nil) throws(FeatureError) {
-        guard let kind = ModelKind(rawValue: text.lowercased()) else {
+        guard let kind = ModelType(rawValue: text.lowercased()) else {
             throw FeatureError(location: location, reason: "unknown model '\(text)' (expected short_term, medium_term or long_term)")
         }
         self = kind

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// How `ParquetWriter` lays out a file.

@@ -1,3 +1,4 @@
+import Common
 import Engine
 import Foundation
 
@@ -11,7 +12,7 @@ import Foundation
 /// | `model_type`     | `short_term`, `medium_term` or `long_term`                  |
 /// | `config`         | the full model config as JSON (snake_case keys, sorted)     |
 /// | `feature_names`  | JSON array of the feature columns, in input order           |
-/// | `scaler`         | JSON `{"kind", "mean", "scale"}` (absent when none)         |
+/// | `scaler`         | JSON `{"method", "names", "center", "scale", "clip"}` (`FeatureScaler`; absent when none) |
 /// | `run_id`         | the training run that produced it                           |
 ///
 /// Saving then loading is exact (every float bit-identical) and saving a loaded checkpoint again writes the same
@@ -22,6 +23,9 @@ import Foundation
 public enum Checkpoint {
     public static let format = "aitrader.checkpoint"
     public static let formatVersion = "1"
+    /// Tensors whose names start with this are a training run's resume state (optimizer moments), written only into
+    /// a run's `last` checkpoint; loading a model ignores them.
+    public static let trainingStatePrefix = "training_state."
 
     /// A checkpoint read from disk, not yet placed in a model.
     public struct Contents: Sendable {
@@ -30,6 +34,21 @@ public enum Checkpoint {
         public let metadata: CheckpointMetadata
         public let file: SafetensorsFile
         public var modelType: ModelType { configuration.modelType }
+
+        /// Fails unless `names` are exactly the features this checkpoint was trained on, in the same order: a
+        /// checkpoint never meets features it was not trained on.
+        public func checkFeatures(_ names: [String]) throws(ModelError) {
+            guard !metadata.featureNames.isEmpty else {
+                throw .checkpoint(path: path, message: "records no feature names; cannot check the features it is given")
+            }
+            if let scaler = metadata.scaler, let difference = scaler.mismatch(names) {
+                throw .checkpoint(path: path, message: "features differ from training: \(difference)")
+            }
+            let recorded = FeatureScaler(method: .zScore, names: metadata.featureNames, center: [], scale: [])
+            if let difference = recorded.mismatch(names) {
+                throw .checkpoint(path: path, message: "features differ from training: \(difference)")
+            }
+        }
     }
 
     // MARK: saving
@@ -40,6 +59,12 @@ public enum Checkpoint {
         if !metadata.featureNames.isEmpty && metadata.featureNames.count != model.configuration.inputFeatures {
             throw .checkpoint(path: path, message: "\(metadata.featureNames.count) feature names for a model with \(model.configuration.inputFeatures) input features")
         }
+        if let scaler = metadata.scaler {
+            if let problem = scaler.problem { throw .checkpoint(path: path, message: "scaler: \(problem)") }
+            if let difference = scaler.mismatch(metadata.featureNames) {
+                throw .checkpoint(path: path, message: "the scaler and the feature names disagree: \(difference)")
+            }
+        }
         var file = SafetensorsFile(metadata: metadata.extra)
         let exported: [(name: String, shape: [Int], values: [Float])]
         do { exported = try model.parameters.exportValues() } catch { throw ModelError(error, "exporting parameters") }
@@ -49,7 +74,7 @@ public enum Checkpoint {
         file.metadata["model_type"] = model.modelType.rawValue
         file.metadata["config"] = try model.configuration.json()
         file.metadata["feature_names"] = try encodeJSON(metadata.featureNames)
-        if let scaling = metadata.scaling { file.metadata["scaler"] = try encodeJSON(scaling) }
+        if let scaler = metadata.scaler { file.metadata["scaler"] = try encodeJSON(scaler) }
         file.metadata["run_id"] = metadata.runID
         return file
     }
@@ -88,8 +113,22 @@ public enum Checkpoint {
                 throw .checkpoint(path: path, message: "\(metadata.featureNames.count) feature names but the config has input_features = \(configuration.inputFeatures)")
             }
         }
-        if let scaler = meta["scaler"] {
-            metadata.scaling = try decodeJSON(FeatureScaling.self, scaler, path: path, key: "scaler")
+        if let text = meta["scaler"] {
+            let scaler: FeatureScaler
+            if let legacy = try? JSONDecoder().decode(CheckpointMetadata.LegacyScaling.self, from: Data(text.utf8)) {
+                guard legacy.kind == "standard" else {
+                    throw .checkpoint(path: path, message: "metadata 'scaler' kind '\(legacy.kind)' is not supported (expected 'standard')")
+                }
+                scaler = FeatureScaler(method: .zScore, names: metadata.featureNames, center: legacy.mean, scale: legacy.scale,
+                                       clip: .greatestFiniteMagnitude)
+            } else {
+                scaler = try decodeJSON(FeatureScaler.self, text, path: path, key: "scaler")
+            }
+            if let problem = scaler.problem { throw .checkpoint(path: path, message: "metadata 'scaler': \(problem)") }
+            if let difference = scaler.mismatch(metadata.featureNames) {
+                throw .checkpoint(path: path, message: "metadata 'scaler' and 'feature_names' disagree: \(difference)")
+            }
+            metadata.scaler = scaler
         }
         for (key, value) in meta where !CheckpointMetadata.ownedKeys.contains(key) { metadata.extra[key] = value }
         return Contents(path: path, configuration: configuration, metadata: metadata, file: file)
@@ -143,7 +182,8 @@ public enum Checkpoint {
             }
             do { values[spec.name] = try t.floats(source: path, name: spec.name) } catch { throw ModelError(error) }
         }
-        let unexpected = Set(contents.file.tensors.keys).subtracting(model.parameters.layout.names)
+        let unexpected = Set(contents.file.tensors.keys.filter { !$0.hasPrefix(trainingStatePrefix) })
+            .subtracting(model.parameters.layout.names)
         if let first = unexpected.sorted().first {
             throw .checkpoint(path: path, message: "unexpected tensor '\(first)'\(unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : "") for a \(model.modelType.rawValue) model")
         }

@@ -1,3 +1,4 @@
+import Common
 import Engine
 
 /// The inputs of one forward pass: the feature windows and, for long_term, the normalised close series.

@@ -106,7 +106,3 @@ enum Help {
     }
 }
 
-/// The version `aitrader --version` prints.
-enum AITraderVersion {
-    static let string = "0.7.0"
-}
