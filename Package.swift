@@ -38,12 +38,14 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine", "Common"], exclude: ["README.md"]),
         // Execution models, market simulator, backtester, metrics, reports.
         .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"], exclude: ["README.md"]),
+        // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
+        .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Simulation", "Benchmarks"]
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Simulation", "Training", "Benchmarks"]
         ),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
@@ -53,6 +55,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common"]),
         .testTarget(name: "CLITests", dependencies: ["MarketData", "Common"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]

@@ -28,6 +28,11 @@ for m in short_term medium_term long_term; do
   $BIN model forward --checkpoint Tests/ModelsTests/Fixtures/${m}_small.safetensors \
     --input Tests/ModelsTests/Fixtures/${m}_small_io.safetensors --output "$DEMO_DATA/${m}_out.safetensors"
 done
+echo "== training: the three models on the EURUSD H1 sample (only 1h bars: --timeframe 1h for all), 3 short epochs each"
+$BIN train --model all --symbol EURUSD --timeframe 1h --epochs 3 --max-batches 8 --threads 2 \
+  --data-root "$DEMO_DATA" --checkpoint-dir results/demo_checkpoints
+echo "-- checkpoints (best, last with the resume state, top-k) under results/demo_checkpoints/<model>/"
+ls -l results/demo_checkpoints/*/
 echo "== simulation: backtest sma_cross (10/20) on the EURUSD H1 sample, backtesting.py semantics -> results/demo_backtest"
 $BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --profile trader --risk-profile moderate \
   --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest

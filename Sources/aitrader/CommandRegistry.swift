@@ -17,6 +17,7 @@ enum CommandRegistry {
         FeaturesShowCommand.self,
         DevicesCommand.self,
         ModelForwardCommand.self,
+        TrainCommand.self,
         EngineDemoCommand.self,
     ]
 }

@@ -5,6 +5,7 @@ import Foundation
 import MarketData
 import Models
 import Simulation
+import Training
 
 /// A command that ran and failed for a reason that is neither a usage error nor bad input data (a dataset failed to
 /// update, nothing matched, too few bars in the range): exit status 1.
@@ -23,6 +24,12 @@ enum ExitStatus {
 
     /// The status for an error that ended a command.
     static func of(_ error: Error) -> Int32 {
+        if let training = error as? TrainingError {
+            switch training {
+            case .config, .data, .checkpoint: return dataError
+            case .nonFinite, .failed: return failure
+            }
+        }
         switch error {
         case is UsageError: return usage
         case let e as StorageError:

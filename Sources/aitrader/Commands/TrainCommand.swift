@@ -1,0 +1,152 @@
+import Common
+import Engine
+import Features
+import Foundation
+import MarketData
+import Training
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `aitrader train --model short_term|medium_term|long_term|all --profile trader --symbol EURUSD [--config FILE]
+/// [--timeframe TF] [--epochs N] [--resume CKPT] [--checkpoint-dir DIR]`
+enum TrainCommand: AITraderCommand {
+    static let path = ["train"]
+    static let summary = "train the horizon models on stored bars (checkpoints with everything needed to predict)"
+    static let options: [Option] = [
+        Option("model", .choice(["short_term", "medium_term", "long_term", "all"]), "", "which model to train", required: true),
+        Option("config", .text, "FILE", "training config (default configs/training/<model>.yaml); one model only"),
+        Option("profile", .text, "NAME", "trading profile of configs/features/profiles.yaml giving the timeframe (default: the config's)"),
+        Option("symbol", .text, "SYMBOL", "symbol in the bar store (default: the config's)"),
+        Option("timeframe", .timeframe, "", "train on these bars instead of the profile's choice (e.g. 1d when only daily bars exist)"),
+        Option("epochs", .integer(1 ... 100_000), "N", "epochs (default: the config's)"),
+        Option("max-batches", .integer(1 ... Int.max), "N", "at most N training and N validation batches per epoch (quick runs)"),
+        Option("resume", .text, "CKPT", "continue the run whose last.safetensors this is (one model only)"),
+        Option("checkpoint-dir", .text, "DIR", "where checkpoints go (default: the config's; with --model all, DIR/<model>)"),
+        Option("seed", .integer(0 ... Int.max), "N", "seed of weights, dropout and data order (default: the config's)"),
+        Option("config-root", .text, "DIR", "where configs/training, configs/models and configs/features are", default: "configs"),
+        DataContext.dataRootOption,
+    ]
+    static let discussion = """
+        Prints per epoch the training loss, validation loss, validation accuracy and samples/s. Writes into the
+        checkpoint directory the top-k checkpoints by validation loss (epoch-NNNN.safetensors), best.safetensors and
+        last.safetensors (atomically). Stops early when the validation loss has not improved by min_delta for
+        `patience` epochs. On Ctrl-C (SIGINT) or SIGTERM it finishes the step, writes last.safetensors and exits with
+        status 130, printing the command that resumes; a resumed run ends with the same checkpoints as an
+        uninterrupted one (same config and --threads). Two runs with the same config and --threads write identical
+        checkpoints.
+        """
+
+    static func run(_ values: OptionValues) async throws {
+        let modelText = values.string("model") ?? ""
+        let kinds = modelText == "all" ? ModelType.allCases : [ModelType(rawValue: modelText)!]
+        if kinds.count > 1 {
+            for option in ["config", "resume"] where values.isGiven(option) {
+                throw UsageError("--\(option) names one run; use it with --model short_term, medium_term or long_term")
+            }
+        }
+        let dataRoot = try DataContext.dataRoot(values)
+        let store = try DataContext.store(dataRoot: dataRoot)
+        let root = values.string("config-root") ?? "configs"
+        Interrupts.install()
+        var summaries: [(ModelType, TrainingSummary)] = []
+        for kind in kinds {
+            var config: TrainingConfig
+            if let path = values.string("config") {
+                config = try TrainingConfig.load(path: path)
+                guard config.modelType == kind else {
+                    throw UsageError("\(path) trains \(config.modelType), but --model is \(kind)")
+                }
+            } else {
+                let path = "\(root)/training/\(kind.rawValue).yaml"
+                config = FileManager.default.fileExists(atPath: path) ? try TrainingConfig.load(path: path)
+                    : TrainingConfig(modelType: kind, configRoot: root)
+            }
+            if let p = values.string("profile") { config.profile = p }
+            if let s = values.string("symbol") { config.symbols = [s] }
+            if let tf = values.string("timeframe") { config.timeframe = tf }
+            if let e = values.int("epochs") { config.epochs = e }
+            if let m = values.int("max-batches") { config.maxBatchesPerEpoch = m }
+            if let s = values.int("seed") { config.seed = UInt64(s) }
+            if let dir = values.string("checkpoint-dir") { config.checkpointDirectory = kinds.count > 1 ? "\(dir)/\(kind.rawValue)" : dir }
+            if values.isGiven("device") { config.device = values.string("device") ?? config.device }
+            if let t = values.int("threads") { config.threads = t }
+
+            let timeframe = try TrainingPlan.timeframe(config)
+            let purpose = config.timeframe == nil ? "the \(config.profile) profile's \(kind) model" : "\(kind) with --timeframe"
+            let bars = try TrainingBars.load(store: store, symbol: config.symbols[0], timeframe: timeframe, purpose: purpose)
+            let plan = try TrainingPlan(config: config, bars: bars)
+            let backend = try Devices.select(device: config.device, threads: config.threads)
+            let trainer = Trainer(plan: plan, backend: backend)
+            trainer.shouldStop = { Interrupts.requested }
+            trainer.onEpoch = { print($0.line); fflush(nil) }
+            let d = plan.dataset
+            print("== train \(kind) on \(plan.symbol) \(plan.timeframe) (\(bars.count) bars), \(d.featureCount) features, "
+                  + "window \(d.window), label horizon \(d.horizon); samples train \(d.split.train.count) / validation "
+                  + "\(d.split.validation.count) / test \(d.split.test.count); \(trainer.batchesPerEpoch) steps/epoch; "
+                  + "device \(backend.name)")
+            fflush(nil)
+            switch try trainer.run(resume: kinds.count == 1 ? values.string("resume") : nil) {
+            case .finished(let summary):
+                summaries.append((kind, summary))
+                let best = summary.bestValidationLoss.map { String(format: "%.4f", $0) } ?? "-"
+                print("\(kind): \(summary.stoppedEarly ? "stopped early" : "done") after \(summary.epochsRun) epochs "
+                      + "(\(summary.steps) steps), best val loss \(best)"
+                      + (summary.bestEpoch.map { " at epoch \($0 + 1)" } ?? ""))
+                print("  checkpoints: \(summary.directory) (best.safetensors, last.safetensors, \(summary.topK.count) top-k)")
+            case .interrupted(let checkpoint, let epoch, let step):
+                print("interrupted in epoch \(epoch + 1) after step \(step); saved \(checkpoint)")
+                print("resume with: \(resumeCommand(values, kind: kind, checkpoint: checkpoint))")
+                fflush(nil)
+                exit(130)
+            }
+        }
+        if summaries.count > 1 {
+            print("== checkpoints")
+            for (kind, s) in summaries { print("  \(kind): \(s.best ?? s.last)") }
+        }
+    }
+
+    /// The same command line with `--model` narrowed to this model and `--resume` set to the saved checkpoint.
+    static func resumeCommand(_ values: OptionValues, kind: ModelType, checkpoint: String) -> String {
+        var words = ["aitrader", "train"]
+        var args = Array(CommandLine.arguments.dropFirst())
+        if let i = args.firstIndex(of: "train") { args.removeSubrange(...i) }
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if a == "--model" || a == "--resume" { i += 2; continue }
+            if a.hasPrefix("--model=") || a.hasPrefix("--resume=") { i += 1; continue }
+            words.append(a)
+            i += 1
+        }
+        words += ["--model", kind.rawValue, "--resume", checkpoint]
+        if values.isGiven("checkpoint-dir"), values.string("model") == "all" {
+            // --model all put this model's checkpoints in DIR/<model>; keep them there.
+            if let j = words.firstIndex(of: "--checkpoint-dir"), j + 1 < words.count { words[j + 1] += "/\(kind.rawValue)" }
+        }
+        return words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+    }
+}
+
+/// SIGINT / SIGTERM during training: the first one asks the trainer to stop after its current step (it writes
+/// `last` and exits 130); a second one ends the process at once.
+enum Interrupts {
+    nonisolated(unsafe) private static let flag: UnsafeMutablePointer<sig_atomic_t> = {
+        let p = UnsafeMutablePointer<sig_atomic_t>.allocate(capacity: 1)
+        p.pointee = 0
+        return p
+    }()
+
+    static var requested: Bool { flag.pointee != 0 }
+
+    static func install() {
+        _ = flag
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { s in
+                if Interrupts.flag.pointee != 0 { _exit(128 + s) }
+                Interrupts.flag.pointee = 1
+            }
+        }
+    }
+}
