@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import MarketData
 
 /// One training run's configuration, from `configs/training/<model>.yaml` (every key but `model.type` has a
 /// default; unknown keys, wrong types and impossible values are errors naming file:line and the key):
@@ -110,6 +111,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         profile = try r.string("profile") ?? profile
         profilesPath = try r.string("profiles") ?? profilesPath
         timeframe = try r.string("timeframe")
+        if let text = timeframe, let node = root["timeframe"] {
+            do { _ = try Timeframe(parsing: text) } catch { throw .config(location: node.location, key: "timeframe", message: "\(error)") }
+        }
         featuresPath = try r.string("features") ?? featuresPath
         if let node = root["symbols"] {
             let items: [YAMLNode]

@@ -36,6 +36,7 @@ import Testing
         #expect(Self.message("model: {type: short_term}\ntraining:\n  batch_size: many\n").contains("t.yaml:3"))
         #expect(Self.message("model: {type: short_term}\ntraining:\n  learning_rate: -1\n").contains("'training.learning_rate': must be positive"))
         #expect(Self.message("model: {type: short_term}\nsplits: {train: 0.7, validation: 0.2, test: 0.2}\n").contains("'splits': train + validation + test must be 1"))
+        #expect(Self.message("model: {type: short_term}\ntimeframe: 2x\n").hasPrefix("t.yaml:2:12: 'timeframe': "))
         #expect(Self.message("model: {type: short_term}\ndevice: tpu\n").contains("t.yaml:2:9: 'device'"))
         #expect(Self.message("model: {type: short_term}\nscaling: {method: minmax}\n").contains("'scaling.method'"))
         #expect(Self.message("training: {epochs: 2}\n").contains("missing required key 'model'"))
