@@ -73,7 +73,7 @@ extension ParquetBarStore {
                 let absolute = root + "/" + relative
                 if unlink(absolute) == 0 {
                     removed.append(absolute)
-                    Self.syncDirectory(AtomicFile.parentDirectory(of: absolute))
+                    AtomicFile.syncDirectory(AtomicFile.parentDirectory(of: absolute))
                 } else if errno != ENOENT {
                     throw StorageError(.io, path: absolute, reason: "cannot remove: \(FileProblem.systemText(errno))")
                 }
@@ -101,15 +101,7 @@ extension ParquetBarStore {
             throw StorageError(.io, path: root + "/" + kept,
                                reason: "cannot keep a copy of \(relative): \(FileProblem.systemText(errno))")
         }
-        Self.syncDirectory(root + "/" + directory)
+        AtomicFile.syncDirectory(root + "/" + directory)
         return kept
-    }
-
-    static func syncDirectory(_ directory: String) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
     }
 }
