@@ -29,7 +29,7 @@ public final class Trainer {
     public var onEpoch: (EpochReport) -> Void = { _ in }
     /// Polled after every optimizer step; true interrupts the run at that point.
     public var shouldStop: () -> Bool = { false }
-    /// Progress of each epoch's steps on standard error (`Common.Progress`).
+    /// ProgressReporter of each epoch's steps on standard error (`Common.Progress`).
     public var showProgress = true
 
     public init(plan: TrainingPlan, backend: Backend) {
@@ -84,8 +84,8 @@ public final class Trainer {
             let epoch = state.epoch
             model.training = true
             var progress = showProgress
-                ? Progress("train \(config.modelType) epoch \(epoch + 1)/\(config.epochs)", total: perEpoch, unit: "batches")
-                : Progress.disabled
+                ? ProgressReporter("train \(config.modelType) epoch \(epoch + 1)/\(config.epochs)", total: perEpoch, unit: "batches")
+                : ProgressReporter.disabled
             progress.update(done: state.batch)
             let started = ContinuousClock.now
             var samplesThisRun = 0

@@ -118,6 +118,10 @@ struct CLIInputTests {
         for symbol in ["GOOG", "GOOGL"] {
             #expect(FileManager.default.fileExists(atPath: root + "/bt/\(symbol)/summary.json"), "\(symbol)")
         }
+        let features = try CLI.run(["features", "compute", "--symbol", "GOOG,GOOGL", "--timeframe", "1d",
+                                    "--model", "long_term", "--data-root", root])
+        #expect(features.status == 0 && features.stdout.contains("GOOG 1d long_term")
+                && features.stdout.contains("GOOGL 1d long_term"), "\(features)")
         let twice = try CLI.run(["backtest", "--symbol", "GOOG,GOOG", "--output", root + "/bt2", "--data-root", root])
         #expect(twice.status == 64 && twice.stderr.contains("names a symbol twice"), "\(twice)")
     }
@@ -132,5 +136,47 @@ struct CLIInputTests {
         #expect(r.status == 0, "\(r)")
         #expect(r.stderr.contains("backtest GOOG: 100% (2148/2148 bars"), "\(r.stderr)")
         #expect(!r.stderr.contains("\r") && !r.stderr.contains("\u{1B}"), "plain lines: \(r.stderr)")
+    }
+
+    /// A negative commission in the simulation config is bad input data naming the file, line and key.
+    @Test func negativeCommissionInTheConfigIsRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var config = try String(contentsOfFile: CLI.root.appendingPathComponent("configs/simulation.yaml").path,
+                                encoding: .utf8)
+        let rate = try #require(config.range(of: #"rate: *[0-9.]+"#, options: .regularExpression), "configs/simulation.yaml has a rate")
+        config.replaceSubrange(rate, with: "rate: -0.01")
+        try config.write(toFile: dir + "/sim.yaml", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["backtest", "--symbol", "GOOG", "--data", Self.goog, "--config", dir + "/sim.yaml",
+                             "--output", dir + "/bt"])
+        #expect(r.status == 65 && r.stderr.contains("sim.yaml:") && r.stderr.contains("rate"), "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/bt/summary.json"))
+    }
+
+    /// A checkpoint whose config asks for a 2^40-unit LSTM: a clear error before anything is built (was a trap).
+    @Test func craftedCheckpointDimsAreRefused() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fixture = CLI.root.appendingPathComponent("Tests/ModelsTests/Fixtures/short_term_small.safetensors").path
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: fixture))
+        let n = Int(bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        var header = try #require(try JSONSerialization.jsonObject(with: bytes[8 ..< 8 + n]) as? [String: Any])
+        var metadata = try #require(header["__metadata__"] as? [String: String])
+        let configText = try #require(metadata["config"])
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(configText.utf8)) as? [String: Any])
+        config["lstm_hidden"] = 1 << 40
+        metadata["config"] = String(decoding: try JSONSerialization.data(withJSONObject: config, options: .sortedKeys), as: UTF8.self)
+        header["__metadata__"] = metadata
+        var json = try JSONSerialization.data(withJSONObject: header, options: .sortedKeys)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var crafted = Data((0 ..< 8).map { UInt8((UInt64(json.count) >> (8 * UInt64($0))) & 0xFF) })
+        crafted.append(json)
+        crafted.append(bytes[(8 + n)...])
+        try crafted.write(to: URL(fileURLWithPath: dir + "/ck.safetensors"))
+        let input = CLI.root.appendingPathComponent("Tests/ModelsTests/Fixtures/short_term_small_io.safetensors").path
+        let r = try CLI.run(["model", "forward", "--checkpoint", dir + "/ck.safetensors", "--input", input,
+                             "--output", dir + "/y.safetensors"])
+        #expect(r.status == 65 && r.signal == nil && CLI.crashText(r) == nil, "\(r)")
+        #expect(r.stderr.contains("lstm_hidden"), "names the field: \(r)")
     }
 }

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import MarketData
 
@@ -28,6 +29,12 @@ public struct TechnicalIndicatorCalculator: Sendable {
     /// Computes `requests`, merging requests for the same indicator and parameters into one computation.
     /// Columns come out in request order; a column requested twice appears once.
     public func compute(_ bars: BarSeries, requests: [IndicatorRequest]) -> FeatureFrame {
+        var progress = ProgressReporter.disabled
+        return compute(bars, requests: requests, progress: &progress)
+    }
+
+    /// The same, reporting one step per distinct indicator computation to `progress` (its total is set here).
+    public func compute(_ bars: BarSeries, requests: [IndicatorRequest], progress: inout ProgressReporter) -> FeatureFrame {
         // One computation per distinct (indicator, parameters).
         var keys: [String] = []
         var jobs: [IndicatorRequest] = []
@@ -35,7 +42,7 @@ public struct TechnicalIndicatorCalculator: Sendable {
             let key = request.definitionName + "|" + request.parameters.map { "\($0)" }.joined(separator: ",")
             if !keys.contains(key) { keys.append(key); jobs.append(request) }
         }
-        let results = withPriceBuffers(bars) { prices in run(jobs, prices) }
+        let results = withPriceBuffers(bars) { prices in run(jobs, prices, &progress) }
         var frame = FeatureFrame(timestamps: bars.timestamps.array)
         for request in requests {
             let d = request.definition
@@ -52,9 +59,16 @@ public struct TechnicalIndicatorCalculator: Sendable {
     }
 
     /// Runs the computations, on `threads` workers pulling from a shared queue when more than one.
-    private func run(_ jobs: [IndicatorRequest], _ prices: PriceBuffers) -> [[[Double]]] {
+    private func run(_ jobs: [IndicatorRequest], _ prices: PriceBuffers, _ progress: inout ProgressReporter) -> [[[Double]]] {
+        progress.retotal(jobs.count)
         let workers = min(threads, jobs.count)
-        guard workers > 1 else { return jobs.map { $0.definition.compute(prices, $0.parameters) } }
+        guard workers > 1 else {
+            return jobs.map { job in
+                defer { progress.step() }
+                return job.definition.compute(prices, job.parameters)
+            }
+        }
+        defer { progress.update(done: jobs.count) }
         let shared = SharedResults(count: jobs.count)
         let input = UncheckedPrices(prices: prices)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in

@@ -72,8 +72,14 @@ public struct FeatureSet: Sendable {
 
     /// Computes every feature over `bars`; each indicator runs once even when several features use it.
     public func compute(_ bars: BarSeries) -> FeatureFrame {
+        var progress = ProgressReporter.disabled
+        return compute(bars, progress: &progress)
+    }
+
+    /// The same, reporting one step per indicator computation to `progress`.
+    public func compute(_ bars: BarSeries, progress: inout ProgressReporter) -> FeatureFrame {
         let calculator = TechnicalIndicatorCalculator()
-        let raw = calculator.compute(bars, requests: features.map(\.indicator))
+        let raw = calculator.compute(bars, requests: features.map(\.indicator), progress: &progress)
         var frame = FeatureFrame(timestamps: raw.timestamps)
         let close = bars.close
         for feature in features {

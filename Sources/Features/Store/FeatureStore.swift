@@ -87,14 +87,18 @@ public final class FeatureStore: Sendable {
     /// stored timeframe: `ParquetBarStore.bars`) and writes them, unless the stored file already has the current
     /// key (then nothing is computed; `force` recomputes anyway).
     @discardableResult
-    public func computeAndStore(symbol: String, timeframe: Timeframe, model: ModelKind, force: Bool = false) throws -> Entry {
+    /// `progress`: reports the indicator computations (`features compute` shows it on stderr; nothing by default).
+    public func computeAndStore(symbol: String, timeframe: Timeframe, model: ModelKind, force: Bool = false,
+                                progress: ProgressReporter = .disabled) throws -> Entry {
+        var progress = progress
         let set = try featureSet(model: model)
         let key = try cacheKey(symbol: symbol, timeframe: timeframe, set: set)
         let file = try path(symbol: symbol, timeframe: timeframe, model: model)
         if !force, let existing = try storedEntry(path: file), existing.key == key { return existing }
         let served = try bars.bars(symbol: symbol, timeframe: timeframe, bins: bins)
         let computedKey = Self.key(barsHash: served.contentKey, set: set)   // the bars actually read
-        let frame = set.compute(served.series)
+        let frame = set.compute(served.series, progress: &progress)
+        progress.finish()
         try write(frame, key: computedKey, set: set, to: file)
         return Entry(path: file, key: computedKey, rows: frame.count, names: frame.names, lookbacks: frame.lookbacks, computed: true)
     }

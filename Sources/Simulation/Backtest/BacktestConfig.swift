@@ -24,7 +24,7 @@ public struct BacktestConfig: Sendable {
     /// Re-compute each declared indicator on this many sampled prefixes of the data and fail the run if a value
     /// differs from the one computed on the whole series (an indicator that looks ahead). 0 = off.
     public var lookAheadAudit: Int
-    /// Report progress on stderr (`Common.Progress`: a bar on a terminal, a line every few seconds otherwise;
+    /// Report progress on stderr (`Common.ProgressReporter`: a bar on a terminal, a line every few seconds otherwise;
     /// nothing for a run that ends within a second).
     public var progress: Bool
     /// The ruin threshold as a fraction of the initial cash, in [0, 1): the run is ruined at the first bar close

@@ -69,7 +69,7 @@ public struct Backtester: Sendable {
         let single = series.count == 1
         let slots = series.map { broker.slot(for: $0.symbol) }
         var progress = config.progress
-            ? Progress("backtest " + series.map(\.symbol).joined(separator: ","), total: total, unit: "bars")
+            ? ProgressReporter("backtest " + series.map(\.symbol).joined(separator: ","), total: total, unit: "bars")
             : .disabled
         var wipedOut = false
         var lastIndex = Array(repeating: -1, count: series.count)

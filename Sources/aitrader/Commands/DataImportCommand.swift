@@ -33,8 +33,11 @@ enum DataImportCommand: AITraderCommand {
 
         let clock = ContinuousClock()
         let began = clock.now
+        // Progress over the three stages (read and validate, check the timeframe, store): shown for a long import.
+        var progress = ProgressReporter("import \(symbol) \((file as NSString).lastPathComponent)", total: 3, unit: "stages")
         var series = try CSVBarReader(format: format, validation: quarantine ? .keepInvalid : .reject)
             .read(path: file, symbol: symbol, timeframe: stated ?? .d1)
+        progress.step()
         // The timeframe: as stated (--timeframe, else the file name) when the bar spacing agrees, else refused;
         // inferred from the spacing when neither states one.
         do {
@@ -44,10 +47,13 @@ enum DataImportCommand: AITraderCommand {
             throw DataError(file: file, reason: stated == nil ? "\(error); give --timeframe" : "\(error) (\(origin))")
         }
         let timeframe = series.timeframe
+        progress.step()
         let elapsed = clock.now - began
         let readSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         let result = try context.store().append(series, source: "csv:\(file)", overlap: replace ? .replace : .rejectConflicts,
                                                 badRows: quarantine ? .quarantine : .reject)
+        progress.step()
+        progress.finish()
         Log.info("imported", ["symbol": symbol, "timeframe": timeframe.description, "rows": "\(series.count)",
                               "added": "\(result.rowsAdded)", "read_s": String(format: "%.3f", readSeconds),
                               "rows_per_s": String(format: "%.0f", Double(series.count) / max(readSeconds, 1e-9))])

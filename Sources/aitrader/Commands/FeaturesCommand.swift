@@ -12,6 +12,9 @@ private struct FeatureTarget {
 
     static let options: [Option] = [
         Option("symbol", .text, "SYMBOL", "symbol in the bar store (import bars with `aitrader data`)", required: true),
+    ] + shared
+    /// Everything but --symbol (`features compute` takes several).
+    static let shared: [Option] = [
         Option("model", .choice(["short_term", "medium_term", "long_term"]), "",
                "whose feature set (configs/features/<model>.yaml)", required: true),
         Option("timeframe", .timeframe, "", "bar timeframe; or --profile to take the model's timeframe from it"),
@@ -21,8 +24,8 @@ private struct FeatureTarget {
         DataContext.dataRootOption,
     ]
 
-    init(_ values: OptionValues) throws {
-        symbol = values.string("symbol") ?? ""
+    init(_ values: OptionValues, symbol: String? = nil) throws {
+        self.symbol = symbol ?? values.string("symbol") ?? ""
         model = try ModelKind(parsing: values.string("model") ?? "", location: "--model")
         let configDirectory = values.string("config-dir") ?? "configs/features"
         if let tf = values.timeframe("timeframe") {
@@ -47,7 +50,10 @@ private struct FeatureTarget {
 enum FeaturesComputeCommand: AITraderCommand {
     static let path = ["features", "compute"]
     static let summary = "compute a model's feature set over stored bars into the feature store"
-    static let options: [Option] = FeatureTarget.options + [
+    static let options: [Option] = [
+        Option("symbol", .list, "SYMBOL[,SYMBOL...]", "symbols in the bar store (import bars with `aitrader data`)",
+               required: true),
+    ] + FeatureTarget.shared + [
         Option(flag: "force", "recompute even when the stored features are current"),
     ]
     static let discussion = """
@@ -56,14 +62,18 @@ enum FeaturesComputeCommand: AITraderCommand {
         """
 
     static func run(_ values: OptionValues) async throws {
-        let target = try FeatureTarget(values)
         let force = values.flag("force")
-        let entry = try target.store.computeAndStore(symbol: target.symbol, timeframe: target.timeframe,
-                                                     model: target.model, force: force)
-        print("\(entry.computed ? "computed" : "up to date") \(target.symbol) \(target.timeframe) \(target.model): "
-              + "\(entry.rows) rows x \(entry.names.count) features, warm-up \(entry.lookbacks.max() ?? 0) rows")
-        print("  \(entry.path)")
-        print("  key \(entry.key)")
+        for symbol in values.list("symbol") ?? [] {
+            let target = try FeatureTarget(values, symbol: symbol)
+            let progress = ProgressReporter("features \(symbol) \(target.timeframe) \(target.model)", total: 0,
+                                    unit: "indicators")
+            let entry = try target.store.computeAndStore(symbol: target.symbol, timeframe: target.timeframe,
+                                                         model: target.model, force: force, progress: progress)
+            print("\(entry.computed ? "computed" : "up to date") \(target.symbol) \(target.timeframe) \(target.model): "
+                  + "\(entry.rows) rows x \(entry.names.count) features, warm-up \(entry.lookbacks.max() ?? 0) rows")
+            print("  \(entry.path)")
+            print("  key \(entry.key)")
+        }
     }
 }
 

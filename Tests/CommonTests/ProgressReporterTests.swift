@@ -2,8 +2,8 @@ import Foundation
 import Testing
 @testable import Common
 
-/// Progress reports: lines when standard error is not a terminal, a redrawn bar on one, nothing for quick work.
-@Suite struct ProgressTests {
+/// ProgressReporter reports: lines when standard error is not a terminal, a redrawn bar on one, nothing for quick work.
+@Suite struct ProgressReporterTests {
     final class Captured: @unchecked Sendable {
         private let lock = NSLock()
         private var text: [String] = []
@@ -13,7 +13,7 @@ import Testing
 
     @Test func linesStyleReportsStartAndEnd() {
         let out = Captured()
-        var p = Progress("import X", total: 1000, unit: "rows", style: .lines, delay: 0, interval: 3600,
+        var p = ProgressReporter("import X", total: 1000, unit: "rows", style: .lines, delay: 0, interval: 3600,
                          write: { out.append($0) })
         for _ in 0 ..< 1000 { p.step() }
         p.finish()
@@ -26,7 +26,7 @@ import Testing
 
     @Test func terminalStyleRedrawsInPlace() {
         let out = Captured()
-        var p = Progress("backtest", total: 10, unit: "bars", style: .terminal, delay: 0, write: { out.append($0) })
+        var p = ProgressReporter("backtest", total: 10, unit: "bars", style: .terminal, delay: 0, write: { out.append($0) })
         p.update(done: 5)
         p.finish()
         let lines = out.lines
@@ -37,19 +37,19 @@ import Testing
 
     @Test func quickWorkAndDisabledReportNothing() {
         let out = Captured()
-        var quick = Progress("quick", total: 100, style: .lines, delay: 3600, write: { out.append($0) })
+        var quick = ProgressReporter("quick", total: 100, style: .lines, delay: 3600, write: { out.append($0) })
         for _ in 0 ..< 100 { quick.step() }
         quick.finish()
-        var off = Progress.disabled
+        var off = ProgressReporter.disabled
         off.step()
         off.finish()
         #expect(out.lines.isEmpty)
     }
 
     @Test func durationsAndRates() {
-        #expect(Progress.duration(4.24) == "4.2 s")
-        #expect(Progress.duration(190) == "3 min 10 s")
-        #expect(Progress.duration(7500) == "2 h 05 min")
-        #expect(Progress.compact(1_234_567) == "1.2M" && Progress.compact(12_345) == "12k" && Progress.compact(7) == "7.0")
+        #expect(ProgressReporter.duration(4.24) == "4.2 s")
+        #expect(ProgressReporter.duration(190) == "3 min 10 s")
+        #expect(ProgressReporter.duration(7500) == "2 h 05 min")
+        #expect(ProgressReporter.compact(1_234_567) == "1.2M" && ProgressReporter.compact(12_345) == "12k" && ProgressReporter.compact(7) == "7.0")
     }
 }

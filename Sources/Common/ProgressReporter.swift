@@ -7,18 +7,18 @@ import Glibc
 /// training): on a terminal a one-line bar redrawn in place (done/total, rate, time left); when standard error is
 /// not a terminal (a log, CI), a plain line every `interval` seconds. Nothing at all for work that ends within
 /// `delay` seconds (default 1, or `AITRADER_PROGRESS_DELAY` seconds), so quick runs stay quiet;
-/// `Progress.disabled` for `--quiet`.
+/// `ProgressReporter.disabled` for `--quiet`.
 ///
-///     var progress = Progress("backtest EURUSD", total: bars.count, unit: "bars")
+///     var progress = ProgressReporter("backtest EURUSD", total: bars.count, unit: "bars")
 ///     for i in 0 ..< bars.count { ...; progress.step() }
 ///     progress.finish()
 ///     // terminal:   backtest EURUSD [##########          ]  52% 520000/1000000 bars, 1.2M bars/s, 0.4 s left
 ///     // otherwise:  backtest EURUSD: 52% (520000/1000000 bars), 1.2M bars/s, 0.4 s left
-public struct Progress: Sendable {
+public struct ProgressReporter: Sendable {
     public enum Style: Sendable { case terminal, lines, off }
 
     public let label: String
-    public let total: Int
+    public private(set) var total: Int
     public let unit: String
     public let style: Style
     public let delay: Double
@@ -46,12 +46,18 @@ public struct Progress: Sendable {
     }
 
     /// A reporter that reports nothing.
-    public static let disabled = Progress("", total: 0, style: .off)
+    public static let disabled = ProgressReporter("", total: 0, style: .off)
 
     /// One more item done. Cheap: the clock is read at most every 1/1000 of the total (and every item after).
     @inline(__always) public mutating func step(_ count: Int = 1) {
         done += count
         if done >= nextCheck { check() }
+    }
+
+    /// The total, once it is known (a reporter made before the work was counted).
+    public mutating func retotal(_ newTotal: Int) {
+        total = max(newTotal, 0)
+        nextCheck = done + 1
     }
 
     /// Sets the count of items done.
