@@ -79,7 +79,7 @@ public struct ProgressReporter: Sendable {
         nextCheck = done + max(1, total / 1000)
         guard style != .off else { return }
         let t = Self.now()
-        guard t - started >= delay else { return }
+        guard t - started >= delay, done < total else { return }   // the end is reported by finish()
         let wait = style == .terminal ? 0.1 : interval
         if !shown || t - lastReport >= wait { report(final: false) }
     }
