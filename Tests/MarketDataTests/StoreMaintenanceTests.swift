@@ -318,7 +318,8 @@ func expectConsistent(_ root: String, noOrphans: Bool = true, sourceLocation: So
         while true { sleep(1) }
     }
 
-    @Test(.enabled(if: role != nil)) func run() throws {
+    @Test(.enabled(if: role != nil, "the child process of the kill -9 tests: runs only when they start it"))
+    func run() throws {
         let root = ProcessInfo.processInfo.environment["AITRADER_CRASH_ROOT"]!
         let store = try ParquetBarStore(root: root)
         switch Self.role {

@@ -73,8 +73,9 @@ enum TrainingFixture {
         return out
     }
 
+    /// (The CPU backend's thread count is process-wide and only `EngineTests.ThreadCountTests` changes it; the
+    /// trainer's results do not depend on it.)
     static func trainer(_ config: TrainingConfig) throws -> Trainer {
-        try Backend.cpu.setThreads(2)
         let t = Trainer(plan: try TrainingPlan(config: config, bars: bars()), backend: .cpu)
         t.showProgress = false
         return t
@@ -164,5 +165,33 @@ enum TrainingFixture {
         }
         // The good run's files, overwritten only where the diverging run got through a whole epoch: none.
         #expect(try TrainingFixture.files(dir + "/ck") == good)
+    }
+
+    /// Early stopping: a learning rate too small to move the validation loss by min_delta stops the run after
+    /// `patience` epochs without improvement; the top-k checkpoints are the best validation losses, best first.
+    @Test func earlyStoppingAndTopKFollowTheValidationLoss() throws {
+        let dir = TrainingFixture.directory("early")
+        var config = try TrainingFixture.config(in: dir, epochs: 6, learningRate: "1.0e-12", patience: 2)
+        config.minDelta = 0.5   // no epoch improves a Beta NLL by 0.5 at this learning rate
+        let trainer = try TrainingFixture.trainer(config)
+        var reports: [EpochReport] = []
+        trainer.onEpoch = { reports.append($0) }
+        guard case .finished(let summary) = try trainer.run() else { Issue.record("interrupted"); return }
+        // Epoch 1 sets the best; epochs 2 and 3 do not improve it by min_delta: patience 2 stops after epoch 3.
+        #expect(summary.stoppedEarly && summary.epochsRun == 3, "\(summary)")
+        #expect(reports.map(\.improved) == [true, false, false] && reports.last?.stoppingEarly == true)
+        #expect(reports.last?.line.hasSuffix("(early stop)") == true, "\(reports.last?.line ?? "")")
+        #expect(summary.bestEpoch == 0 && summary.best == dir + "/ck/best.safetensors")
+        // Top-k (k = 2): the two lowest validation losses, best first.
+        let ranked = reports.sorted { $0.validationLoss < $1.validationLoss }.prefix(2).map(\.epoch)
+        #expect(summary.topK.map { URL(fileURLWithPath: $0).lastPathComponent }
+            == ranked.map { String(format: "epoch-%04d.safetensors", $0 + 1) }, "\(summary.topK) vs epochs \(ranked)")
+        for path in summary.topK { #expect(FileManager.default.fileExists(atPath: path)) }
+    }
+
+    @Test func epochReportLine() {
+        let r = EpochReport(epoch: 2, epochs: 100, trainLoss: 0.69521, validationLoss: 0.69314, validationAccuracy: 0.5134,
+                            samplesPerSecond: 812.4, learningRate: 2.1e-5, improved: true, saved: [], stoppingEarly: false)
+        #expect(r.line == "epoch   3/100  train loss 0.6952  val loss 0.6931  val acc 51.3%  812 samples/s  lr 2.10e-05  *")
     }
 }
