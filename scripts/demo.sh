@@ -21,8 +21,6 @@ tail -n 3 "$DEMO_DATA/goog_indicators.csv"
 $BIN features compute --symbol EURUSD --timeframe 1h --model short_term --data-root "$DEMO_DATA"
 echo "== engine: compute backends on this machine"
 $BIN devices
-echo "== engine: train a tiny Conv1d-LSTM Beta-head direction model on EURUSD H1 (the loss falls)"
-$BIN engine demo --csv data/sample/EURUSD_H1.csv --steps 60
 echo "== models: run PyTorch-written checkpoints of the three models (tools/reference/model_fixtures.py) on their inputs"
 for m in short_term medium_term long_term; do
   $BIN model forward --checkpoint Tests/ModelsTests/Fixtures/${m}_small.safetensors \

@@ -18,6 +18,5 @@ enum CommandRegistry {
         DevicesCommand.self,
         ModelForwardCommand.self,
         TrainCommand.self,
-        EngineDemoCommand.self,
     ]
 }

@@ -58,7 +58,8 @@ struct CLIContractTests {
     }
 
     /// Random option lists for every command that only reads and writes local files (not `data fetch` / `data
-    /// update`, which call vendors, nor `bench` / `engine demo`, whose valid runs take minutes): values drawn from
+    /// update`, which call vendors, nor `bench`, whose valid runs take minutes; `train` runs on the empty scratch data
+    /// root, so it cannot train for long): values drawn from
     /// each option's kind plus hostile ones (huge, negative, NaN, escape codes, missing files, directories).
     @Test func randomOptionListsNeverCrash() throws {
         let seed = SplitMix64.testSeed()
@@ -67,7 +68,7 @@ struct CLIContractTests {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let garbage = scratch + "/garbage.csv"
         try Data("time,open\n2024-01-01,\u{1B}[31mred\n\0\0\n".utf8).write(to: URL(fileURLWithPath: garbage))
-        let skipped: Set<String> = ["data fetch", "data update", "bench", "engine demo"]
+        let skipped: Set<String> = ["data fetch", "data update", "bench"]
         let paths = try CLI.commandPaths().filter { !skipped.contains($0.joined(separator: " ")) }
         let rounds = ProcessInfo.processInfo.environment["AITRADER_FUZZ_ROUNDS"].flatMap { Int($0) } ?? 12
         for path in paths {

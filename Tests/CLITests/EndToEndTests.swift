@@ -203,33 +203,6 @@ import Testing
         #expect(missing.status == 64 && missing.stderr.contains("--start"), "\(missing.stderr)")
     }
 
-    /// engine demo trains the tiny direction model: the training loss falls, the learning rate anneals to ~0,
-    /// the last 20 % of the windows validate, and the same seed gives the same run.
-    @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
-    func engineDemoLearnsAndIsReproducible() throws {
-        let arguments = ["engine", "demo", "--csv", Self.root.appendingPathComponent("data/sample/EURUSD_H1.csv").path,
-                         "--steps", "30", "--seed", "3", "--device", "cpu"]
-        let first = try Self.aitrader(arguments), second = try Self.aitrader(arguments)
-        #expect(first.status == 0, "\(first.stderr)")
-        let output = first.stdout + first.stderr
-        func losses(_ text: String) -> [Double] {
-            text.split(separator: "\n").filter { $0.hasPrefix("step ") }.compactMap { line in
-                let f = line.split(separator: " ")
-                return f.firstIndex(of: "loss").flatMap { Double(f[$0 + 1]) }
-            }
-        }
-        let trained = losses(output)
-        #expect(trained.count >= 10, "\(output)")
-        #expect(trained.last! < trained.first! - 0.05, "\(trained)")
-        #expect(trained == losses(second.stdout + second.stderr))
-        #expect(output.contains("step   30/30") && output.contains("lr 1.20e-08"), "\(output)")
-        // 5000 bars, window 32, horizon 4: 4965 windows, the last 993 validate.
-        let validation = try #require(output.split(separator: "\n").first { $0.hasPrefix("validation:") })
-        #expect(validation.contains("993 windows"), "\(validation)")
-        let bad = try Self.aitrader(["engine", "demo", "--csv", "/nonexistent.csv", "--steps", "1"])
-        #expect(bad.status != 0 && (bad.stderr.contains("nonexistent.csv")), "\(bad.stderr)")
-    }
-
     @Test(.enabled(if: executable() != nil, "aitrader executable not built"))
     func benchFilterSelectsOneBatchSize() throws {
         let result = try Self.aitrader(["bench", "--suite", "models", "--quick", "--json",
