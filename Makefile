@@ -95,7 +95,7 @@ coverage: deps
 	SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" VENV="$(VENV)" python3 scripts/coverage.py
 
 bench: release
-	@for s in kernels models data indicators backtest; do .build/release/aitrader bench --suite $$s --json; done
+	@for s in kernels models training data indicators backtest; do .build/release/aitrader bench --suite $$s --json; done
 
 ## demo: the main job end to end on the bundled sample data.
 demo: release

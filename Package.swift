@@ -41,7 +41,8 @@ let package = Package(
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
         .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
-        .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation", "Common"],
+        .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation",
+                                                   "Training", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",

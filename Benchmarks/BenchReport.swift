@@ -57,7 +57,7 @@ public struct BenchReport: Sendable {
         var out = "suite \(suite) on \(device) (\(deviceName)), \(threads) threads\n"
         for r in results {
             let shape = r.shape.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-            var line = "  " + r.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+            var line = "  " + r.name.padding(toLength: 24, withPad: " ", startingAt: 0)
             line += shape.padding(toLength: 36, withPad: " ", startingAt: 0)
             line += String(format: "%10.3f ms", r.ms)
             for (key, value) in r.extra { line += String(format: "  %@=%.4g", key, value) }

@@ -74,7 +74,8 @@ public enum ModelsSuite: BenchSuite {
         [("B", batch), ("L", configuration.sequenceLength), ("F", configuration.inputFeatures)]
     }
 
-    static func trainStep(_ configuration: ModelConfiguration, backend: Backend, runs: Int, warmup: Int) throws -> BenchResult {
+    static func trainStep(_ configuration: ModelConfiguration, backend: Backend, runs: Int, warmup: Int,
+                          batch trainBatch: Int = trainBatch) throws -> BenchResult {
         let model = try HorizonModels.make(configuration, backend: backend, seed: 3)
         let optimizer = try AdamW(model.parameters, learningRate: 1e-4)
         let loss = BetaNLLLoss()

@@ -6,6 +6,7 @@ public enum BenchSuites {
         KernelsSuite.self,
         DataSuite.self,
         IndicatorsSuite.self,
+        TrainingSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {
