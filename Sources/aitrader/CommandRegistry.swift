@@ -18,5 +18,6 @@ enum CommandRegistry {
         DevicesCommand.self,
         ModelForwardCommand.self,
         TrainCommand.self,
+        TuneCommand.self,
     ]
 }
