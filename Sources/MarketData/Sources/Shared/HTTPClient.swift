@@ -4,7 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// A minimal async HTTP GET client over `URLSession` that maps failures onto `SourceError`: timeouts and
+/// A minimal async HTTP client (GET, and `send` for POST/PUT bodies) over `URLSession` that maps failures onto `SourceError`: timeouts and
 /// connection errors and 5xx are transient, 429 is `.rateLimited`, 401/403 `.unauthorized`, other 4xx
 /// `.invalidRequest`. Header values are never logged (they carry API keys). Redirects are followed (at most
 /// `HTTPTransfer.maxRedirects`), but never with the caller's headers to another origin; bodies above
@@ -54,6 +54,9 @@ public struct HTTPClient: Sendable {
         return url
     }
 
+    /// One path segment percent-encoded (unreserved characters kept).
+    public static func encodePathSegment(_ s: String) -> String { encode(s) }
+
     static func encode(_ s: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
@@ -64,11 +67,27 @@ public struct HTTPClient: Sendable {
     public func get(_ base: String, query: [(String, String)] = [], headers: [String: String] = [:])
         async throws(SourceError) -> Response
     {
+        try await send("GET", base, query: query, headers: headers)
+    }
+
+    /// Sends `method` (GET, POST, PUT, ...) with an optional body of `contentType`; returns any 2xx response and
+    /// throws the mapped `SourceError` for everything else (the same mapping, limits and redirect rules as `get`).
+    ///
+    ///     let body = try JSONSerialization.data(withJSONObject: ["name": "exp"])
+    ///     let r = try await client.send("POST", "http://127.0.0.1:5000/api/2.0/mlflow/experiments/create", body: body)
+    public func send(_ method: String, _ base: String, query: [(String, String)] = [], body: Data? = nil,
+                     contentType: String = "application/json", headers: [String: String] = [:])
+        async throws(SourceError) -> Response
+    {
         let url = try Self.url(base, query: query)
         var request = URLRequest(url: url)
-        request.httpMethod = "GET"
+        request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let body {
+            request.httpBody = body
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        }
         if Task.isCancelled { throw .cancelled }
         let data: Data, response: URLResponse
         do {
