@@ -19,5 +19,8 @@ enum CommandRegistry {
         ModelForwardCommand.self,
         TrainCommand.self,
         TuneCommand.self,
+        RunsListCommand.self,
+        RunsShowCommand.self,
+        RunsCompareCommand.self,
     ]
 }

@@ -48,7 +48,7 @@ case .unknown(let message, let help):
 case .run(let command, let rest):
     let values: OptionValues
     do {
-        values = try OptionValues(rest, options: command.options)
+        values = try OptionValues(rest, options: command.options, positionalAllowed: !command.arguments.isEmpty)
     } catch {
         writeError("aitrader \(command.name): \(UntrustedText.sanitized(ExitStatus.message(error), limit: 4000))\n"
                    + "Run 'aitrader \(command.name) --help' for usage.\n")

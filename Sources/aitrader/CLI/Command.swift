@@ -21,11 +21,15 @@ protocol AITraderCommand: Sendable {
     static var options: [Option] { get }
     /// Prose after the option table in `--help` (what the command writes, how it decides).
     static var discussion: String { get }
+    /// The positional arguments it takes, as help shows them (`RUN`, `RUN RUN...`); "" (the default): none, and
+    /// a positional word is a usage error.
+    static var arguments: String { get }
     static func run(_ values: OptionValues) async throws
 }
 
 extension AITraderCommand {
     static var discussion: String { "" }
+    static var arguments: String { "" }
     static var name: String { path.joined(separator: " ") }
 }
 
@@ -36,7 +40,8 @@ enum Help {
     /// `aitrader <command> --help`.
     static func command(_ command: AITraderCommand.Type) -> String {
         let required = command.options.filter(\.required).map(\.signature).joined(separator: " ")
-        var text = "Usage: aitrader \(command.name)" + (required.isEmpty ? "" : " " + required) + " [options]\n\n"
+        var text = "Usage: aitrader \(command.name)" + (command.arguments.isEmpty ? "" : " " + command.arguments)
+            + (required.isEmpty ? "" : " " + required) + " [options]\n\n"
         text += command.summary.prefix(1).uppercased() + command.summary.dropFirst() + ".\n\n"
         text += "Options:\n" + table(command.options)
         text += "\nGlobal options:\n" + table(GlobalOptions.all)

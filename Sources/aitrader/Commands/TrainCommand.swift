@@ -25,6 +25,8 @@ enum TrainCommand: AITraderCommand {
         Option("checkpoint-dir", .text, "DIR", "where checkpoints go (default: the config's; with --model all, DIR/<model>)"),
         Option("seed", .integer(0 ... Int.max), "N", "seed of weights, dropout and data order (default: the config's)"),
         Option("config-root", .text, "DIR", "where configs/training, configs/models and configs/features are", default: "configs"),
+        Option("experiment", .text, "NAME", "experiment the run is tracked under (default: train-<model>)"),
+        Option("mlflow-uri", .text, "URI", "also log the run to this MLflow tracking server (default: $MLFLOW_TRACKING_URI)"),
         DataContext.dataRootOption,
     ]
     static let discussion = """
@@ -35,6 +37,12 @@ enum TrainCommand: AITraderCommand {
         status 130, printing the command that resumes; a resumed run ends with the same checkpoints as an
         uninterrupted one (same config and --threads). Two runs with the same config and --threads write identical
         checkpoints.
+
+        Every run is tracked in <data-root>/runs (`aitrader runs list|show|compare`): params (the training config),
+        tags (model type, symbol, timeframe, code version), per-epoch train_loss, val_loss, val_accuracy,
+        samples_per_s and lr, the checkpoints and config as artifacts, and the status (FINISHED, FAILED, KILLED on
+        an interrupt). With --mlflow-uri or MLFLOW_TRACKING_URI the run is also logged to that MLflow server; when the
+        server fails, one warning says so and the run goes on, tracked locally.
         """
 
     static func run(_ values: OptionValues) async throws {
@@ -49,6 +57,8 @@ enum TrainCommand: AITraderCommand {
         let store = try DataContext.store(dataRoot: dataRoot)
         let root = values.string("config-root") ?? "configs"
         Interrupts.install()
+        let trackingRoot = LocalTracker.root(dataRoot: dataRoot)
+        let mlflowURI = MLflowTracker.configuredURI(option: values.string("mlflow-uri"))
         var summaries: [(ModelType, TrainingSummary)] = []
         for kind in kinds {
             var config: TrainingConfig
@@ -79,15 +89,34 @@ enum TrainCommand: AITraderCommand {
             let backend = try Devices.select(device: config.device, threads: config.threads)
             let trainer = Trainer(plan: plan, backend: backend)
             trainer.shouldStop = { Interrupts.requested }
-            trainer.onEpoch = { print($0.line); fflush(nil) }
+            let tracked = await startTracking(plan: plan, trainer: trainer, backend: backend.name, root: trackingRoot,
+                                              mlflowURI: mlflowURI, experiment: values.string("experiment"),
+                                              configPath: values.string("config") ?? "\(root)/training/\(kind.rawValue).yaml")
+            trainer.onEpoch = { report in
+                print(report.line)
+                fflush(nil)
+                tracked.log(TrainingTracking.metrics(report))
+            }
             let d = plan.dataset
             print("== train \(kind) on \(plan.symbol) \(plan.timeframe) (\(bars.count) bars), \(d.featureCount) features, "
                   + "window \(d.window), label horizon \(d.horizon); samples train \(d.split.train.count) / validation "
                   + "\(d.split.validation.count) / test \(d.split.test.count); \(trainer.batchesPerEpoch) steps/epoch; "
                   + "device \(backend.name)")
             fflush(nil)
-            switch try trainer.run(resume: kinds.count == 1 ? values.string("resume") : nil) {
+            let outcome: TrainingOutcome
+            do {
+                outcome = try trainer.run(resume: kinds.count == 1 ? values.string("resume") : nil)
+            } catch {
+                tracked.setTags(["error": UntrustedText.sanitized("\(error)", limit: 1000)])
+                tracked.logArtifact(path: trainer.lastPath, name: "checkpoints/last.safetensors")
+                await tracked.end(.failed)
+                throw error
+            }
+            switch outcome {
             case .finished(let summary):
+                if let best = summary.best { tracked.logArtifact(path: best, name: "checkpoints/best.safetensors") }
+                tracked.logArtifact(path: summary.last, name: "checkpoints/last.safetensors")
+                await tracked.end(.finished)
                 summaries.append((kind, summary))
                 let best = summary.bestValidationLoss.map { String(format: "%.4f", $0) } ?? "-"
                 print("\(kind): \(summary.stoppedEarly ? "stopped early" : "done") after \(summary.epochsRun) epochs "
@@ -95,6 +124,8 @@ enum TrainCommand: AITraderCommand {
                       + (summary.bestEpoch.map { " at epoch \($0 + 1)" } ?? ""))
                 print("  checkpoints: \(summary.directory) (best.safetensors, last.safetensors, \(summary.topK.count) top-k)")
             case .interrupted(let checkpoint, let epoch, let step):
+                tracked.logArtifact(path: checkpoint, name: "checkpoints/last.safetensors")
+                await tracked.end(.killed)
                 print("interrupted in epoch \(epoch + 1) after step \(step); saved \(checkpoint)")
                 print("resume with: \(resumeCommand(values, kind: kind, checkpoint: checkpoint))")
                 fflush(nil)
@@ -105,6 +136,30 @@ enum TrainCommand: AITraderCommand {
             print("== checkpoints")
             for (kind, s) in summaries { print("  \(kind): \(s.best ?? s.last)") }
         }
+    }
+
+    /// Starts tracking one run: the local store under the data root, mirrored to MLflow when a URI is configured;
+    /// the training config file goes in as an artifact. Warnings (one line each) go to standard error.
+    static func startTracking(plan: TrainingPlan, trainer: Trainer, backend: String, root: String, mlflowURI: String?,
+                              experiment: String?, configPath: String) async -> TrackedRun {
+        let warn: @Sendable (String) -> Void = { writeError("aitrader train: " + UntrustedText.sanitized($0, limit: 2000) + "\n") }
+        var local: LocalTracker?
+        do { local = try LocalTracker(root: root) } catch { warn("warning: run tracking failed (\(error)); training goes on untracked") }
+        var mirror: MLflowTracker?
+        if let mlflowURI {
+            do { mirror = try MLflowTracker(uri: mlflowURI) } catch {
+                warn("warning: \(error); the run is tracked in the local store only (\(local?.destination ?? "none"))")
+            }
+        }
+        var tags = TrainingTracking.tags(plan, device: backend)
+        tags["checkpoint_dir"] = trainer.directory
+        let tracked = await TrackedRun.start(local: local, mirror: mirror,
+                                             experiment: experiment ?? TrainingTracking.experiment(plan.config.modelType),
+                                             name: trainer.runID, params: TrainingTracking.params(plan.config), tags: tags, warn: warn)
+        if FileManager.default.fileExists(atPath: configPath) { tracked.logArtifact(path: configPath, name: "config/" + (configPath as NSString).lastPathComponent) }
+        if let id = tracked.localRunID { print("tracking run \(id) in \(root)" + (tracked.mirrorRunID != nil ? " and \(mlflowURI ?? "")" : "")) }
+        fflush(nil)
+        return tracked
     }
 
     /// The same command line with `--model` narrowed to this model and `--resume` set to the saved checkpoint.
