@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps pydeps reference-venv build release test test-c coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
+.PHONY: all deps pydeps reference-venv build release test test-c test-mlflow coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
 
 # CUDA backend (optional; nothing else needs it). nvcc from PATH, /usr/local/cuda, or PyPI wheels in $(CUDA_VENV).
 CUDA_VENV ?= .venv-cuda
@@ -87,6 +87,12 @@ cuda-ci: deps cuda-toolchain cuda
 test: deps test-c
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+
+## test-mlflow: the MLflow tracker against a real `mlflow server` on 127.0.0.1 (mlflow==3.18.0 in .venv-mlflow, about
+## 5 minutes to install the first time; skipped with a clear message when pip cannot install it; a server that does
+## not start or a failing test is a failure). scripts/test-mlflow.sh.
+test-mlflow: deps
+	SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/test-mlflow.sh
 
 ## coverage: line coverage per module, Swift suite (llvm-cov, build in .build-coverage) and C tests (gcov); fails when a
 ## module is below its threshold (COVERAGE_MIN=90 for Sources/ modules, COVERAGE_CLI_MIN=80 for the aitrader CLI,
