@@ -13,7 +13,13 @@ import MarketData
 public final class MLflowTracker: Tracker, @unchecked Sendable {
     /// The server's base URI (no trailing slash).
     public let uri: String
-    public var destination: String { uri }
+    /// The URI without any user:password part (for messages).
+    public var destination: String {
+        guard var components = URLComponents(string: uri), components.user != nil || components.password != nil else { return uri }
+        components.user = nil
+        components.password = nil
+        return components.string ?? uri
+    }
     let client: HTTPClient
     let headers: [String: String]
     private let lock = NSLock()

@@ -157,7 +157,7 @@ enum TrainCommand: AITraderCommand {
                                              experiment: experiment ?? TrainingTracking.experiment(plan.config.modelType),
                                              name: trainer.runID, params: TrainingTracking.params(plan.config), tags: tags, warn: warn)
         if FileManager.default.fileExists(atPath: configPath) { tracked.logArtifact(path: configPath, name: "config/" + (configPath as NSString).lastPathComponent) }
-        if let id = tracked.localRunID { print("tracking run \(id) in \(root)" + (tracked.mirrorRunID != nil ? " and \(mlflowURI ?? "")" : "")) }
+        if let id = tracked.localRunID { print("tracking run \(id) in \(root)" + (tracked.mirrorRunID != nil ? " and \(mirror?.destination ?? "")" : "")) }
         fflush(nil)
         return tracked
     }
