@@ -39,7 +39,7 @@ let package = Package(
         // Execution models, market simulator, backtester, metrics, reports.
         .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"], exclude: ["README.md"]),
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
-        .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Common"], exclude: ["README.md"]),
+        .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation",
                                                    "Training", "Common"],

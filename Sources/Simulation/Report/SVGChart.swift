@@ -3,13 +3,20 @@ import Foundation
 
 /// Minimal inline-SVG line charts for the HTML report (no scripts, no network): a time axis, a value axis with
 /// "nice" ticks, one or more polylines, optional markers. Long series are reduced to min/max per pixel column,
-/// so a million-bar curve still draws every extreme.
-struct SVGChart {
-    struct Line {
+/// so a million-bar curve still draws every extreme. Public so other reports (`aitrader evaluate`) draw alike.
+public struct SVGChart {
+    public struct Line {
         var times: [Int64]
         var values: [Double]
         var color: String
         var fill: String? = nil
+
+        public init(times: [Int64], values: [Double], color: String, fill: String? = nil) {
+            self.times = times
+            self.values = values
+            self.color = color
+            self.fill = fill
+        }
     }
 
     struct Marker {
@@ -29,7 +36,21 @@ struct SVGChart {
 
     private let left = 70.0, right = 12.0, top = 10.0, bottom = 24.0
 
-    func render() -> String {
+    init(width: Double = 960, height: Double = 260, lines: [Line], markers: [Marker] = [],
+         valueFormat: @escaping (Double) -> String = { String(format: "%.4g", $0) }) {
+        self.width = width
+        self.height = height
+        self.lines = lines
+        self.markers = markers
+        self.valueFormat = valueFormat
+    }
+
+    /// A chart of `lines` without markers.
+    public init(lines: [Line], height: Double = 260) {
+        self.init(height: height, lines: lines)
+    }
+
+    public func render() -> String {
         let allTimes = lines.flatMap { [$0.times.first, $0.times.last].compactMap { $0 } }
         guard let t0 = allTimes.min(), let t1 = allTimes.max() else { return "" }
         var lo = Double.infinity, hi = -Double.infinity
@@ -116,7 +137,7 @@ func niceTicks(_ lo: Double, _ hi: Double, count: Int) -> [Double] {
     return out
 }
 
-func escapeHTML(_ s: String) -> String {
+public func escapeHTML(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
 }
