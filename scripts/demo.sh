@@ -31,6 +31,12 @@ $BIN train --model all --symbol EURUSD --timeframe 1h --epochs 3 --max-batches 8
   --data-root "$DEMO_DATA" --checkpoint-dir results/demo_checkpoints
 echo "-- checkpoints (best, last with the resume state, top-k) under results/demo_checkpoints/<model>/"
 ls -l results/demo_checkpoints/*/
+echo "== evaluation: each model's best checkpoint on its test split vs the baselines (intervals: day-block bootstrap)"
+for m in short_term medium_term long_term; do
+  $BIN evaluate --checkpoint results/demo_checkpoints/$m/best.safetensors --split test --threads 2 \
+    --data-root "$DEMO_DATA" --output results/demo_evaluation/$m
+done
+echo "-- results/demo_evaluation/<model>/: evaluation.json, predictions.csv, report.html"
 echo "== simulation: backtest sma_cross (10/20) on the EURUSD H1 sample, backtesting.py semantics -> results/demo_backtest"
 $BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --profile trader --risk-profile moderate \
   --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest

@@ -22,5 +22,6 @@ enum CommandRegistry {
         RunsListCommand.self,
         RunsShowCommand.self,
         RunsCompareCommand.self,
+        EvaluateCommand.self,
     ]
 }
