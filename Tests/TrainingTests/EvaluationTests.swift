@@ -38,6 +38,10 @@ import Testing
         #expect(result.reliability.count == 10 && result.reliability.reduce(0) { $0 + $1.count } == test.count)
         #expect(result.trading.map(\.name) == ["model", "model_confidence_scaled", "always_up", "previous_return", "logistic"])
         #expect(result.trading.allSatisfy { $0.maxDrawdown <= 0 && $0.turnover >= 0 && $0.equity.count == test.count })
+        for t in result.trading {
+            let ci = try #require(t.sharpeInterval), m = try #require(t.meanReturnInterval)
+            #expect((ci.low ?? 1) <= (ci.high ?? 0) && (m.low ?? 1) <= (m.high ?? 0), "\(t.name)")
+        }
 
         // The same evaluation twice: the same figures (seeded bootstrap, deterministic inference).
         let again = try evaluation.run(contents, bars: bars, backend: .cpu)

@@ -214,8 +214,16 @@ public struct Evaluation: Sendable {
                                                          market: MarketKind.guess(symbol: bars.symbol))
         var trading = [SignalBacktest]()
         func trade(_ name: String, _ positions: [Double]) {
-            trading.append(SignalBacktest(name: name, positions: positions, returns: nextReturn, times: timestamps,
-                                          commission: options.commission, annualization: annualization))
+            var s = SignalBacktest(name: name, positions: positions, returns: nextReturn, times: timestamps,
+                                   commission: options.commission, annualization: annualization)
+            let steps = s.stepReturns
+            let sharpe = boot.interval { rows in
+                ReturnStatistics.sharpe(rows.map { steps[$0] }, riskFreePerPeriod: 0, annualization: annualization)
+            }
+            let mean = boot.interval { rows in rows.reduce(0) { $0 + steps[$1] } / Double(rows.count) }
+            s.sharpeInterval = Estimate(s.sharpe, low: sharpe.low, high: sharpe.high)
+            s.meanReturnInterval = Estimate(steps.reduce(0, +) / Double(steps.count), low: mean.low, high: mean.high)
+            trading.append(s)
         }
         trade("model", model.positions!)
         trade("model_confidence_scaled", zip(model.positions!, confidence).map { $0 * $1 })

@@ -64,7 +64,8 @@ public struct EvaluationHTML {
         h += "\n<table><tr><th class=\"l\">strategy</th><th>total return</th><th>Sharpe</th><th>Sortino</th><th>max drawdown</th>"
             + "<th>turnover</th><th>exposure</th><th>hit rate</th></tr>\n"
         for s in r.trading {
-            h += "<tr><td class=\"l\">\(s.name)</td><td>\(Self.number(s.totalReturn))</td><td>\(Self.number(s.sharpe))</td>"
+            let ci = s.sharpeInterval.map { "<br><span class=\"ci\">[\(Self.number($0.low)), \(Self.number($0.high))]</span>" } ?? ""
+            h += "<tr><td class=\"l\">\(s.name)</td><td>\(Self.number(s.totalReturn))</td><td>\(Self.number(s.sharpe))\(ci)</td>"
                 + "<td>\(Self.number(s.sortino))</td><td>\(Self.number(s.maxDrawdown))</td><td>\(Self.number(s.turnover))</td>"
                 + "<td>\(Self.number(s.exposure))</td><td>\(Self.number(s.hitRate))</td></tr>\n"
         }

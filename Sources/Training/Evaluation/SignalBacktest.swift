@@ -10,6 +10,9 @@ import Simulation
 /// year of the timeframe; turnover is Σ |Δposition| (traded value over equity, as `PerformanceMetrics.turnover`
 /// for a constant equity).
 ///
+/// Intervals (`sharpeInterval`, `meanReturnInterval`) resample the step returns by day blocks in their time
+/// order within each drawn day (`DayBlockBootstrap`); the Sharpe of a resample is that of its concatenated steps.
+///
 /// Next-bar returns, not the label's H-bar returns, so the curve has no overlapping holding periods; samples left
 /// out (dead zone) simply hold no position for their bar.
 ///
@@ -27,12 +30,18 @@ public struct SignalBacktest: Sendable, Codable {
     public var exposure: Double
     public var hitRate: Double
     public var commission: Double
+    /// 95 % day-block bootstrap intervals of the Sharpe ratio and the mean step return (set by `Evaluation`).
+    public var sharpeInterval: Estimate?
+    public var meanReturnInterval: Estimate?
     /// Equity after each sample, starting at 1 (not in JSON).
     public var equity: [Double] = []
+    /// Each sample's net return pos·r − commission·|Δpos| (not in JSON).
+    public var stepReturns: [Double] = []
     public var times: [Int64] = []
 
     enum CodingKeys: String, CodingKey {
         case name, totalReturn, sharpe, sortino, maxDrawdown, annualVolatility, turnover, exposure, hitRate, commission
+        case sharpeInterval, meanReturnInterval
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -43,6 +52,8 @@ public struct SignalBacktest: Sendable, Codable {
                          (.hitRate, hitRate), (.commission, commission)] {
             try c.encodeIfPresent(v.isFinite ? v : nil, forKey: key)
         }
+        try c.encodeIfPresent(sharpeInterval, forKey: .sharpeInterval)
+        try c.encodeIfPresent(meanReturnInterval, forKey: .meanReturnInterval)
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,6 +63,8 @@ public struct SignalBacktest: Sendable, Codable {
         totalReturn = try value(.totalReturn); sharpe = try value(.sharpe); sortino = try value(.sortino)
         maxDrawdown = try value(.maxDrawdown); annualVolatility = try value(.annualVolatility); turnover = try value(.turnover)
         exposure = try value(.exposure); hitRate = try value(.hitRate); commission = try value(.commission)
+        sharpeInterval = try c.decodeIfPresent(Estimate.self, forKey: .sharpeInterval)
+        meanReturnInterval = try c.decodeIfPresent(Estimate.self, forKey: .meanReturnInterval)
     }
 
     public init(name: String, positions: [Double], returns: [Double], times: [Int64], commission: Double, annualization: Double) {
@@ -71,6 +84,7 @@ public struct SignalBacktest: Sendable, Codable {
             previous = p
         }
         equity = curve
+        self.stepReturns = stepReturns
         totalReturn = ReturnStatistics.totalReturn(stepReturns)
         sharpe = ReturnStatistics.sharpe(stepReturns, riskFreePerPeriod: 0, annualization: annualization)
         sortino = ReturnStatistics.sortino(stepReturns, requiredReturn: 0, annualization: annualization)

@@ -86,10 +86,11 @@ enum EvaluateCommand: AITraderCommand {
         for t in r.pairedTests {
             s += "model − \(t.baseline) \(t.metric): " + cell(t.difference) + ", p = " + (t.pValue.map { String(format: "%.3f", $0) } ?? "-") + "\n"
         }
-        s += pad("trading", 26) + ["total", "sharpe", "sortino", "max_dd", "turnover"].map { pad($0, 10) }.joined()
+        s += pad("trading", 26) + pad("sharpe", 26) + ["total", "sortino", "max_dd", "turnover"].map { pad($0, 10) }.joined()
             + "(commission \(r.commission))\n"
         for t in r.trading {
-            s += pad(t.name, 26) + [t.totalReturn, t.sharpe, t.sortino, t.maxDrawdown, t.turnover]
+            let sharpe = t.sharpeInterval.map(cell) ?? (t.sharpe.isFinite ? String(format: "%.3f", t.sharpe) : "-")
+            s += pad(t.name, 26) + pad(sharpe, 26) + [t.totalReturn, t.sortino, t.maxDrawdown, t.turnover]
                 .map { pad($0.isFinite ? String(format: "%.3f", $0) : "-", 10) }.joined() + "\n"
         }
         return s
