@@ -31,6 +31,8 @@ $BIN train --model all --symbol EURUSD --timeframe 1h --epochs 3 --max-batches 8
   --data-root "$DEMO_DATA" --checkpoint-dir results/demo_checkpoints
 echo "-- checkpoints (best, last with the resume state, top-k) under results/demo_checkpoints/<model>/"
 ls -l results/demo_checkpoints/*/
+echo "-- the tracked runs (local store under the data root; --mlflow-uri mirrors them to an MLflow server)"
+$BIN runs list --data-root "$DEMO_DATA"
 echo "== evaluation: each model's best checkpoint on its test split vs the baselines (intervals: day-block bootstrap)"
 for m in short_term medium_term long_term; do
   $BIN evaluate --checkpoint results/demo_checkpoints/$m/best.safetensors --split test --threads 2 \
