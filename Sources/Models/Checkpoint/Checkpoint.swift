@@ -14,6 +14,7 @@ import Foundation
 /// | `feature_names`  | JSON array of the feature columns, in input order           |
 /// | `scaler`         | JSON `{"method", "names", "center", "scale", "clip"}` (`FeatureScaler`; absent when none) |
 /// | `run_id`         | the training run that produced it                           |
+/// | `calibration`    | JSON `ProbabilityCalibration` of p(up) (absent: identity; older checkpoints) |
 ///
 /// Saving then loading is exact (every float bit-identical) and saving a loaded checkpoint again writes the same
 /// bytes. Loading into a model of another type or shape fails with a message naming the difference.
@@ -76,6 +77,10 @@ public enum Checkpoint {
         file.metadata["feature_names"] = try encodeJSON(metadata.featureNames)
         if let scaler = metadata.scaler { file.metadata["scaler"] = try encodeJSON(scaler) }
         file.metadata["run_id"] = metadata.runID
+        if let calibration = metadata.calibration {
+            do { file.metadata["calibration"] = try calibration.json() }
+            catch { throw .checkpoint(path: path, message: error.description) }
+        }
         return file
     }
 
@@ -129,6 +134,10 @@ public enum Checkpoint {
                 throw .checkpoint(path: path, message: "metadata 'scaler' and 'feature_names' disagree: \(difference)")
             }
             metadata.scaler = scaler
+        }
+        if let text = meta["calibration"] {
+            do { metadata.calibration = try ProbabilityCalibration(json: text) }
+            catch { throw .checkpoint(path: path, message: "metadata 'calibration': \(error.description)") }
         }
         for (key, value) in meta where !CheckpointMetadata.ownedKeys.contains(key) { metadata.extra[key] = value }
         return Contents(path: path, configuration: configuration, metadata: metadata, file: file)

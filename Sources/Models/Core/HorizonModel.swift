@@ -110,9 +110,10 @@ extension HorizonModel {
     }
 
     /// Direction, probability, confidence, alpha and beta for every sample of `input` (runs a forward pass in the
-    /// current mode; set `training = false` first for live use).
-    public func predictWithConfidence(_ input: ModelInput) throws(EngineError) -> [ConfidentPrediction] {
-        try forward(input).prediction.confident()
+    /// current mode; set `training = false` first for live use), p(up) through `calibration` (a checkpoint's).
+    public func predictWithConfidence(_ input: ModelInput,
+                                      calibration: ProbabilityCalibration? = nil) throws(EngineError) -> [ConfidentPrediction] {
+        try forward(input).prediction.confident(calibration: calibration)
     }
 
     /// Checks the input against the configuration: features (B, L, F) and, for long_term, close (B, L).
