@@ -18,6 +18,11 @@ import Models
 ///   `TrainingError.nonFinite` naming the step and the first such tensor; nothing is written over the last good
 ///   checkpoint.
 /// - Devices: the trainer only talks to `Backend`; which device it is never matters here.
+/// - Calibration: after every epoch's validation, the config's `calibration` method (default `platt`) is fitted
+///   on that epoch's validation predictions (p(up), label) and stored in the checkpoints of that epoch
+///   (`CheckpointMetadata.calibration`), so `best` carries the calibration of the best model, fitted on the
+///   validation split (the batches `max_batches_per_epoch` lets validation see). When it cannot be fitted (one
+///   class only, separable predictions), the checkpoint records none (the identity) and `calibration_error` says why.
 ///
 ///     let trainer = Trainer(plan: plan, backend: try Devices.select(.auto))
 ///     trainer.onEpoch = { print($0.line) }
@@ -135,14 +140,17 @@ public final class Trainer {
             if state.badEpochs >= config.patience { state.finished = true; state.stoppedEarly = true }
             if state.epoch == config.epochs { state.finished = true }
 
-            let extra = [
+            var extra = [
                 "epoch": String(epoch + 1), "step": String(state.step), "train_loss": "\(trainLoss)",
                 "val_loss": "\(validation.loss)", "val_accuracy": "\(validation.accuracy)",
             ]
+            var calibration: ProbabilityCalibration?
+            do { calibration = try ProbabilityCalibration.fit(config.calibrationMethod, p: validation.p, y: validation.y) }
+            catch { extra["calibration_error"] = error.description }
             var saved: [String] = []
             if config.saveTopK > 0, state.topK.count < config.saveTopK || validation.loss < state.topK.last!.loss {
                 let file = String(format: "epoch-%04d.safetensors", epoch + 1)
-                try save(model, optimizer: nil, state: nil, to: directory + "/" + file, extra: extra)
+                try save(model, optimizer: nil, state: nil, to: directory + "/" + file, extra: extra, calibration: calibration)
                 saved.append(file)
                 state.topK.append(.init(loss: validation.loss, epoch: epoch, file: file))
                 state.topK.sort { ($0.loss, $0.epoch) < ($1.loss, $1.epoch) }
@@ -152,10 +160,10 @@ public final class Trainer {
                 }
             }
             if improved {
-                try save(model, optimizer: nil, state: nil, to: bestPath, extra: extra)
+                try save(model, optimizer: nil, state: nil, to: bestPath, extra: extra, calibration: calibration)
                 saved.append("best.safetensors")
             }
-            try save(model, optimizer: optimizer, state: state, to: lastPath, extra: extra)
+            try save(model, optimizer: optimizer, state: state, to: lastPath, extra: extra, calibration: calibration)
             lastGood = lastPath
             onEpoch(EpochReport(epoch: epoch, epochs: config.epochs, trainLoss: trainLoss, validationLoss: validation.loss,
                                 validationAccuracy: validation.accuracy,
@@ -195,12 +203,14 @@ public final class Trainer {
         }
     }
 
-    /// Mean validation loss (per sample) and direction accuracy (P(up) > 0.5 against the label) in inference mode.
+    /// Mean validation loss (per sample), direction accuracy (P(up) > 0.5 against the label) and every sample's
+    /// raw p(up) and label (1 up, 0 down), in inference mode.
     func validate(_ model: any HorizonModel, loss: TradingLoss, step: Int, epoch: Int,
-                  lastGood: String?) throws(TrainingError) -> (loss: Double, accuracy: Double) {
+                  lastGood: String?) throws(TrainingError) -> (loss: Double, accuracy: Double, p: [Double], y: [Int]) {
         model.training = false
         defer { model.training = true }
         var sum = 0.0, correct = 0, count = 0, index = 0
+        var ps: [Double] = [], ys: [Int] = []
         let limit = config.maxBatchesPerEpoch ?? Int.max
         do {
             try plan.dataset.forEachBatch(.validation, batchSize: config.batchSize) { batch in
@@ -219,13 +229,15 @@ public final class Trainer {
                 for i in 0 ..< batch.count {
                     let up = alpha[i] / (alpha[i] + beta[i]) > 0.5
                     if up == (batch.direction[i] == 1) { correct += 1 }
+                    ps.append(Double(alpha[i]) / (Double(alpha[i]) + Double(beta[i])))
+                    ys.append(batch.direction[i] == 1 ? 1 : 0)
                 }
                 sum += Double(parts.total) * Double(batch.count)
                 count += batch.count
             }
         } catch let error as TrainingError { throw error } catch { throw .failed(context: "validation", message: "\(error)") }
         guard count > 0 else { throw .data("no validation samples") }
-        return (sum / Double(count), Double(correct) / Double(count))
+        return (sum / Double(count), Double(correct) / Double(count), ps, ys)
     }
 
     /// Names the first tensor holding a NaN or infinity: the inputs, then the outputs, then every parameter's
@@ -257,11 +269,12 @@ public final class Trainer {
         catch { throw .checkpoint(path: directory, message: error.reason) }
     }
 
-    /// Writes a checkpoint atomically: the model with the run's metadata, and for `last` the optimizer moments and
-    /// the resume state.
+    /// Writes a checkpoint atomically: the model with the run's metadata and calibration, and for `last` the
+    /// optimizer moments and the resume state.
     func save(_ model: any HorizonModel, optimizer: AdamW?, state: ResumeState?, to path: String,
-              extra: [String: String]) throws(TrainingError) {
-        var metadata = CheckpointMetadata(featureNames: plan.dataset.featureNames, scaler: plan.dataset.scaler, runID: runID)
+              extra: [String: String], calibration: ProbabilityCalibration? = nil) throws(TrainingError) {
+        var metadata = CheckpointMetadata(featureNames: plan.dataset.featureNames, scaler: plan.dataset.scaler, runID: runID,
+                                          calibration: calibration)
         metadata.extra = plan.provenance.merging(extra) { _, new in new }
         do {
             var file = try Checkpoint.file(of: model, metadata: metadata, path: path)

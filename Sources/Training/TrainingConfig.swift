@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import MarketData
+import Models
 
 /// One training run's configuration, from `configs/training/<model>.yaml` (every key but `model.type` has a
 /// default; unknown keys, wrong types and impossible values are errors naming file:line and the key):
@@ -18,6 +19,7 @@ import MarketData
 ///     training: {batch_size: 64, epochs: 100, learning_rate: 1.0e-4, weight_decay: 1.0e-5, gradient_clip: 1.0,
 ///                patience: 15, min_delta: 1.0e-4, max_batches_per_epoch: null}
 ///     checkpoints: {dir: checkpoints/short_term, save_top_k: 3}
+///     calibration: platt                         # platt, temperature, isotonic or none (CalibrationMethod)
 ///     seed: 42
 ///     device: auto
 ///     threads: null
@@ -53,9 +55,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var maxBatchesPerEpoch: Int?
     public var checkpointDirectory: String
     public var saveTopK = 3
+    /// The post-hoc calibration of p(up) fitted on the validation split and stored in every checkpoint; nil: the
+    /// default, `platt` (see `CalibrationMethod` for why). Left out of the recorded config when nil, so runs from
+    /// before the key resume and evaluate unchanged.
+    public var calibration: CalibrationMethod?
     public var seed: UInt64 = 42
     public var device = "auto"
     public var threads: Int?
+
+    /// The calibration method a run fits: `calibration`, else `platt`.
+    public var calibrationMethod: CalibrationMethod { calibration ?? .platt }
 
     /// The direction label: 1 when ln(c[t+H]/c[t]) > dead_zone, 0 when < −dead_zone, left out in between.
     public struct LabelConfig: Sendable, Equatable, Codable {
@@ -94,7 +103,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         "checkpoints": ["dir", "save_top_k"],
     ]
     static let topKeys = ["model", "profile", "profiles", "timeframe", "features", "symbols", "label", "splits", "scaling",
-                          "training", "checkpoints", "seed", "device", "threads"]
+                          "training", "checkpoints", "calibration", "seed", "device", "threads"]
 
     public init(yaml root: YAMLNode) throws(TrainingError) {
         let r = Reader(root)
@@ -168,6 +177,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if let c = try r.optionalSection("checkpoints", Self.sections["checkpoints"]!) {
             checkpointDirectory = try c.string("dir") ?? checkpointDirectory
             saveTopK = try c.int("save_top_k", default: saveTopK, atLeast: 0)
+        }
+        if let node = root["calibration"], let text = try r.string("calibration") {
+            guard let method = CalibrationMethod(rawValue: text) else {
+                throw .config(location: node.location, key: "calibration",
+                              message: "expected \(CalibrationMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+            }
+            calibration = method
         }
         seed = UInt64(try r.int("seed", default: Int(seed), atLeast: 0))
         if let node = root["device"] {

@@ -34,6 +34,7 @@ extension TrainingConfig {
             "  min_delta: \(n(minDelta))",
             "  max_batches_per_epoch: \(opt(maxBatchesPerEpoch))",
             "checkpoints: {dir: \(q(checkpointDirectory)), save_top_k: \(saveTopK)}",
+            "calibration: \(calibration?.rawValue ?? "null")",
             "seed: \(seed)",
             "device: \(device)",
             "threads: \(opt(threads))",

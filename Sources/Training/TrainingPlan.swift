@@ -89,9 +89,11 @@ public struct TrainingPlan: Sendable {
 
     /// The training configuration that decides a run's results: what `resume` compares (paths of the checkpoint
     /// directory, the device and the thread count are left out; the same thread count is still needed for
-    /// bit-identical results on the CPU).
+    /// bit-identical results on the CPU). `calibration: platt` is recorded as the default it is (absent), so runs from
+    /// before the key and runs naming it record the same configuration.
     public static func fingerprint(_ config: TrainingConfig) -> String {
         var c = config
+        if c.calibration == .platt { c.calibration = nil }
         c.checkpointDirectory = ""
         c.device = ""
         c.threads = nil

@@ -13,6 +13,10 @@ import Testing
         let trainer = try TrainingFixture.trainer(try TrainingFixture.config(in: dir, epochs: 1))
         guard case .finished(let summary) = try trainer.run(), let best = summary.best else { Issue.record("no best"); return }
         let contents = try Checkpoint.read(best)
+        // Training fitted the default calibration (platt) on the validation split's predictions.
+        let calibration = try #require(contents.metadata.calibration)
+        #expect(calibration.method == .platt && calibration.platt != nil
+            && calibration.samples == min(trainer.plan.dataset.split.validation.count, 4 * 16))
         let bars = TrainingFixture.bars()
         let evaluation = Evaluation(options: .init(part: .test, commission: 0.0002, resamples: 200, seed: 5))
         let result = try evaluation.run(contents, bars: bars, backend: .cpu)
@@ -22,6 +26,7 @@ import Testing
         #expect(result.predictions.map(\.label) == test.map { trainer.plan.dataset.labels.direction[$0] == 1 ? 1 : 0 })
         for r in result.predictions {
             #expect(r.alpha > 0 && r.beta > 0 && abs(r.pUp - r.alpha / (r.alpha + r.beta)) < 1e-6)
+            #expect(r.pUpCalibrated == calibration.apply(r.pUp))
             #expect((0 ... 1).contains(r.confidence))
         }
         let model = try #require(result.metrics["model"])
@@ -32,11 +37,13 @@ import Testing
         }
         #expect(try #require(model["log_loss"]?.value) > 0)
         #expect(result.metrics["always_up"]?["log_loss"] == nil && result.metrics["base_rate"]?["accuracy"] == nil)
-        #expect(Set(result.metrics.keys) == ["model", "always_up", "previous_return", "logistic", "base_rate"])
+        #expect(Set(result.metrics.keys) == ["model", "model_calibrated", "always_up", "previous_return", "logistic", "base_rate"])
+        #expect(result.metrics["model_calibrated"]?["ece"]?.value != nil && result.calibration == "platt")
+        #expect(result.reliabilityCalibrated.reduce(0) { $0 + $1.count } == test.count)
         #expect(result.pairedTests.map(\.metric) == ["accuracy", "log_loss"])
         #expect(result.pairedTests.allSatisfy { ($0.pValue ?? 0) >= 0 && ($0.pValue ?? 0) <= 1 })
         #expect(result.reliability.count == 10 && result.reliability.reduce(0) { $0 + $1.count } == test.count)
-        #expect(result.trading.map(\.name) == ["model", "model_confidence_scaled", "always_up", "previous_return", "logistic"])
+        #expect(result.trading.map(\.name) == ["model", "model_calibrated", "model_confidence_scaled", "always_up", "previous_return", "logistic"])
         #expect(result.trading.allSatisfy { $0.maxDrawdown <= 0 && $0.turnover >= 0 && $0.equity.count == test.count })
         for t in result.trading {
             let ci = try #require(t.sharpeInterval), m = try #require(t.meanReturnInterval)
@@ -51,10 +58,11 @@ import Testing
         try EvaluationFiles.write(result, to: out)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/evaluation.json"))) as? [String: Any]
         #expect(json?["samples"] as? Int == test.count && json?["model_type"] as? String == "short_term")
+        #expect((json?["reliability_calibrated"] as? [Any])?.count == 10 && json?["calibration"] as? String == "platt")
         let csv = try String(contentsOfFile: out + "/predictions.csv", encoding: .utf8).split(separator: "\n")
-        #expect(csv.first == "timestamp,p_up,alpha,beta,confidence,label,return,next_return" && csv.count == test.count + 1)
+        #expect(csv.first == "timestamp,p_up,p_up_calibrated,alpha,beta,confidence,label,return,next_return" && csv.count == test.count + 1)
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
-        #expect(html.contains("<svg") && html.contains("Reliability diagram") && !html.contains("<script")
+        #expect(html.contains("<svg") && html.contains("Reliability diagram") && html.contains("calibrated (platt)") && !html.contains("<script")
             && !html.contains("src=\"http") && !html.contains("href=\"http"))
     }
 

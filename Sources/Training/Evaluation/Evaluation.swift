@@ -17,6 +17,10 @@ import Simulation
 /// baseline on accuracy and log loss, and simulated trading (`SignalBacktest`) of the model (sign and
 /// confidence-scaled positions) and the baselines.
 ///
+/// Raw and calibrated: `model` is the network's raw p(up) = alpha / (alpha + beta); `model_calibrated` is that p
+/// through the checkpoint's `ProbabilityCalibration` (fitted by training on the validation split; the identity for
+/// checkpoints without one), with the same figures, a second reliability diagram and its own simulated trading.
+///
 ///     let contents = try Checkpoint.read("checkpoints/short_term/best.safetensors")
 ///     let bars = try Evaluation.bars(for: contents, store: store)
 ///     let result = try Evaluation(options: .init(commission: 0.0002)).run(contents, bars: bars, backend: .cpu)
@@ -162,20 +166,24 @@ public struct Evaluation: Sendable {
         let timestamps = samples.map { dataset.timestamps[$0] }
         let y = samples.map { dataset.labels.direction[$0] == 1 ? 1 : 0 }
         let nextReturn = samples.map { dataset.close[$0 + 1] / dataset.close[$0] - 1 }
+        let calibration = contents.metadata.calibrationOrIdentity
         let rows = zip(samples, predictions).map { t, c in
-            EvaluatedSample(timestamp: dataset.timestamps[t], pUp: Double(c.probability), alpha: Double(c.alpha), beta: Double(c.beta),
+            EvaluatedSample(timestamp: dataset.timestamps[t], pUp: Double(c.rawProbability),
+                            pUpCalibrated: calibration.apply(Double(c.rawProbability)), alpha: Double(c.alpha), beta: Double(c.beta),
                             confidence: Double(c.confidence), label: dataset.labels.direction[t] == 1 ? 1 : 0,
                             forwardReturn: Double(dataset.labels.forwardReturn[t]), nextReturn: dataset.close[t + 1] / dataset.close[t] - 1)
         }
-        let p = rows.map(\.pUp), confidence = rows.map(\.confidence)
+        let p = rows.map(\.pUp), confidence = rows.map(\.confidence), pCalibrated = rows.map(\.pUpCalibrated)
         let baselines = Baselines(dataset: dataset, samples: samples, lambda: options.lambda)
         let model = Forecast(name: "model", p: p, probabilistic: true, directional: true, positions: SignalBacktest.signPositions(p))
-        let forecasts = [model] + baselines.forecasts
+        let calibrated = Forecast(name: "model_calibrated", p: pCalibrated, probabilistic: true, directional: true,
+                                  positions: SignalBacktest.signPositions(pCalibrated))
+        let forecasts = [model, calibrated] + baselines.forecasts
         let boot = DayBlockBootstrap(timestamps: timestamps, resamples: options.resamples, seed: options.seed)
 
         func figures(_ f: Forecast, _ idx: [Int]?) -> [String: Double] {
             let pp = idx.map { $0.map { f.p[$0] } } ?? f.p, yy = idx.map { $0.map { y[$0] } } ?? y
-            let conf = f.name == "model" ? (idx.map { $0.map { confidence[$0] } } ?? confidence) : nil
+            let conf = f.name.hasPrefix("model") ? (idx.map { $0.map { confidence[$0] } } ?? confidence) : nil
             let m = ClassificationMetrics(p: pp, y: yy, confidence: conf)
             var out: [String: Double] = [:]
             if f.directional { out["accuracy"] = m.accuracy; out["precision"] = m.precision; out["recall"] = m.recall; out["f1"] = m.f1 }
@@ -226,6 +234,7 @@ public struct Evaluation: Sendable {
             trading.append(s)
         }
         trade("model", model.positions!)
+        trade("model_calibrated", calibrated.positions!)
         trade("model_confidence_scaled", zip(model.positions!, confidence).map { $0 * $1 })
         for f in baselines.forecasts { if let positions = f.positions { trade(f.name, positions) } }
         let meta = contents.metadata.extra
@@ -235,7 +244,9 @@ public struct Evaluation: Sendable {
             days: boot.days, start: UTCTime.iso8601(timestamps[0]), end: UTCTime.iso8601(timestamps[timestamps.count - 1]),
             labelHorizon: dataset.horizon, trainBaseRate: baselines.baseRate, resamples: options.resamples, seed: options.seed,
             commission: options.commission, annualization: annualization, metrics: metrics,
-            reliability: ClassificationMetrics.reliability(p: p, y: y), pairedTests: tests, trading: trading,
+            calibration: calibration.method.rawValue, calibrationParameters: contents.metadata.calibration.flatMap { try? $0.json() },
+            reliability: ClassificationMetrics.reliability(p: p, y: y),
+            reliabilityCalibrated: ClassificationMetrics.reliability(p: pCalibrated, y: y), pairedTests: tests, trading: trading,
             logistic: baselines.logistic, predictions: rows)
     }
 

@@ -5,7 +5,8 @@ import Simulation
 /// The files of `aitrader evaluate --output DIR`, each written atomically:
 ///
 /// - `evaluation.json`: the `EvaluationResult` (snake_case keys, sorted; non-finite figures are absent or null),
-/// - `predictions.csv`: `timestamp,p_up,alpha,beta,confidence,label,return,next_return` (ISO-8601 UTC; `return` is
+/// - `predictions.csv`: `timestamp,p_up,p_up_calibrated,alpha,beta,confidence,label,return,next_return` (ISO-8601
+///   UTC; `p_up` is the network's, `p_up_calibrated` through the checkpoint's calibration; `return` is
 ///   the label horizon's log return, `next_return` the next bar's simple return the simulated trading earns),
 /// - `report.html`: one self-contained page (inline SVG, no scripts, no external URLs): the table of figures with
 ///   intervals, the paired tests, the reliability diagram, the confidence histogram and the equity curves.
@@ -30,9 +31,9 @@ public enum EvaluationFiles {
     }
 
     public static func csv(_ result: EvaluationResult) -> String {
-        var s = "timestamp,p_up,alpha,beta,confidence,label,return,next_return\n"
+        var s = "timestamp,p_up,p_up_calibrated,alpha,beta,confidence,label,return,next_return\n"
         for r in result.predictions {
-            s += "\(UTCTime.iso8601(r.timestamp)),\(r.pUp),\(r.alpha),\(r.beta),\(r.confidence),\(r.label),\(r.forwardReturn),\(r.nextReturn)\n"
+            s += "\(UTCTime.iso8601(r.timestamp)),\(r.pUp),\(r.pUpCalibrated),\(r.alpha),\(r.beta),\(r.confidence),\(r.label),\(r.forwardReturn),\(r.nextReturn)\n"
         }
         return s
     }

@@ -4,7 +4,8 @@ import Simulation
 
 /// report.html of `aitrader evaluate`: a self-contained page (inline SVG like the backtest report; no scripts, no
 /// external URLs) with the figures and their intervals, the paired tests, the reliability diagram (observed
-/// frequency of "up" against mean p per bin, the diagonal is perfect calibration, dot area ∝ count), the histogram
+/// frequency of "up" against mean p per bin, the diagonal is perfect calibration, dot area ∝ count; the raw p(up) in
+/// blue, the calibrated one in orange), the histogram
 /// of the model's confidence (correct and wrong calls stacked) and the equity curves of the simulated trading.
 ///
 ///     let page = EvaluationHTML(result: result).render()
@@ -13,7 +14,7 @@ public struct EvaluationHTML {
 
     public init(result: EvaluationResult) { self.result = result }
 
-    static let colors = ["model": "#1f5fbf", "model_confidence_scaled": "#6a3fb5", "always_up": "#e08a00",
+    static let colors = ["model": "#1f5fbf", "model_calibrated": "#d2691e", "model_confidence_scaled": "#6a3fb5", "always_up": "#e08a00",
                          "previous_return": "#2e7d32", "logistic": "#c62828", "base_rate": "#777"]
 
     public func render() -> String {
@@ -54,7 +55,9 @@ public struct EvaluationHTML {
             h += "<tr><td class=\"l\">\(t.metric)</td><td class=\"l\">\(t.baseline)</td><td>\(Self.number(t.difference.value))</td>"
                 + "<td>[\(Self.number(t.difference.low)), \(Self.number(t.difference.high))]</td><td>\(Self.number(t.pValue))</td></tr>\n"
         }
-        h += "</table>\n<h2>Reliability diagram</h2>\n" + reliability()
+        h += "</table>\n<h2>Reliability diagram</h2>\n<p style=\"font-size:12px\"><span style=\"color:#1f5fbf\">&#9679; raw "
+            + "p(up)</span> &nbsp; <span style=\"color:#d2691e\">&#9679; calibrated (\(escapeHTML(r.calibration)))</span></p>\n"
+            + reliability()
         h += "<h2>Confidence of the model's calls</h2>\n" + confidenceHistogram()
         h += "<h2>Simulated trading (next-bar returns)</h2>\n<p style=\"font-size:12px\">"
         for s in r.trading { h += "<span style=\"color:\(Self.colors[s.name] ?? "#000")\">&#9644; \(s.name)</span> &nbsp; " }
@@ -91,16 +94,18 @@ public struct EvaluationHTML {
             s += "<text x=\(q(pad - 4)) y=\(q(y(v) + 3)) text-anchor=\"end\" fill=\"#555\">\(String(format: "%.1f", v))</text>"
         }
         s += "<line x1=\(q(x(0))) y1=\(q(y(0))) x2=\(q(x(1))) y2=\(q(y(1))) stroke=\"#bbb\" stroke-dasharray=\"4 3\"/>"
-        let total = max(1, result.reliability.reduce(0) { $0 + $1.count })
-        var points: [String] = []
-        for b in result.reliability where b.count > 0 && b.meanP.isFinite && b.frequency.isFinite {
-            let radius = 2 + 10 * (Double(b.count) / Double(total)).squareRoot()
-            points.append("\(f(x(b.meanP))),\(f(y(b.frequency)))")
-            s += "<circle cx=\(q(x(b.meanP))) cy=\(q(y(b.frequency))) r=\(q(radius)) fill=\"#1f5fbf\" fill-opacity=\"0.6\">"
-                + "<title>p \(String(format: "%.2f", b.lower))–\(String(format: "%.2f", b.upper)): \(b.count) samples, mean p "
-                + "\(String(format: "%.3f", b.meanP)), observed \(String(format: "%.3f", b.frequency))</title></circle>"
+        for (bins, color, label) in [(result.reliability, "#1f5fbf", "raw"), (result.reliabilityCalibrated, "#d2691e", "calibrated")] {
+            let total = max(1, bins.reduce(0) { $0 + $1.count })
+            var points: [String] = []
+            for b in bins where b.count > 0 && b.meanP.isFinite && b.frequency.isFinite {
+                let radius = 2 + 10 * (Double(b.count) / Double(total)).squareRoot()
+                points.append("\(f(x(b.meanP))),\(f(y(b.frequency)))")
+                s += "<circle cx=\(q(x(b.meanP))) cy=\(q(y(b.frequency))) r=\(q(radius)) fill=\"\(color)\" fill-opacity=\"0.6\">"
+                    + "<title>\(label) p \(String(format: "%.2f", b.lower))–\(String(format: "%.2f", b.upper)): \(b.count) samples, "
+                    + "mean p \(String(format: "%.3f", b.meanP)), observed \(String(format: "%.3f", b.frequency))</title></circle>"
+            }
+            if points.count > 1 { s += "<polyline fill=\"none\" stroke=\"\(color)\" points=\"\(points.joined(separator: " "))\"/>" }
         }
-        if points.count > 1 { s += "<polyline fill=\"none\" stroke=\"#1f5fbf\" points=\"\(points.joined(separator: " "))\"/>" }
         s += "<text x=\(q(size / 2)) y=\(q(size - 4)) text-anchor=\"middle\">mean p(up)</text>"
         s += "<text x=\"10\" y=\(q(size / 2)) text-anchor=\"middle\" transform=\"rotate(-90 10 \(f(size / 2)))\">observed up</text>"
         return s + "</svg>\n"

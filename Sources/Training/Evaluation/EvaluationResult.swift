@@ -26,7 +26,10 @@ public struct PairedTest: Sendable, Codable, Equatable {
 /// One evaluated sample: what predictions.csv holds.
 public struct EvaluatedSample: Sendable, Equatable {
     public var timestamp: Int64
+    /// The network's p(up) = alpha / (alpha + beta).
     public var pUp: Double
+    /// `pUp` through the checkpoint's calibration (equal to it without one).
+    public var pUpCalibrated: Double
     public var alpha: Double
     public var beta: Double
     public var confidence: Double
@@ -59,8 +62,14 @@ public struct EvaluationResult: Sendable, Codable {
     public var annualization: Double
     /// Forecast → figure → estimate; figures a forecast has no meaning for are absent (see `Forecast`).
     public var metrics: [String: [String: Estimate]]
-    /// The model's reliability diagram (10 equal-width bins of p_up).
+    /// The checkpoint's calibration method (`none` when it records none: older checkpoints).
+    public var calibration: String
+    /// The checkpoint's `calibration` metadata as recorded (JSON; nil when absent).
+    public var calibrationParameters: String?
+    /// The model's reliability diagram (10 equal-width bins of the raw p_up).
     public var reliability: [ClassificationMetrics.Bin]
+    /// The same of the calibrated p_up.
+    public var reliabilityCalibrated: [ClassificationMetrics.Bin]
     public var pairedTests: [PairedTest]
     /// Simulated trading per strategy (`SignalBacktest`).
     public var trading: [SignalBacktest]
@@ -70,13 +79,14 @@ public struct EvaluationResult: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case checkpoint, modelType, symbol, timeframe, split, samples, days, start, end, labelHorizon, trainBaseRate,
-             resamples, seed, commission, annualization, metrics, reliability, pairedTests, trading, logistic
+             resamples, seed, commission, annualization, metrics, calibration, calibrationParameters, reliability,
+             reliabilityCalibrated, pairedTests, trading, logistic
     }
 
     /// The figures in the order the table and the report show them.
     public static let figureOrder = ["accuracy", "precision", "recall", "f1", "log_loss", "brier", "ece", "mce", "confidence_auc"]
     /// The forecasts in the order the table shows them.
-    public static let forecastOrder = ["model", "always_up", "previous_return", "logistic", "base_rate"]
+    public static let forecastOrder = ["model", "model_calibrated", "always_up", "previous_return", "logistic", "base_rate"]
 }
 
 extension ClassificationMetrics.Bin {
