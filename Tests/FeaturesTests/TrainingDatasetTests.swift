@@ -58,6 +58,73 @@ import Testing
         #expect(rolling[3].train.first! > rolling[0].train.last!)
     }
 
+    @Test func walkForwardFoldsFollowTheDocumentedLayout() {
+        // The worked example of `ChronologicalSplit.walkForwardFold`.
+        let ex = ChronologicalSplit.walkForward(samples: Array(0..<100), folds: 2, window: 1, horizon: 2, initial: 0.5,
+                                                validation: 0.2, embargo: 2)
+        #expect(ex[0].train == Array(0...37) && ex[0].validation == Array(42...47) && ex[0].test == Array(52...74))
+        #expect(ex[1].train == Array(0...57) && ex[1].validation == Array(62...72) && ex[1].test == Array(77...99))
+    }
+
+    @Test func walkForwardTestBlocksAreDisjointOrderedAndNoTrainingLabelReachesThem() throws {
+        let data = try TrainingDataset(bars: Self.bars, featureSet: Self.set, window: 16)
+        let l = 16, h = 5
+        for k in [2, 3, 5] {
+            for embargo in [0, 5, 12] {
+                let folds = ChronologicalSplit.walkForward(samples: data.samples, folds: k, window: l, horizon: h, initial: 0.4,
+                                                           validation: 0.2, embargo: embargo)
+                #expect(folds.count == k)
+                for (i, f) in folds.enumerated() {
+                    #expect(!f.train.isEmpty && !f.validation.isEmpty && !f.test.isEmpty, "fold \(i)")
+                    // Expanding: every sample before the validation tail but the purged ones trains; the tail is contiguous.
+                    #expect(f.train == Array(data.samples.prefix { $0 <= f.train.last! }), "fold \(i) train")
+                    #expect(f.validation == data.samples.filter { (f.validation.first!...f.validation.last!).contains($0) })
+                    // Every later fold's test block starts after this fold's; bars a test block's windows and labels
+                    // use: [first − L + 1, last + H]. No training or validation label window (t, t + H] reaches them.
+                    let testBars = (f.test.first! - l + 1)...(f.test.last! + h)
+                    for t in f.train + f.validation { #expect(t + h < testBars.lowerBound, "fold \(i) sample \(t)") }
+                    #expect(f.train.last! + h < f.validation.first! - l + 1, "fold \(i) train → validation purge")
+                    #expect(f.test.first! >= data.samples.first { $0 > f.validation.last! + h + l - 1 }! + embargo)
+                    if i > 0 {
+                        let before = folds[i - 1]
+                        #expect(before.test.last! < f.test.first!, "test blocks ordered and disjoint")
+                        #expect(f.train.count > before.train.count, "expanding window")
+                    }
+                }
+                // Together the blocks cover the samples after the initial share but each block's embargo.
+                let a = Int(Double(data.samples.count) * 0.4)
+                let tested = folds.flatMap(\.test)
+                #expect(tested == tested.sorted() && Set(tested).count == tested.count)
+                #expect(tested.last == data.samples.last && tested.first! >= data.samples[a])
+                #expect(data.samples[a...].count - tested.count <= k * embargo)
+            }
+        }
+    }
+
+    @Test func eachWalkForwardFoldsScalerSeesOnlyRowsBeforeItsValidation() throws {
+        let frame = Self.set.compute(Self.bars)
+        let close = Self.bars.close.array, high = Self.bars.high.array, low = Self.bars.low.array
+        for k in 0..<3 {
+            let data = try TrainingDataset(frame: frame, close: close, high: high, low: low, label: Self.set.label, window: 16,
+                                           fractions: (0.5, 0.1), embargo: 5, walkForward: (k, 3))
+            let s = data.split
+            let validationStart = s.validation.first! - 15   // the first validation window's first row
+            #expect(FeatureScaler.fit(frame, rows: (s.train.first! - 15)..<(s.train.last! + 1)) == data.scaler)
+            #expect(s.train.last! < validationStart)
+            // Anything at or after the validation start (validation, test, later folds) leaves the scaler unchanged.
+            var changed = frame
+            for c in changed.columns.indices { for i in validationStart..<changed.count { changed.columns[c][i] *= 3 } }
+            let other = try TrainingDataset(frame: changed, close: close, high: high, low: low, label: Self.set.label, window: 16,
+                                            fractions: (0.5, 0.1), embargo: 5, walkForward: (k, 3))
+            #expect(other.scaler == data.scaler && other.split == s, "fold \(k)")
+            if k > 0 {
+                let before = try TrainingDataset(frame: frame, close: close, high: high, low: low, label: Self.set.label, window: 16,
+                                                 fractions: (0.5, 0.1), embargo: 5, walkForward: (k - 1, 3))
+                #expect(before.scaler != data.scaler, "each fold fits its own scaler")
+            }
+        }
+    }
+
     @Test func scalerIsFittedOnTrainingRowsOnlyAndRoundTrips() throws {
         let data = try TrainingDataset(bars: Self.bars, featureSet: Self.set, window: 16)
         let frame = Self.set.compute(Self.bars)

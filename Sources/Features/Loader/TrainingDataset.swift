@@ -43,19 +43,25 @@ public struct TrainingDataset: Sendable {
     ///   - fractions: train and validation shares of the samples; test gets the rest.
     ///   - embargo: bars dropped after each split boundary (default: the label horizon).
     ///   - scaler: a saved scaler to apply instead of fitting one (inference, evaluation of a trained model).
+    ///   - walkForward: fold k of K walk-forward folds instead of one train / validation / test split
+    ///     (`ChronologicalSplit.walkForwardFold`): the first test block starts after the `fractions.train` share of
+    ///     the samples, and each fold's validation tail is the `fractions.validation / (train + validation)` share
+    ///     of the samples before its test block. The scaler is fitted on that fold's training rows only.
     public init(bars: BarSeries, featureSet: FeatureSet, window: Int, fractions: (train: Double, validation: Double) = (0.7, 0.15),
-                embargo: Int? = nil, scaling: FeatureScaler.Method = .zScore, scaler fitted: FeatureScaler? = nil)
+                embargo: Int? = nil, scaling: FeatureScaler.Method = .zScore, scaler fitted: FeatureScaler? = nil,
+                walkForward: (fold: Int, folds: Int)? = nil)
         throws(FeatureError)
     {
         try self.init(frame: featureSet.compute(bars), close: bars.close.array, high: bars.high.array, low: bars.low.array,
                       label: featureSet.label, window: window, fractions: fractions, embargo: embargo, scaling: scaling,
-                      scaler: fitted)
+                      scaler: fitted, walkForward: walkForward)
     }
 
     /// The same from a computed feature frame and the bars' close/high/low.
     public init(frame: FeatureFrame, close: [Double], high: [Double], low: [Double], label: LabelSpec, window: Int,
                 fractions: (train: Double, validation: Double) = (0.7, 0.15), embargo: Int? = nil,
-                scaling: FeatureScaler.Method = .zScore, clip: Double = 10, scaler fitted: FeatureScaler? = nil)
+                scaling: FeatureScaler.Method = .zScore, clip: Double = 10, scaler fitted: FeatureScaler? = nil,
+                walkForward: (fold: Int, folds: Int)? = nil)
         throws(FeatureError)
     {
         guard window >= 1 else { throw FeatureError(reason: "window length must be >= 1, got \(window)") }
@@ -80,8 +86,19 @@ public struct TrainingDataset: Sendable {
                 + "window \(window), horizon \(label.horizon)); need more bars")
         }
         self.samples = samples
-        self.split = ChronologicalSplit.make(samples: samples, window: window, horizon: label.horizon,
-                                             fractions: fractions, embargo: embargo ?? label.horizon)
+        if let wf = walkForward {
+            guard wf.folds >= 1, (0..<wf.folds).contains(wf.fold), fractions.train > 0, fractions.train < 1,
+                  fractions.validation >= 0 else {
+                throw FeatureError(reason: "walk-forward fold \(wf.fold) of \(wf.folds) with initial share \(fractions.train) "
+                    + "is not a valid fold")
+            }
+            self.split = ChronologicalSplit.walkForwardFold(
+                wf.fold, of: wf.folds, samples: samples, window: window, horizon: label.horizon, initial: fractions.train,
+                validation: fractions.validation / (fractions.train + fractions.validation), embargo: embargo ?? label.horizon)
+        } else {
+            self.split = ChronologicalSplit.make(samples: samples, window: window, horizon: label.horizon,
+                                                 fractions: fractions, embargo: embargo ?? label.horizon)
+        }
         guard let firstTrain = split.train.first, let lastTrain = split.train.last else {
             throw FeatureError(reason: "the training split is empty after purging; use more bars or a larger train fraction")
         }
