@@ -62,6 +62,20 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var seed: UInt64 = 42
     public var device = "auto"
     public var threads: Int?
+    /// Set by `aitrader train --walk-forward K` for each fold's run (never read from YAML): the run trains on fold
+    /// `fold` of `folds` (`ChronologicalSplit.walkForwardFold`) instead of the fractions' single split. Recorded in
+    /// every checkpoint's `training_config`, so `aitrader evaluate` re-derives the fold's splits.
+    public var walkForward: WalkForwardFold?
+
+    /// Fold `fold` (0-based) of `folds` walk-forward folds, e.g. `WalkForwardFold(fold: 1, folds: 3)`.
+    public struct WalkForwardFold: Sendable, Equatable, Codable {
+        public var fold: Int
+        public var folds: Int
+        public init(fold: Int, folds: Int) {
+            self.fold = fold
+            self.folds = folds
+        }
+    }
 
     /// The calibration method a run fits: `calibration`, else `platt`.
     public var calibrationMethod: CalibrationMethod { calibration ?? .platt }

@@ -58,7 +58,8 @@ public struct TrainingPlan: Sendable {
             dataset = try TrainingDataset(frame: featureSet.compute(bars), close: bars.close.array, high: bars.high.array,
                                           low: bars.low.array, label: label, window: modelConfiguration.sequenceLength,
                                           fractions: (config.trainFraction, config.validationFraction), embargo: config.embargo,
-                                          scaling: config.scaling, clip: config.clip)
+                                          scaling: config.scaling, clip: config.clip,
+                                          walkForward: config.walkForward.map { ($0.fold, $0.folds) })
         } catch { throw .data("\(symbol) \(timeframe) (\(bars.count) bars): \(error.reason)") }
         guard !dataset.split.validation.isEmpty else {
             throw .data("\(symbol) \(timeframe): the validation split is empty after purging (\(dataset.samples.count) samples); "

@@ -123,7 +123,8 @@ public struct Evaluation: Sendable {
             dataset = try TrainingDataset(frame: featureSet.compute(bars), close: bars.close.array, high: bars.high.array,
                                           low: bars.low.array, label: label, window: contents.configuration.sequenceLength,
                                           fractions: (config.trainFraction, config.validationFraction), embargo: config.embargo,
-                                          scaling: config.scaling, clip: config.clip, scaler: scaler)
+                                          scaling: config.scaling, clip: config.clip, scaler: scaler,
+                                          walkForward: config.walkForward.map { ($0.fold, $0.folds) })
         } catch { throw .data("\(bars.symbol) \(bars.timeframe) (\(bars.count) bars): \(error.reason)") }
         for part in [TrainingDataset.Part.train, .validation, .test] {
             let s = dataset.samples(part)
@@ -157,6 +158,14 @@ public struct Evaluation: Sendable {
     }
 
     public func run(_ contents: Checkpoint.Contents, bars: BarSeries, backend: Backend) throws(TrainingError) -> EvaluationResult {
+        try evaluate(contents, bars: bars, backend: backend).result
+    }
+
+    /// `run`, also returning the forecasts it compared (the model first, then the `Baselines`), one p per sample of
+    /// the evaluated split: what walk-forward pools over its folds.
+    func evaluate(_ contents: Checkpoint.Contents, bars: BarSeries, backend: Backend) throws(TrainingError)
+        -> (result: EvaluationResult, forecasts: [Forecast])
+    {
         let dataset = try Self.dataset(contents, bars: bars)
         let predictions = try predict(contents, dataset: dataset, backend: backend)
         let samples = dataset.samples(options.part)
@@ -164,8 +173,6 @@ public struct Evaluation: Sendable {
             throw .data("the \(options.part.rawValue) split has no samples")
         }
         let timestamps = samples.map { dataset.timestamps[$0] }
-        let y = samples.map { dataset.labels.direction[$0] == 1 ? 1 : 0 }
-        let nextReturn = samples.map { dataset.close[$0 + 1] / dataset.close[$0] - 1 }
         let calibration = contents.metadata.calibrationOrIdentity
         let rows = zip(samples, predictions).map { t, c in
             EvaluatedSample(timestamp: dataset.timestamps[t], pUp: Double(c.rawProbability),
@@ -173,12 +180,48 @@ public struct Evaluation: Sendable {
                             confidence: Double(c.confidence), label: dataset.labels.direction[t] == 1 ? 1 : 0,
                             forwardReturn: Double(dataset.labels.forwardReturn[t]), nextReturn: dataset.close[t + 1] / dataset.close[t] - 1)
         }
-        let p = rows.map(\.pUp), confidence = rows.map(\.confidence), pCalibrated = rows.map(\.pUpCalibrated)
+        let p = rows.map(\.pUp), pCalibrated = rows.map(\.pUpCalibrated)
         let baselines = Baselines(dataset: dataset, samples: samples, lambda: options.lambda)
         let model = Forecast(name: "model", p: p, probabilistic: true, directional: true, positions: SignalBacktest.signPositions(p))
         let calibrated = Forecast(name: "model_calibrated", p: pCalibrated, probabilistic: true, directional: true,
                                   positions: SignalBacktest.signPositions(pCalibrated))
-        let forecasts = [model, calibrated] + baselines.forecasts
+        let annualization = Annualization.periodsPerYear(timeframe: bars.timeframe,
+                                                         market: MarketKind.guess(symbol: bars.symbol))
+        let f = figures(model: model, variants: [calibrated], baselines: baselines.forecasts, samples: rows,
+                        annualization: annualization)
+        let meta = contents.metadata.extra
+        let result = EvaluationResult(
+            checkpoint: contents.path, modelType: contents.modelType.rawValue, symbol: meta["symbol"] ?? bars.symbol,
+            timeframe: meta["timeframe"] ?? bars.timeframe.rawValue, split: options.part.rawValue, samples: samples.count,
+            days: f.days, start: UTCTime.iso8601(timestamps[0]), end: UTCTime.iso8601(timestamps[timestamps.count - 1]),
+            labelHorizon: dataset.horizon, trainBaseRate: baselines.baseRate, resamples: options.resamples, seed: options.seed,
+            commission: options.commission, annualization: annualization, metrics: f.metrics,
+            calibration: calibration.method.rawValue, calibrationParameters: contents.metadata.calibration.flatMap { try? $0.json() },
+            reliability: f.reliability,
+            reliabilityCalibrated: ClassificationMetrics.reliability(p: pCalibrated, y: rows.map(\.label)),
+            pairedTests: f.pairedTests, trading: f.trading, logistic: baselines.logistic, predictions: rows)
+        return (result, [model] + baselines.forecasts)
+    }
+
+    /// The figures of one set of evaluated samples: per forecast the metrics with day-block bootstrap intervals, the
+    /// paired tests of the model against the best baseline, the model's reliability bins, and the simulated trading.
+    public struct Figures: Sendable {
+        public var metrics: [String: [String: Estimate]]
+        public var pairedTests: [PairedTest]
+        public var reliability: [ClassificationMetrics.Bin]
+        public var trading: [SignalBacktest]
+        /// UTC days the samples span (the bootstrap's blocks).
+        public var days: Int
+    }
+
+    /// `Figures` of `model` (its p, with the samples' confidence), its `variants` (the calibrated model: figures and
+    /// trading, never a baseline it is tested against) and `baselines` on `samples` (time order; labels, next-bar
+    /// returns and times from them), every forecast on the same bootstrap resamples.
+    public func figures(model: Forecast, variants: [Forecast] = [], baselines: [Forecast], samples rows: [EvaluatedSample],
+                        annualization: Double) -> Figures {
+        let timestamps = rows.map(\.timestamp), y = rows.map(\.label), nextReturn = rows.map(\.nextReturn)
+        let p = model.p, confidence = rows.map(\.confidence)
+        let forecasts = [model] + variants + baselines
         let boot = DayBlockBootstrap(timestamps: timestamps, resamples: options.resamples, seed: options.seed)
 
         func figures(_ f: Forecast, _ idx: [Int]?) -> [String: Double] {
@@ -206,7 +249,7 @@ public struct Evaluation: Sendable {
         }
         var tests: [PairedTest] = []
         for (figure, higherIsBetter) in [("accuracy", true), ("log_loss", false)] {
-            let candidates = baselines.forecasts.compactMap { f -> (String, Double)? in
+            let candidates = baselines.compactMap { f -> (String, Double)? in
                 guard let v = metrics[f.name]?[figure]?.value else { return nil }
                 return (f.name, v)
             }
@@ -218,8 +261,6 @@ public struct Evaluation: Sendable {
             tests.append(PairedTest(metric: figure, baseline: best.0, difference: Estimate(observed, low: lo, high: hi),
                                     pValue: Self.finite(DayBlockBootstrap.pValue(observed: observed, resampled: diffs))))
         }
-        let annualization = Annualization.periodsPerYear(timeframe: bars.timeframe,
-                                                         market: MarketKind.guess(symbol: bars.symbol))
         var trading = [SignalBacktest]()
         func trade(_ name: String, _ positions: [Double]) {
             var s = SignalBacktest(name: name, positions: positions, returns: nextReturn, times: timestamps,
@@ -233,21 +274,13 @@ public struct Evaluation: Sendable {
             s.meanReturnInterval = Estimate(steps.reduce(0, +) / Double(steps.count), low: mean.low, high: mean.high)
             trading.append(s)
         }
-        trade("model", model.positions!)
-        trade("model_calibrated", calibrated.positions!)
-        trade("model_confidence_scaled", zip(model.positions!, confidence).map { $0 * $1 })
-        for f in baselines.forecasts { if let positions = f.positions { trade(f.name, positions) } }
-        let meta = contents.metadata.extra
-        return EvaluationResult(
-            checkpoint: contents.path, modelType: contents.modelType.rawValue, symbol: meta["symbol"] ?? bars.symbol,
-            timeframe: meta["timeframe"] ?? bars.timeframe.rawValue, split: options.part.rawValue, samples: samples.count,
-            days: boot.days, start: UTCTime.iso8601(timestamps[0]), end: UTCTime.iso8601(timestamps[timestamps.count - 1]),
-            labelHorizon: dataset.horizon, trainBaseRate: baselines.baseRate, resamples: options.resamples, seed: options.seed,
-            commission: options.commission, annualization: annualization, metrics: metrics,
-            calibration: calibration.method.rawValue, calibrationParameters: contents.metadata.calibration.flatMap { try? $0.json() },
-            reliability: ClassificationMetrics.reliability(p: p, y: y),
-            reliabilityCalibrated: ClassificationMetrics.reliability(p: pCalibrated, y: y), pairedTests: tests, trading: trading,
-            logistic: baselines.logistic, predictions: rows)
+        let modelPositions = model.positions ?? SignalBacktest.signPositions(p)
+        trade("model", modelPositions)
+        for v in variants { trade(v.name, v.positions ?? SignalBacktest.signPositions(v.p)) }
+        trade("model_confidence_scaled", zip(modelPositions, confidence).map { $0 * $1 })
+        for f in baselines { if let positions = f.positions { trade(f.name, positions) } }
+        return Figures(metrics: metrics, pairedTests: tests, reliability: ClassificationMetrics.reliability(p: p, y: y),
+                       trading: trading, days: boot.days)
     }
 
     static func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }

@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// `aitrader train --model short_term|medium_term|long_term|all --profile trader --symbol EURUSD [--config FILE]
-/// [--timeframe TF] [--epochs N] [--resume CKPT] [--checkpoint-dir DIR]`
+/// [--timeframe TF] [--epochs N] [--resume CKPT] [--checkpoint-dir DIR] [--walk-forward K [--commission RATE]]`
 enum TrainCommand: AITraderCommand {
     static let path = ["train"]
     static let summary = "train the horizon models on stored bars (checkpoints with everything needed to predict)"
@@ -24,6 +24,9 @@ enum TrainCommand: AITraderCommand {
         Option("resume", .text, "CKPT", "continue the run whose last.safetensors this is (one model only)"),
         Option("checkpoint-dir", .text, "DIR", "where checkpoints go (default: the config's; with --model all, DIR/<model>)"),
         Option("seed", .integer(0 ... Int.max), "N", "seed of weights, dropout and data order (default: the config's)"),
+        Option("walk-forward", .integer(2 ... 1000), "K",
+               "train K models on expanding windows, each tested on the next block; per-fold and pooled out-of-sample figures (one model only)"),
+        Option("commission", .number(.fraction), "RATE", "with --walk-forward: fraction of traded value per position change in the simulated trading (default 0)"),
         Option("config-root", .text, "DIR", "where configs/training, configs/models and configs/features are", default: "configs"),
         Option("experiment", .text, "NAME", "experiment the run is tracked under (default: train-<model>)"),
         Option("mlflow-uri", .text, "URI", "also log the run to this MLflow tracking server (default: $MLFLOW_TRACKING_URI)"),
@@ -43,13 +46,22 @@ enum TrainCommand: AITraderCommand {
         samples_per_s and lr, the checkpoints and config as artifacts, and the status (FINISHED, FAILED, KILLED on
         an interrupt). With --mlflow-uri or MLFLOW_TRACKING_URI the run is also logged to that MLflow server; when the
         server fails, one warning says so and the run goes on, tracked locally.
+
+        With --walk-forward K: K models on expanding windows. The samples after the splits' train share are cut
+        into K consecutive test blocks; fold k trains on everything before its block (its validation tail, the
+        validation / (train + validation) share, drives early stopping), purged and embargoed at every boundary,
+        scaler fitted on its training rows, seed + k, checkpoints in DIR/fold-<k>/. Each fold's best checkpoint is
+        evaluated on its test block (DIR/fold-<k>/evaluation/) against always_up, previous_return, logistic and
+        base_rate; the test predictions of all folds are pooled. Prints per-fold and pooled accuracy, log loss,
+        Brier, ECE and simulated Sharpe with day-block bootstrap intervals and writes DIR/walk_forward.json: the
+        pooled figures are the out-of-sample number to quote, never the validation split.
         """
 
     static func run(_ values: OptionValues) async throws {
         let modelText = values.string("model") ?? ""
         let kinds = modelText == "all" ? ModelType.allCases : [ModelType(rawValue: modelText)!]
         if kinds.count > 1 {
-            for option in ["config", "resume"] where values.isGiven(option) {
+            for option in ["config", "resume", "walk-forward"] where values.isGiven(option) {
                 throw UsageError("--\(option) names one run; use it with --model short_term, medium_term or long_term")
             }
         }
@@ -85,6 +97,12 @@ enum TrainCommand: AITraderCommand {
             let timeframe = try TrainingPlan.timeframe(config)
             let purpose = config.timeframe == nil ? "the \(config.profile) profile's \(kind) model" : "\(kind) with --timeframe"
             let bars = try TrainingBars.load(store: store, symbol: config.symbols[0], timeframe: timeframe, purpose: purpose)
+            if let k = values.int("walk-forward") {
+                guard !values.isGiven("resume") else { throw UsageError("--walk-forward starts over; it does not take --resume") }
+                try await walkForward(config: config, bars: bars, folds: k, values: values, trackingRoot: trackingRoot,
+                                      mlflowURI: mlflowURI, configPath: values.string("config") ?? "\(root)/training/\(kind.rawValue).yaml")
+                return
+            }
             let plan = try TrainingPlan(config: config, bars: bars)
             let backend = try Devices.select(device: config.device, threads: config.threads)
             let trainer = Trainer(plan: plan, backend: backend)
@@ -136,6 +154,57 @@ enum TrainCommand: AITraderCommand {
             print("== checkpoints")
             for (kind, s) in summaries { print("  \(kind): \(s.best ?? s.last)") }
         }
+    }
+
+    /// `--walk-forward K`: every fold's plan is checked first (too little data is an error before any training),
+    /// then each fold trains (tracked as its own run), is evaluated on its test block, and the pooled figures are
+    /// printed and written as <checkpoint-dir>/walk_forward.json.
+    static func walkForward(config: TrainingConfig, bars: BarSeries, folds: Int, values: OptionValues, trackingRoot: String,
+                            mlflowURI: String?, configPath: String) async throws {
+        let options = Evaluation.Options(part: .test, commission: values.double("commission") ?? 0)
+        let wf = WalkForward(config: config, bars: bars, folds: folds, evaluation: options)
+        let plans = try wf.plans()
+        let backend = try Devices.select(device: config.device, threads: config.threads)
+        var evaluated: [WalkForward.EvaluatedFold] = []
+        for (k, plan) in plans.enumerated() {
+            let trainer = Trainer(plan: plan, backend: backend)
+            trainer.shouldStop = { Interrupts.requested }
+            let tracked = await startTracking(plan: plan, trainer: trainer, backend: backend.name, root: trackingRoot,
+                                              mlflowURI: mlflowURI, experiment: values.string("experiment"), configPath: configPath)
+            tracked.setTags(["walk_forward_fold": "\(k)", "walk_forward_folds": "\(folds)"])
+            trainer.onEpoch = { report in
+                print("  fold \(k) " + report.line)
+                fflush(nil)
+                tracked.log(TrainingTracking.metrics(report))
+            }
+            let s = plan.dataset.split
+            print("== walk-forward fold \(k) of \(folds): train \(s.train.count) / validation \(s.validation.count) / test "
+                  + "\(s.test.count) samples; seed \(plan.config.seed); checkpoints \(plan.config.checkpointDirectory)")
+            fflush(nil)
+            let outcome: TrainingOutcome
+            do { outcome = try trainer.run(resume: nil) } catch {
+                tracked.setTags(["error": UntrustedText.sanitized("\(error)", limit: 1000)])
+                await tracked.end(.failed)
+                throw error
+            }
+            switch outcome {
+            case .finished(let summary):
+                if let best = summary.best { tracked.logArtifact(path: best, name: "checkpoints/best.safetensors") }
+                tracked.logArtifact(path: summary.last, name: "checkpoints/last.safetensors")
+                await tracked.end(.finished)
+                evaluated.append(try wf.evaluate(fold: k, plan: plan, summary: summary, backend: backend))
+            case .interrupted(let checkpoint, let epoch, let step):
+                await tracked.end(.killed)
+                print("interrupted in fold \(k), epoch \(epoch + 1) after step \(step); saved \(checkpoint). "
+                      + "Walk-forward does not resume: run it again.")
+                fflush(nil)
+                exit(130)
+            }
+        }
+        let result = try wf.pool(evaluated, plan: plans[0])
+        let path = try result.write(to: config.checkpointDirectory)
+        print(result.table)
+        print("  written: \(path) (per fold: <fold-k>/evaluation/)")
     }
 
     /// Starts tracking one run: the local store under the data root, mirrored to MLflow when a URI is configured;
