@@ -98,7 +98,9 @@ public struct WalkForwardResult: Sendable, Codable {
         }
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func row(_ cells: [String]) -> String {
-            zip(cells, [12, 8, 22, 22, 22, 22, 24]).map { pad($0, $1) }.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+            var line = zip(cells, [16, 8, 22, 22, 22, 22, 24]).map { pad($0, $1) }.joined(separator: " ")
+            while line.hasSuffix(" ") { line.removeLast() }
+            return line
         }
         func sharpe(_ trading: [SignalBacktest], _ name: String) -> Estimate? { trading.first { $0.name == name }?.sharpeInterval }
         var lines = ["walk-forward \(modelType) \(symbol) \(timeframe): \(folds) folds, out-of-sample test blocks "
