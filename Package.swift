@@ -46,7 +46,8 @@ let package = Package(
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Simulation", "Training", "Benchmarks"]
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Simulation", "Training", "Benchmarks"],
+            exclude: ["README.md"]
         ),
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
