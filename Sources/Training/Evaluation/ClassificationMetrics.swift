@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// Direction-forecast metrics of probabilities `p` (of "up") against labels `y` (1 up, 0 down), with the
 /// definitions of scikit-learn 1.9 and the usual calibration conventions:
@@ -54,16 +55,8 @@ public struct ClassificationMetrics: Sendable, Equatable, Codable {
         }
     }
 
-    public static func logLoss(p: [Double], y: [Int]) -> Double {
-        guard !p.isEmpty else { return .nan }
-        let eps = Double.ulpOfOne
-        var sum = 0.0
-        for (q, t) in zip(p, y) {
-            let c = min(max(q, eps), 1 - eps)
-            sum -= t == 1 ? log(c) : log(1 - c)
-        }
-        return sum / Double(p.count)
-    }
+    /// Mean log loss with sklearn's clipping (one definition, shared with the calibrators' fits).
+    public static func logLoss(p: [Double], y: [Int]) -> Double { ProbabilityCalibration.logLoss(p: p, y: y) }
 
     /// One bin of the reliability diagram: [lower, upper) of p (the last bin includes 1).
     public struct Bin: Sendable, Equatable, Codable {
