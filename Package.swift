@@ -52,12 +52,15 @@ let package = Package(
 
         .testTarget(name: "CommonTests", dependencies: ["Common"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Common"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common"], resources: [.copy("Fixtures")]),
+        // Test helpers shared by test targets (the python fake servers' launcher).
+        .target(name: "TestSupport", dependencies: ["Common"], path: "Tests/TestSupport"),
+        .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common",
+                                                          "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["MarketData", "Common"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).

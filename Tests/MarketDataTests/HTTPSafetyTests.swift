@@ -5,11 +5,12 @@ import FoundationNetworking
 #endif
 import Testing
 @testable import MarketData
+import TestSupport
 
 /// What a data vendor's server controls — redirects, rate-limit headers, error text — against real local servers
 /// (Fixtures/alpaca, bound to 127.0.0.1): credentials never leave their origin, hostile header values end in a
 /// prompt typed error or a short wait (never a trap), and error text reaches the user without escape codes.
-@Suite(.enabled(if: PythonServer.shouldRun, PythonServer.skipReason)) struct HTTPSafetyTests {
+@Suite(.enabled(if: PythonServer.shouldRun, Comment(rawValue: PythonServer.skipReason))) struct HTTPSafetyTests {
     static let script = AlpacaSourceTests.script
     static let auth = ["APCA-API-KEY-ID": "test-key", "APCA-API-SECRET-KEY": "test-secret"]
 

@@ -2,10 +2,11 @@ import Common
 import Foundation
 import Testing
 @testable import MarketData
+import TestSupport
 
 /// MT5Source against the real integrations/mt5/mt5_bridge.py, run by python3 with the fake `MetaTrader5` module
 /// (integrations/mt5/testing) on PYTHONPATH, bound to 127.0.0.1 on an ephemeral port.
-@Suite(.enabled(if: PythonServer.shouldRun, PythonServer.skipReason)) struct MT5SourceTests {
+@Suite(.enabled(if: PythonServer.shouldRun, Comment(rawValue: PythonServer.skipReason))) struct MT5SourceTests {
     static let bridge = Samples.root.appendingPathComponent("integrations/mt5/mt5_bridge.py").path
     static let fakeModule = Samples.root.appendingPathComponent("integrations/mt5/testing").path
     static let token = "test-token-0123456789"

@@ -1,6 +1,5 @@
 import Common
 import Foundation
-import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,20 +8,20 @@ import Glibc
 /// first `python3` on PATH, bound to 127.0.0.1 on an ephemeral port it prints as `PORT <n>`, and terminated when
 /// the test ends. Suites that use it are skipped (reported as skips) when python3 is not installed — and fail
 /// instead where AITRADER_REQUIRE_REFERENCE=1 (CI): `start` returns nil then, and the test `#require`s a server.
-final class PythonServer: @unchecked Sendable {
+public final class PythonServer: @unchecked Sendable {
     let process: Process
-    let port: Int
+    public let port: Int
     /// The server's standard error, kept in a file (a pipe nobody drains could block it).
-    let stderrPath: String
+    public let stderrPath: String
 
-    static var python: String? {
+    public static var python: String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         return paths.map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// Whether a suite that needs python3 runs: it is installed, or its absence must fail (CI).
-    static var shouldRun: Bool { python != nil || ReferencePython.isRequired() }
-    static let skipReason: Comment = "python3 is not on PATH (the fake servers need only its standard library)"
+    public static var shouldRun: Bool { python != nil || ReferencePython.isRequired() }
+    public static let skipReason = "python3 is not on PATH (the fake servers need only its standard library)"
 
     private init(process: Process, port: Int, stderrPath: String) {
         self.process = process
@@ -30,9 +29,9 @@ final class PythonServer: @unchecked Sendable {
         self.stderrPath = stderrPath
     }
 
-    var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    public var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
-    static func start(script: String, arguments: [String], environment: [String: String] = [:],
+    public static func start(script: String, arguments: [String], environment: [String: String] = [:],
                       timeout: Double = 15) throws -> PythonServer? {
         guard let python else { return nil }
         let process = Process()
@@ -73,7 +72,7 @@ final class PythonServer: @unchecked Sendable {
         return PythonServer(process: process, port: port, stderrPath: stderrPath)
     }
 
-    func stop() {
+    public func stop() {
         // SIGKILL: the test runner can start children with SIGTERM blocked, and these servers need no cleanup.
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
