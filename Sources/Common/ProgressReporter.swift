@@ -31,13 +31,14 @@ public struct ProgressReporter: Sendable {
     /// Writes a rendered line (standard error by default; tests capture it).
     private let write: @Sendable (String) -> Void
 
-    /// `style` nil: a bar when standard error is a terminal, else lines.
+    /// `style` nil: a bar when standard error is a terminal, else lines — or nothing once `silenceAll()` was called
+    /// (the CLI's global `--quiet`).
     public init(_ label: String, total: Int, unit: String = "", style: Style? = nil, delay: Double? = nil,
                 interval: Double = 5, write: @escaping @Sendable (String) -> Void = { writeError($0) }) {
         self.label = label
         self.total = max(total, 0)
         self.unit = unit
-        self.style = style ?? (isatty(2) != 0 ? .terminal : .lines)
+        self.style = style ?? (Self.silenced.value ? .off : (isatty(2) != 0 ? .terminal : .lines))
         self.delay = delay ?? ProcessInfo.processInfo.environment["AITRADER_PROGRESS_DELAY"].flatMap(Double.init) ?? 1
         self.interval = interval
         self.write = write
@@ -47,6 +48,18 @@ public struct ProgressReporter: Sendable {
 
     /// A reporter that reports nothing.
     public static let disabled = ProgressReporter("", total: 0, style: .off)
+
+    /// From now on, reporters made without an explicit style report nothing (`--quiet`).
+    public static func silenceAll() { silenced.set(true) }
+
+    private static let silenced = Flag()
+
+    private final class Flag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var on = false
+        var value: Bool { lock.withLock { on } }
+        func set(_ v: Bool) { lock.withLock { on = v } }
+    }
 
     /// One more item done. Cheap: the clock is read at most every 1/1000 of the total (and every item after).
     @inline(__always) public mutating func step(_ count: Int = 1) {

@@ -58,6 +58,7 @@ case .run(let command, let rest):
         print(Help.command(command), terminator: "")
         exit(ExitStatus.success)
     }
+    if values.flag("quiet") { ProgressReporter.silenceAll() }
     do {
         if values.isGiven("device") || values.isGiven("threads") {
             _ = try Devices.select(device: values.string("device") ?? "auto", threads: values.int("threads"))

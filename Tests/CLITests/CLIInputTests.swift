@@ -136,6 +136,15 @@ struct CLIInputTests {
         #expect(r.status == 0, "\(r)")
         #expect(r.stderr.contains("backtest GOOG: 100% (2148/2148 bars"), "\(r.stderr)")
         #expect(!r.stderr.contains("\r") && !r.stderr.contains("\u{1B}"), "plain lines: \(r.stderr)")
+        // The global --quiet silences progress in every command (here indicator progress of features compute).
+        let root = try Self.dailyRoot()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let loud = try CLI.run(["features", "compute", "--symbol", "GOOG", "--timeframe", "1d", "--model", "long_term",
+                                "--data-root", root], environment: ["AITRADER_PROGRESS_DELAY": "0"])
+        #expect(loud.status == 0 && loud.stderr.contains("features GOOG 1d long_term: 100%"), "\(loud)")
+        let quiet = try CLI.run(["features", "compute", "--symbol", "GOOG", "--timeframe", "1d", "--model", "long_term",
+                                 "--force", "--quiet", "--data-root", root], environment: ["AITRADER_PROGRESS_DELAY": "0"])
+        #expect(quiet.status == 0 && !quiet.stderr.contains("%"), "\(quiet)")
     }
 
     /// A negative commission in the simulation config is bad input data naming the file, line and key.

@@ -148,6 +148,7 @@ enum GlobalOptions {
         Option("device", .choice(["auto", "cpu", "cuda"]), "", "compute backend for model and engine work",
                default: "auto"),
         Option("threads", .integer(1 ... 256), "N", "CPU threads for this command's computations (default: all cores)"),
+        Option(flag: "quiet", "no progress reports (and, where a command says so, no summary)"),
         Option(flag: "help", "show this help"),
     ]
     static let names = Set(all.map(\.name))

@@ -39,14 +39,14 @@ enum BacktestCommand: AITraderCommand {
         Option("config", .text, "PATH", "execution models (default configs/simulation.yaml when present)"),
         Option("profiles", .text, "PATH", "trading profiles (default configs/features/profiles.yaml when present)"),
         Option("risk-profiles", .text, "PATH", "risk profiles (default configs/risk_profiles.yaml when present)"),
-        Option(flag: "quiet", "print nothing but errors (no summary, no progress)"),
         DataContext.dataRootOption,
     ]
     static let discussion = """
         Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, fills.csv, report.txt, report.html,
         equity.parquet and trades.parquet, and prints the summary. Execution models come from
         configs/simulation.yaml when present (see that file). A run longer than a second reports its progress on
-        stderr: a bar on a terminal, a line every 5 seconds otherwise.
+        stderr: a bar on a terminal, a line every 5 seconds otherwise. --quiet prints nothing but errors (no summary, no
+        progress).
         """
 
     static func run(_ values: OptionValues) async throws {
