@@ -9,7 +9,7 @@ import Darwin
 /// denied`, `is a directory`) rather than Foundation's error codes (`NSCocoaErrorDomain Code=4`, `Code=260`).
 ///
 ///     FileProblem.reading("/no/such.csv")   // "no such file or directory"
-///     FileProblem.reading("/tmp")           // "is a directory, not a file"
+///     FileProblem.reading("data")           // "is a directory, not a file"
 public enum FileProblem {
     /// What stops `path` from being read; `fallback` when nothing obvious does (the read failed for another reason).
     public static func reading(_ path: String, fallback: String = "cannot be read") -> String {

@@ -36,15 +36,16 @@ struct CLIContractTests {
     }
 
     @Test func usageErrorsAreOneLineAndAHint() throws {
+        let unused = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-unused-\(UUID().uuidString)").path
         let cases: [([String], String)] = [
             (["nope"], "unknown command 'nope'"),
             (["data", "nope"], "'nope' is not a subcommand of 'data'"),
             (["help", "nope"], "no command 'nope'"),
             (["backtest", "--symbl", "X"], "unknown option --symbl (did you mean --symbol?)"),
-            (["backtest", "--output", "/tmp/x"], "missing required option --symbol"),
+            (["backtest", "--output", unused], "missing required option --symbol"),
             (["data", "show", "--symbol", "X", "--timeframe", "7q"], "--timeframe"),
             (["indicators", "compute", "--input", "a.csv", "--output", "b.txt"], "--output must end in .csv or .parquet"),
-            (["backtest", "--symbol", "X", "--output", "/tmp/x", "--fast", "30", "--slow", "20"], "--fast must be smaller"),
+            (["backtest", "--symbol", "X", "--output", unused, "--fast", "30", "--slow", "20"], "--fast must be smaller"),
             (["data", "list", "stray"], "unexpected argument 'stray'"),
         ]
         for (words, expected) in cases {

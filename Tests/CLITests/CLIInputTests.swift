@@ -35,7 +35,8 @@ struct CLIInputTests {
 
     @Test(arguments: ["-0.01", "1", "2"])
     func commissionMustBeAFraction(_ rate: String) throws {
-        let r = try CLI.run(["backtest", "--symbol", "GOOG", "--data", Self.goog, "--output", "/tmp/unused-aitrader",
+        let unused = FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-unused-\(UUID().uuidString)").path
+        let r = try CLI.run(["backtest", "--symbol", "GOOG", "--data", Self.goog, "--output", unused,
                              "--commission", rate])
         #expect(r.status == 64 && r.stderr.contains("--commission must be a fraction in [0, 1)"), "\(r)")
     }

@@ -74,7 +74,8 @@ import Testing
     func wrongInputShapeIsAClearError() throws {
         let r = try Subprocess.run(try #require(Self.executable), [
             "model", "forward", "--checkpoint", try Parity.fixture("short_term_small.safetensors"),
-            "--input", try Parity.fixture("medium_term_small_io.safetensors"), "--output", "/tmp/unused.safetensors",
+            "--input", try Parity.fixture("medium_term_small_io.safetensors"), "--output",
+            FileManager.default.temporaryDirectory.appendingPathComponent("aitrader-unused-\(UUID().uuidString).safetensors").path,
             "--device", "cpu"])
         let text = r.output + r.errorOutput
         #expect(r.status != 0)

@@ -10,8 +10,8 @@
 ///         .strings("venue", ["XNYS", "XNAS"]),
 ///         ParquetColumn(name: "qty", values: .int32([5, 0]), validity: [true, false]),   // second row null
 ///     ])
-///     try ParquetWriter().write(table, to: "/tmp/x.parquet")
-///     let back = try ParquetReader(path: "/tmp/x.parquet").readAll()
+///     try ParquetWriter().write(table, to: "x.parquet")
+///     let back = try ParquetReader(path: "x.parquet").readAll()
 ///     back["close"]?.doubles        // [1.0712, nan]
 public struct ParquetTable: Equatable, Sendable {
     public var columns: [ParquetColumn]

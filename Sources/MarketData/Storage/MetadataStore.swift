@@ -134,7 +134,7 @@ public final class MetadataStore: Sendable {
             throw StorageError(.database, path: path, reason: "cannot enable WAL journal mode (got \(mode ?? "nothing"))")
         }
         try database.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
-        try migrate(migrations)
+        try database.migrate(migrations, what: "database")
     }
 
     /// Opens an existing database for reading only: nothing is created, migrated or written. Throws `.noStore`
@@ -161,34 +161,7 @@ public final class MetadataStore: Sendable {
     }
 
     /// The highest applied migration (0 for a new database).
-    public func schemaVersion() throws(StorageError) -> Int {
-        Int(try database.query("SELECT COALESCE(MAX(version), 0) FROM schema_version").first?.first?.int ?? 0)
-    }
-
-    private func migrate(_ migrations: [MetadataMigration]) throws(StorageError) {
-        try database.execute("""
-            CREATE TABLE IF NOT EXISTS schema_version (
-                version INTEGER PRIMARY KEY, summary TEXT NOT NULL, applied_at INTEGER NOT NULL)
-            """)
-        let current = try schemaVersion()
-        if let newest = migrations.last?.version, current > newest {
-            throw StorageError(.database, path: database.path,
-                               reason: "database schema version \(current) is newer than this program's \(newest); upgrade AITrader")
-        }
-        for m in migrations where m.version > current {
-            do {
-                try database.transaction { () throws(StorageError) in
-                    try database.execute(m.sql)
-                    try database.run("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
-                                     [.integer(Int64(m.version)), .text(m.summary), .integer(Self.now())])
-                }
-            } catch {
-                let left = (try? schemaVersion()) ?? current
-                throw StorageError(.database, path: database.path,
-                                   reason: "migration \(m.version) (\(m.summary)) failed, database left at version \(left): \(error.reason)")
-            }
-        }
-    }
+    public func schemaVersion() throws(StorageError) -> Int { try database.schemaVersion() }
 
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 

@@ -37,19 +37,8 @@ public struct HTMLReport {
 
     public func render() -> String {
         let title = "\(result.strategy) on \(result.symbols.joined(separator: ", ")) (\(result.timeframe))"
-        var h = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escapeHTML(title))</title>
-        <style>
-        body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1000px}
-        h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-        table{border-collapse:collapse;font-size:12px}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
-        th{background:#f5f5f5}td.l,th.l{text-align:left}.pos{color:#1a7f37}.neg{color:#c62828}
-        .grid{display:grid;grid-template-columns:repeat(2,auto);gap:0 32px;width:max-content}
-        </style></head><body>
-        <h1>\(escapeHTML(title))</h1>
-
-        """
+        var h = htmlPageStart(title: title, css: ".pos{color:#1a7f37}.neg{color:#c62828}\n"
+                                  + ".grid{display:grid;grid-template-columns:repeat(2,auto);gap:0 32px;width:max-content}")
         h += "<p>" + escapeHTML(result.parameters.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")) + "</p>\n"
         if let t = result.ruinTime, let e = result.ruinEquity {
             h += "<p class=\"neg\"><b>Ruined</b> at \(UTCTime.plain(t)): equity \(money(e)) &le; "

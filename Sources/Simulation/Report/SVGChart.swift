@@ -137,6 +137,25 @@ func niceTicks(_ lo: Double, _ hi: Double, count: Int) -> [Double] {
     return out
 }
 
+/// The start of every self-contained report page (backtest, evaluation): doctype, title, the shared style with
+/// `css` appended (a report's own classes), and the page heading. No scripts, no external URLs.
+///
+///     var h = htmlPageStart(title: "sma_cross on GOOG (1d)", css: ".pos{color:#1a7f37}")
+public func htmlPageStart(title: String, css: String) -> String {
+    """
+    <!DOCTYPE html>
+    <html lang="en"><head><meta charset="utf-8"><title>\(escapeHTML(title))</title>
+    <style>
+    body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1000px}
+    h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+    table{border-collapse:collapse;font-size:12px}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
+    th{background:#f5f5f5}td.l,th.l{text-align:left}\(css)
+    </style></head><body>
+    <h1>\(escapeHTML(title))</h1>
+
+    """
+}
+
 public func escapeHTML(_ s: String) -> String {
     s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")

@@ -20,18 +20,7 @@ public struct EvaluationHTML {
     public func render() -> String {
         let r = result
         let title = "Evaluation of \(r.modelType) on \(r.symbol) \(r.timeframe), \(r.split) split"
-        var h = """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escapeHTML(title))</title>
-        <style>
-        body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1000px}
-        h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-        table{border-collapse:collapse;font-size:12px}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
-        th{background:#f5f5f5}td.l,th.l{text-align:left}.ci{color:#777;font-size:11px}
-        </style></head><body>
-        <h1>\(escapeHTML(title))</h1>
-
-        """
+        var h = htmlPageStart(title: title, css: ".ci{color:#777;font-size:11px}")
         h += "<p>" + escapeHTML("\(r.checkpoint): \(r.samples) samples over \(r.days) days (\(r.start) … \(r.end)), label horizon "
             + "\(r.labelHorizon) bars, training base rate of up \(String(format: "%.3f", r.trainBaseRate)). Intervals: 95 % "
             + "day-block bootstrap, \(r.resamples) resamples, seed \(r.seed). Commission \(r.commission) of traded value.") + "</p>\n"

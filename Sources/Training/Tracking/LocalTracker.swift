@@ -88,7 +88,7 @@ public final class LocalTracker: Tracker {
                 throw StorageError(.database, path: path, reason: "cannot enable WAL journal mode (got \(mode ?? "nothing"))")
             }
             try database.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
-            try Self.migrate(database, migrations)
+            try database.migrate(migrations, what: "tracking")
         } catch {
             throw .store(path: path, message: error.reason)
         }
@@ -104,7 +104,7 @@ public final class LocalTracker: Tracker {
         }
         do throws(StorageError) {
             database = try SQLiteDatabase(path: path, readOnly: true)
-            let version = try Self.schemaVersion(database)
+            let version = try database.schemaVersion()
             if let newest = Self.migrations.last?.version, version > newest {
                 throw StorageError(.database, path: path,
                                    reason: "tracking schema version \(version) is newer than this program's \(newest); upgrade AITrader")
@@ -118,37 +118,9 @@ public final class LocalTracker: Tracker {
     public static func exists(root: String) -> Bool { FileManager.default.fileExists(atPath: root + "/tracking.sqlite") }
 
     public func schemaVersion() throws(TrackingError) -> Int {
-        try store { () throws(StorageError) in try Self.schemaVersion(database) }
+        try store { () throws(StorageError) in try database.schemaVersion() }
     }
 
-    static func schemaVersion(_ database: SQLiteDatabase) throws(StorageError) -> Int {
-        Int(try database.query("SELECT COALESCE(MAX(version), 0) FROM schema_version").first?.first?.int ?? 0)
-    }
-
-    static func migrate(_ database: SQLiteDatabase, _ migrations: [MetadataMigration]) throws(StorageError) {
-        try database.execute("""
-            CREATE TABLE IF NOT EXISTS schema_version (
-                version INTEGER PRIMARY KEY, summary TEXT NOT NULL, applied_at INTEGER NOT NULL)
-            """)
-        let current = try schemaVersion(database)
-        if let newest = migrations.last?.version, current > newest {
-            throw StorageError(.database, path: database.path,
-                               reason: "tracking schema version \(current) is newer than this program's \(newest); upgrade AITrader")
-        }
-        for m in migrations where m.version > current {
-            do {
-                try database.transaction { () throws(StorageError) in
-                    try database.execute(m.sql)
-                    try database.run("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
-                                     [.integer(Int64(m.version)), .text(m.summary), .integer(TrackedMetric.now())])
-                }
-            } catch {
-                let left = (try? schemaVersion(database)) ?? current
-                throw StorageError(.database, path: database.path,
-                                   reason: "migration \(m.version) (\(m.summary)) failed, database left at version \(left): \(error.reason)")
-            }
-        }
-    }
 
     /// Runs `body`, mapping a `StorageError` onto `.store`.
     func store<T>(_ body: () throws(StorageError) -> T) throws(TrackingError) -> T {

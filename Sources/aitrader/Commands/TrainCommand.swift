@@ -121,20 +121,10 @@ enum TrainCommand: AITraderCommand {
                   + "\(d.split.validation.count) / test \(d.split.test.count); \(trainer.batchesPerEpoch) steps/epoch; "
                   + "device \(backend.name)")
             fflush(nil)
-            let outcome: TrainingOutcome
-            do {
-                outcome = try trainer.run(resume: kinds.count == 1 ? values.string("resume") : nil)
-            } catch {
-                tracked.setTags(["error": UntrustedText.sanitized("\(error)", limit: 1000)])
-                tracked.logArtifact(path: trainer.lastPath, name: "checkpoints/last.safetensors")
-                await tracked.end(.failed)
-                throw error
-            }
+            let outcome = try await run(trainer, tracked: tracked, resume: kinds.count == 1 ? values.string("resume") : nil,
+                                        logLastOnFailure: true)
             switch outcome {
             case .finished(let summary):
-                if let best = summary.best { tracked.logArtifact(path: best, name: "checkpoints/best.safetensors") }
-                tracked.logArtifact(path: summary.last, name: "checkpoints/last.safetensors")
-                await tracked.end(.finished)
                 summaries.append((kind, summary))
                 let best = summary.bestValidationLoss.map { String(format: "%.4f", $0) } ?? "-"
                 print("\(kind): \(summary.stoppedEarly ? "stopped early" : "done") after \(summary.epochsRun) epochs "
@@ -181,17 +171,9 @@ enum TrainCommand: AITraderCommand {
             print("== walk-forward fold \(k) of \(folds): train \(s.train.count) / validation \(s.validation.count) / test "
                   + "\(s.test.count) samples; seed \(plan.config.seed); checkpoints \(plan.config.checkpointDirectory)")
             fflush(nil)
-            let outcome: TrainingOutcome
-            do { outcome = try trainer.run(resume: nil) } catch {
-                tracked.setTags(["error": UntrustedText.sanitized("\(error)", limit: 1000)])
-                await tracked.end(.failed)
-                throw error
-            }
+            let outcome = try await run(trainer, tracked: tracked, resume: nil, logLastOnFailure: false)
             switch outcome {
             case .finished(let summary):
-                if let best = summary.best { tracked.logArtifact(path: best, name: "checkpoints/best.safetensors") }
-                tracked.logArtifact(path: summary.last, name: "checkpoints/last.safetensors")
-                await tracked.end(.finished)
                 evaluated.append(try wf.evaluate(fold: k, plan: plan, summary: summary, backend: backend))
             case .interrupted(let checkpoint, let epoch, let step):
                 await tracked.end(.killed)
@@ -205,6 +187,26 @@ enum TrainCommand: AITraderCommand {
         let path = try result.write(to: config.checkpointDirectory)
         print(result.table)
         print("  written: \(path) (per fold: <fold-k>/evaluation/)")
+    }
+
+    /// Runs `trainer` under `tracked`: a failure is tagged, ends the run FAILED and is rethrown (with `last` as an
+    /// artifact when `logLastOnFailure`); a finished run gets its best and last checkpoints as artifacts and ends
+    /// FINISHED. An interruption is the caller's to report.
+    static func run(_ trainer: Trainer, tracked: TrackedRun, resume: String?, logLastOnFailure: Bool) async throws
+        -> TrainingOutcome {
+        let outcome: TrainingOutcome
+        do { outcome = try trainer.run(resume: resume) } catch {
+            tracked.setTags(["error": UntrustedText.sanitized("\(error)", limit: 1000)])
+            if logLastOnFailure { tracked.logArtifact(path: trainer.lastPath, name: "checkpoints/last.safetensors") }
+            await tracked.end(.failed)
+            throw error
+        }
+        if case .finished(let summary) = outcome {
+            if let best = summary.best { tracked.logArtifact(path: best, name: "checkpoints/best.safetensors") }
+            tracked.logArtifact(path: summary.last, name: "checkpoints/last.safetensors")
+            await tracked.end(.finished)
+        }
+        return outcome
     }
 
     /// Starts tracking one run: the local store under the data root, mirrored to MLflow when a URI is configured;
