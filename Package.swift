@@ -36,8 +36,10 @@ let package = Package(
         .target(name: "Features", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
         // The three horizon models, Beta head, losses, checkpoints.
         .target(name: "Models", dependencies: ["Engine", "Common"], exclude: ["README.md"]),
-        // Execution models, market simulator, backtester, metrics, reports.
-        .target(name: "Simulation", dependencies: ["MarketData", "Features", "Common"], exclude: ["README.md"]),
+        // Orders and their state machine, fills, instruments, the portfolio, the strategy protocol, the venue protocol.
+        .target(name: "Trading", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
+        // Execution models, market simulator, the simulated venue, backtester, metrics, reports.
+        .target(name: "Simulation", dependencies: ["Trading", "MarketData", "Features", "Common"], exclude: ["README.md"]),
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
         .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
@@ -46,7 +48,7 @@ let package = Package(
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Simulation", "Training", "Benchmarks"],
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Simulation", "Training", "Benchmarks"],
             exclude: ["README.md"]
         ),
 

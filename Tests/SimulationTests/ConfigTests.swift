@@ -118,7 +118,7 @@ import Testing
         #expect(MarketCalendar.usEquities.isOpen(at: UTCTime.milliseconds(year: 2024, month: 7, day: 5, hour: 15)))
         #expect(MarketCalendar.usEquities.sessionDay(at: UTCTime.milliseconds(year: 2024, month: 7, day: 6, hour: 1))
                 == UTCTime.days(year: 2024, month: 7, day: 5))
-        #expect(MarketKind.fx.calendar == .fx && MarketKind.equities.calendar == .usEquities)
+        #expect(AssetClass.fx.calendar == .fx && AssetClass.equities.calendar == .usEquities)
     }
 
     @Test func dayOrdersExpireAtTheFXRollover() throws {

@@ -53,9 +53,9 @@ struct MetricsFixture: Decodable {
         #expect(Annualization.periodsPerYear(timeframe: .h1, market: .equities) == 252 * 7)
         #expect(Annualization.periodsPerYear(timeframe: .m5, market: .equities) == 252 * 78)
         #expect(Annualization.periodsPerYear(timeframe: .w1, market: .fx) == 52)
-        #expect(MarketKind.guess(symbol: "EURUSD") == .fx)
-        #expect(MarketKind.guess(symbol: "BTC/USD") == .crypto)
-        #expect(MarketKind.guess(symbol: "GOOG") == .equities)
+        #expect(AssetClass.guess(symbol: "EURUSD") == .fx)
+        #expect(AssetClass.guess(symbol: "BTC/USD") == .crypto)
+        #expect(AssetClass.guess(symbol: "GOOG") == .equities)
     }
 
     @Test func drawdownDatesAndTradeStatistics() throws {

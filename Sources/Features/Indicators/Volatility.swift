@@ -1,4 +1,5 @@
 import Foundation
+import MarketData
 
 /// Volatility indicators equal to TA-Lib's: ATR, NATR, BBANDS, STDDEV; plus Bollinger %B and bandwidth.
 ///
@@ -9,6 +10,18 @@ extension Indicators {
     /// (`TA_ATR`); lookback `period`.
     public static func atr(high: Input, low: Input, close: Input, period: Int) -> [Double] {
         Kernels.array(close.count) { atr(high: high, low: low, close: close, period: period, into: $0) }
+    }
+
+    /// `atr` over a bar series — the one ATR of the project (the simulator's ATR slippage, the strategies' and the
+    /// robot's ATR stops use it too). NaN for the first `period` bars, and everywhere when `period` >= the bar count.
+    ///
+    ///     let atr14 = Indicators.atr(bars, period: 14)     // atr14[14] = mean of true ranges 1...14
+    public static func atr(_ bars: BarSeries, period: Int) -> [Double] {
+        bars.high.withUnsafeBufferPointer { h in
+            bars.low.withUnsafeBufferPointer { l in
+                bars.close.withUnsafeBufferPointer { c in atr(high: h, low: l, close: c, period: period) }
+            }
+        }
     }
 
     /// `atr` written into `out` (length n), for indicators that build on it without a temporary array.

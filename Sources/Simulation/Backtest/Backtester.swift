@@ -1,5 +1,6 @@
 import Common
 import Foundation
+import Features
 import MarketData
 
 /// The event-driven backtester: steps a `MarketSimulator` from bar close to bar close, lets the
@@ -49,7 +50,7 @@ public struct Backtester: Sendable {
         }
         let atr: [[Double]?] = series.enumerated().map { s, bars in
             guard tradingSeries[s] != nil, let p = config.models.slippage.atrPeriod else { return nil }
-            return averageTrueRange(bars, period: p)
+            return Indicators.atr(bars, period: p)
         }
 
         var sim = MarketSimulator(series: series, calendars: config.calendars)

@@ -17,14 +17,3 @@ extension MarketCalendar: TradingCalendar {
         }
     }
 }
-
-extension MarketKind {
-    /// The trading calendar of this kind of market.
-    public var calendar: MarketCalendar {
-        switch self {
-        case .fx: .fx
-        case .crypto: .crypto
-        case .equities: .usEquities
-        }
-    }
-}

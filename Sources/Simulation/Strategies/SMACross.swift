@@ -1,3 +1,5 @@
+import Features
+
 /// Moving-average crossover — the reference strategy, with backtesting.py's `SmaCross` semantics:
 /// on a bar where SMA(fast) of the close crosses above SMA(slow), close any position and go long with all
 /// available equity; on a cross below, close and go short with all available equity. Orders are market orders
@@ -66,7 +68,7 @@ public struct SMACross: TradingStrategy, Sendable {
         slowID = setup.indicator("sma_\(s)", symbol: symbol) { rollingMean($0.close, window: s) }
         symbolName = setup.symbols[symbol]
         if stopATRMultiple != nil {
-            atrID = setup.indicator("atr_14", symbol: symbol) { averageTrueRange($0, period: 14) }
+            atrID = setup.indicator("atr_14", symbol: symbol) { Indicators.atr($0, period: 14) }
         }
     }
 

@@ -186,7 +186,7 @@ public struct Evaluation: Sendable {
         let calibrated = Forecast(name: "model_calibrated", p: pCalibrated, probabilistic: true, directional: true,
                                   positions: SignalBacktest.signPositions(pCalibrated))
         let annualization = Annualization.periodsPerYear(timeframe: bars.timeframe,
-                                                         market: MarketKind.guess(symbol: bars.symbol))
+                                                         market: AssetClass.guess(symbol: bars.symbol))
         let f = figures(model: model, variants: [calibrated], baselines: baselines.forecasts, samples: rows,
                         annualization: annualization)
         let meta = contents.metadata.extra

@@ -131,12 +131,12 @@ enum BacktestCommand: AITraderCommand {
             }
             endOfData = p
         }
-        let market: MarketKind
+        let market: AssetClass
         if let marketText {
-            guard let m = MarketKind(rawValue: marketText) else { throw UsageError("--market is fx, crypto or equities") }
+            guard let m = AssetClass(rawValue: marketText) else { throw UsageError("--market is fx, crypto or equities") }
             market = m
         } else {
-            market = MarketKind.guess(symbol: symbol)
+            market = AssetClass.guess(symbol: symbol)
         }
         let backtestConfig = BacktestConfig(cash: cash ?? config.cash, models: models, endOfData: endOfData,
                                             calendars: [symbol: market.calendar],

@@ -43,15 +43,3 @@ extension OrderRouting {
         submit(OrderRequest(symbol: symbol, side: .sell, size: size, stopLoss: stopLoss, takeProfit: takeProfit))
     }
 }
-
-/// One execution: part or all of an order filled at one price.
-public struct Fill: Sendable, Equatable {
-    public var orderID: Int
-    public var symbol: String
-    public var side: OrderSide
-    public var units: Double
-    public var price: Double
-    public var commission: Double
-    public var time: Int64
-    public var bar: Int
-}

@@ -21,11 +21,23 @@ public struct MarketView: @unchecked Sendable {
     let indicatorValues: [[Double]]
     let indicatorSymbol: [Int]
     /// Closed bars per symbol (the index of the last closed bar + 1).
-    public internal(set) var closedCount: [Int]
+    public package(set) var closedCount: [Int]
     /// The decision time: the close time of the latest closed bar (UTC epoch ms).
-    public internal(set) var time: Int64
+    public package(set) var time: Int64
     /// Symbols whose bar closed at `time` (indices into `symbols`).
-    public internal(set) var updated: [Int]
+    public package(set) var updated: [Int]
+
+    /// A view over `series` with the given closed-bar counts (the runner — backtester or live robot — advances it).
+    package init(symbols: [String], series: [BarSeries], indicatorValues: [[Double]], indicatorSymbol: [Int],
+                 closedCount: [Int], time: Int64, updated: [Int]) {
+        self.symbols = symbols
+        self.series = series
+        self.indicatorValues = indicatorValues
+        self.indicatorSymbol = indicatorSymbol
+        self.closedCount = closedCount
+        self.time = time
+        self.updated = updated
+    }
 
     public func symbolIndex(_ symbol: String) -> Int? { symbols.firstIndex(of: symbol) }
 
@@ -68,42 +80,3 @@ public struct MarketView: @unchecked Sendable {
     }
 }
 
-/// What a strategy may declare before the run: indicators over each symbol's full series, computed once and
-/// served bar by bar through `MarketView` (backtesting.py's `Strategy.I`). Each indicator must be causal — its
-/// value at bar i may depend on bars 0...i only; `Backtester` re-checks this on sampled prefixes when
-/// `BacktestConfig.lookAheadAudit` > 0 and fails the run otherwise.
-public struct StrategySetup {
-    public let symbols: [String]
-    let series: [BarSeries]
-    var values: [[Double]] = []
-    var symbolOf: [Int] = []
-    var names: [String] = []
-    var compute: [(BarSeries) -> [Double]] = []
-
-    public func series(_ symbol: Int = 0) -> BarSeries { series[symbol] }
-
-    /// Registers an indicator of `symbol` computed by `body` over the bars (one value per bar).
-    public mutating func indicator(_ name: String, symbol: Int = 0,
-                                   _ body: @escaping (BarSeries) -> [Double]) -> IndicatorID {
-        let v = body(series[symbol])
-        precondition(v.count == series[symbol].count, "indicator '\(name)' must return one value per bar")
-        values.append(v)
-        symbolOf.append(symbol)
-        names.append(name)
-        compute.append(body)
-        return IndicatorID(index: values.count - 1, symbol: symbol)
-    }
-}
-
-/// A strategy — or the trading robot — as the backtester (and live trading) drives it.
-///
-/// `prepare` runs once with the whole data set for declaring indicators; `onBar` runs after every bar close with
-/// a view of closed bars only and the broker to trade through. Orders submitted in `onBar` reach the market at
-/// the next bar's open at the earliest.
-public protocol TradingStrategy {
-    var name: String { get }
-    /// Strategy parameters for reports (`["fast": "10", "slow": "20"]`).
-    var parameters: [(String, String)] { get }
-    mutating func prepare(_ setup: inout StrategySetup) throws
-    mutating func onBar(_ market: MarketView, broker: inout some OrderRouting)
-}

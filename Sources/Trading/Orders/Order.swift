@@ -61,22 +61,22 @@ public struct Order: Sendable, Equatable, Identifiable {
     public var request: OrderRequest
     public private(set) var status: OrderStatus = .new
     /// Units filled so far (always positive).
-    public internal(set) var filledQuantity: Double = 0
+    public package(set) var filledQuantity: Double = 0
     /// Volume-weighted average fill price, 0 before the first fill.
-    public internal(set) var averageFillPrice: Double = 0
+    public package(set) var averageFillPrice: Double = 0
     /// Total units the order trades once sized (nil until sized at the first fill for equity-fraction orders).
-    public internal(set) var quantity: Double?
+    public package(set) var quantity: Double?
     public let submittedAt: Int64
     /// The earliest time the order can reach the market (submission + latency).
     public let activeFrom: Int64
     /// Set on stop-limit orders once their stop has triggered (they then work as limit orders).
-    public internal(set) var stopTriggered = false
+    public package(set) var stopTriggered = false
     /// For bracket children: the parent order's id; the OCO sibling is the other child.
-    public internal(set) var parentID: Int?
-    public internal(set) var ocoSiblingID: Int?
+    public package(set) var parentID: Int?
+    public package(set) var ocoSiblingID: Int?
     /// For bracket children: the parent filled inside the bar (not at its open), see `IntrabarPolicy`.
-    public internal(set) var entryIntrabar = false
-    public internal(set) var reason: OrderReason?
+    public package(set) var entryIntrabar = false
+    public package(set) var reason: OrderReason?
     /// Every status this order has had, with the time (epoch ms) it entered it.
     public private(set) var history: [(OrderStatus, Int64)] = []
 
@@ -99,7 +99,7 @@ public struct Order: Sendable, Equatable, Identifiable {
     }
 
     /// Records a fill of `units` at `price` and moves to `partiallyFilled` or `filled`.
-    mutating func recordFill(units: Double, price: Double, at time: Int64) throws(OrderStateError) {
+    package mutating func recordFill(units: Double, price: Double, at time: Int64) throws(OrderStateError) {
         let total = filledQuantity + units
         averageFillPrice = (averageFillPrice * filledQuantity + price * units) / total
         filledQuantity = total
