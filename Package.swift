@@ -57,6 +57,7 @@ let package = Package(
         // Test helpers shared by test targets (the python fake servers' launcher).
         .target(name: "TestSupport", dependencies: ["Common"], path: "Tests/TestSupport"),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TradingTests", dependencies: ["Trading"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),

@@ -69,6 +69,9 @@ public struct Account: Sendable {
 
     @inline(__always) public func positionSize(slot: Int) -> Double { unitsBySlot[slot] }
 
+    /// Σ size × entry of the slot's open lots (0 when flat).
+    @inline(__always) public func positionCost(slot: Int) -> Double { lotsBySlot[slot].isEmpty ? 0 : costBySlot[slot] }
+
     /// The position's average entry price (0 when flat).
     public func averagePrice(_ symbol: String) -> Double {
         guard let s = slotOf[symbol], unitsBySlot[s] != 0 else { return 0 }

@@ -69,6 +69,10 @@ public struct Backtester: Sendable {
         equity.reserveCapacity(total); cash.reserveCapacity(total); exposure.reserveCapacity(total)
         let single = series.count == 1
         let slots = series.map { broker.slot(for: $0.symbol) }
+        // The strategy trades through an outbox and reads a portfolio kept equal to the broker's books.
+        var context = StrategyContext(portfolio: Portfolio(balance: config.cash))
+        for s in slots.indices { _ = context.portfolio.slot(for: series[s].symbol) }
+        var seenVersion = -1
         var progress = config.progress
             ? ProgressReporter("backtest " + series.map(\.symbol).joined(separator: ","), total: total, unit: "bars")
             : .disabled
@@ -125,7 +129,23 @@ public struct Backtester: Sendable {
                 view.updated = Array(sim.updated)
             }
             broker.decisionTime = sim.time
-            strategy.onBar(view, broker: &broker)
+            if broker.version != seenVersion {
+                seenVersion = broker.version
+                sync(&context.portfolio, with: broker)
+            }
+            for s in sim.updated where tradingSeries[s] != nil {
+                context.portfolio.setMark(slot: slots[s], price: series[s].close[lastIndex[s]])
+            }
+            context.nextOrderID = broker.orders.count
+            strategy.onBar(view, broker: &context)
+            if context.hasCommands {
+                for command in context.drainOutbox() {
+                    switch command {
+                    case .submit(_, let request): broker.submit(request)
+                    case .cancel(let id): broker.cancel(orderID: id)
+                    }
+                }
+            }
             progress.step()
         }
         progress.finish()
@@ -147,6 +167,17 @@ public struct Backtester: Sendable {
             totalFinancing: broker.account.totalFinancing, tradedValue: broker.account.tradedValue,
             wipedOut: wipedOut, ruinFraction: config.ruinFraction,
             ruinIndex: BacktestResult.ruinIndex(equity: equity, initial: config.cash, fraction: config.ruinFraction))
+    }
+
+    /// Copies the broker's books (balance, holdings per slot, working orders) into the strategy's portfolio.
+    private func sync(_ portfolio: inout Portfolio, with broker: SimulatedBroker) {
+        portfolio.setBalance(broker.account.cash)
+        for s in broker.account.slotSymbols.indices {
+            let slot = portfolio.slot(for: broker.account.slotSymbols[s])
+            portfolio.setHolding(slot: slot, quantity: broker.account.positionSize(slot: s),
+                                 costBasis: broker.account.positionCost(slot: s))
+        }
+        portfolio.openOrders = broker.workingOrders
     }
 
     /// Applies the end-of-data policy to positions still open.

@@ -15,9 +15,11 @@ import MarketData
 /// Bracket children (stop-loss = stop order, take-profit = limit order) are one-cancels-other; when both lie
 /// inside one bar the `IntrabarPolicy` decides (pessimistic: the stop-loss).
 public struct SimulatedBroker: OrderRouting, Sendable {
-    public private(set) var account: Account
+    public private(set) var account: Account { didSet { version &+= 1 } }
     public let models: ExecutionModels
-    public private(set) var orders: [Order] = []
+    public private(set) var orders: [Order] = [] { didSet { version &+= 1 } }
+    /// Changes whenever the books or any order change (runners re-sync their portfolio view only then).
+    public private(set) var version = 0
     public private(set) var fills: [Fill] = []
     /// Indices into `orders` of the orders still working, oldest first.
     private var working: [Int] = []

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What can be traded and how: the symbol, its asset class (calendar, annualisation) and the venue's trading rules
 /// for quantities and prices. Risk sizing rounds through it, so an order never asks for 0.37 of a share where only
 /// whole shares trade, or a price between ticks.
@@ -61,15 +59,9 @@ public struct Instrument: Sendable, Equatable, Hashable, Codable {
     public func roundedPrice(_ price: Double) -> Double {
         guard price.isFinite, priceIncrement > 0 else { return price }
         let ticks = (price / priceIncrement).rounded()
-        // Print-stable: 1.07123 rather than 1.0712300000000001.
-        let decimals = max(0, Int((-log10(priceIncrement)).rounded(.up)))
-        let scale = pow10(decimals)
+        // Print-stable (1.07123, not 1.0712300000000001): round again at the tick's number of decimals.
+        var scale = 1.0
+        while scale < 1e12, abs(priceIncrement * scale - (priceIncrement * scale).rounded()) > 1e-9 { scale *= 10 }
         return (ticks * priceIncrement * scale).rounded() / scale
-    }
-
-    private func pow10(_ n: Int) -> Double {
-        var v = 1.0
-        for _ in 0..<min(n, 18) { v *= 10 }
-        return v
     }
 }

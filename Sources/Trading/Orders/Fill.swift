@@ -1,5 +1,5 @@
 /// One execution: part or all of an order filled at one price.
-public struct Fill: Sendable, Equatable {
+public struct Fill: Sendable, Equatable, Codable {
     public var orderID: Int
     public var symbol: String
     public var side: OrderSide

@@ -6,7 +6,7 @@
 ///
 /// `filled`, `cancelled`, `rejected` and `expired` are terminal. `OrderStatus.canMove(to:)` is the whole table;
 /// `Order.transition(to:)` refuses anything else.
-public enum OrderStatus: String, Sendable, Equatable, CaseIterable {
+public enum OrderStatus: String, Sendable, Equatable, CaseIterable, Codable {
     case new, accepted
     case partiallyFilled = "partially_filled"
     case filled, cancelled, rejected, expired
@@ -42,7 +42,7 @@ public struct OrderStateError: Error, CustomStringConvertible, Equatable, Sendab
 }
 
 /// Why a broker refused or cancelled an order.
-public enum OrderReason: String, Sendable, Equatable {
+public enum OrderReason: String, Sendable, Equatable, Codable {
     case insufficientMargin = "insufficient_margin"
     case invalidPrice = "invalid_price"
     case invalidSize = "invalid_size"

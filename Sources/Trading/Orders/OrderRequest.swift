@@ -14,7 +14,7 @@ public enum OrderSide: String, Sendable, Equatable, Codable {
 /// - `stop(p)`: becomes a market order once the price trades at `p` (buy: high >= p; sell: low <= p); fills at
 ///   `p`, or at the open when the bar gaps through it (the worse price).
 /// - `stopLimit(stop:limit:)`: once the stop triggers, rests as a limit order at `limit`.
-public enum OrderKind: Sendable, Equatable {
+public enum OrderKind: Sendable, Equatable, Codable {
     case market
     case limit(Double)
     case stop(Double)
@@ -35,7 +35,7 @@ public enum OrderKind: Sendable, Equatable {
 /// - `gtc`: good till cancelled.
 /// - `day`: expires at the end of the trading session (calendar day of the symbol's market) it was submitted in.
 /// - `ioc`: immediate or cancel: whatever the first eligible bar cannot fill is cancelled.
-public enum TimeInForce: String, Sendable, Equatable {
+public enum TimeInForce: String, Sendable, Equatable, Codable {
     case gtc, day, ioc
 }
 
@@ -45,7 +45,7 @@ public enum TimeInForce: String, Sendable, Equatable {
 /// - `equityFraction(f)`: the largest whole number of units that `f` of the available margin (times leverage)
 ///   pays for at the fill price, commission included — backtesting.py's `size` in (0, 1).
 /// - `closePosition`: whatever quantity flattens the symbol's position when the order fills.
-public enum OrderSize: Sendable, Equatable {
+public enum OrderSize: Sendable, Equatable, Codable {
     case units(Double)
     case equityFraction(Double)
     case closePosition
@@ -59,7 +59,7 @@ public enum OrderSize: Sendable, Equatable {
 ///
 ///     OrderRequest(symbol: "EURUSD", side: .buy, size: .units(10_000), kind: .limit(1.0650),
 ///                  stopLoss: 1.0600, takeProfit: 1.0750)          // bracket: entry + SL + TP, OCO
-public struct OrderRequest: Sendable, Equatable {
+public struct OrderRequest: Sendable, Equatable, Codable {
     public var symbol: String
     public var side: OrderSide
     public var size: OrderSize
