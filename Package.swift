@@ -42,13 +42,15 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["Trading", "MarketData", "Features", "Common"], exclude: ["README.md"]),
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
         .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Common"], exclude: ["README.md"]),
+        // The ensemble on stored bars: checkpoints + feature store + combiner (aitrader predict, the robot, backtests).
+        .target(name: "Prediction", dependencies: ["Models", "Features", "MarketData", "Engine", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation",
-                                                   "Training", "Common"],
+                                                   "Training", "Prediction", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Simulation", "Training", "Benchmarks"],
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Simulation", "Training", "Prediction", "Benchmarks"],
             exclude: ["README.md"]
         ),
 
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common",
                                                           "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common"]),
         .testTarget(name: "CLITests", dependencies: ["MarketData", "Common"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]

@@ -99,7 +99,13 @@ public struct DynamicWeightCalculator: Sendable, Equatable {
     }
 
     public func decide(_ conditions: MarketConditions) -> WeightDecision {
-        let regime = regime(conditions)
+        let fromHead = rules.regime.source == .auto && conditions.regimeConcentrations != nil
+        return decide(regime: regime(conditions), adx: fromHead ? nil : conditions.adx,
+                      volatilityPercentile: conditions.volatilityPercentile)
+    }
+
+    /// The decision for a regime already classified (e.g. a stored prediction's, to re-weight it after new outcomes).
+    public func decide(regime: MarketRegime, adx: Double? = nil, volatilityPercentile: Double?) -> WeightDecision {
         let start = rules.regime.weights(regime) ?? baseWeights
         var weights: [ModelType: Double] = [:]
         for m in ModelType.allCases { weights[m] = max(0, start[m] ?? 0) * performance(m).multiplier }
@@ -107,11 +113,10 @@ public struct DynamicWeightCalculator: Sendable, Equatable {
         if total > 0 { for m in ModelType.allCases { weights[m]! /= total } }
         else { for m in ModelType.allCases { weights[m] = 1 / Double(ModelType.allCases.count) } }
         let v = rules.volatility
-        let percentile = conditions.volatilityPercentile.flatMap { $0.isFinite ? $0 : nil }
+        let percentile = volatilityPercentile.flatMap { $0.isFinite ? $0 : nil }
         let high = percentile.map { $0 >= v.highPercentile } ?? false
-        return WeightDecision(weights: weights, regime: regime,
-                              adx: rules.regime.source == .auto && conditions.regimeConcentrations != nil ? nil : conditions.adx,
-                              volatilityPercentile: percentile ?? 0.5, highVolatility: high, weightScale: high ? v.weightScale : 1,
+        return WeightDecision(weights: weights, regime: regime, adx: adx, volatilityPercentile: percentile ?? 0.5,
+                              highVolatility: high, weightScale: high ? v.weightScale : 1,
                               confidenceThreshold: rules.minConfidence + (high ? v.thresholdRaise : 0))
     }
 }

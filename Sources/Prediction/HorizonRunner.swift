@@ -1,0 +1,90 @@
+import Common
+import Engine
+import Features
+import Foundation
+import MarketData
+import Models
+
+/// One horizon model loaded for prediction: its checkpoint's network, the features it was trained on (checked
+/// against the feature store's set: names, order, `feature_config_hash`), its scaler, calibration, timeframe and
+/// window. `run` is the only place the network runs; a lock serialises it (a model's buffers are reused between
+/// passes), so one runner may be shared by threads.
+///
+///     let runner = try HorizonRunner(path: "checkpoints/short_term/best.safetensors", featureStore: store, backend: .cpu)
+///     let out = try runner.run(features: windows, close: nil, count: 2)   // alpha, beta per window
+final class HorizonRunner: @unchecked Sendable {
+    let path: String
+    let modelType: ModelType
+    let timeframe: Timeframe
+    let window: Int
+    let featureNames: [String]
+    let scaler: FeatureScaler
+    let calibration: ProbabilityCalibration
+    /// The long_term Dirichlet regime head is read only when the checkpoint records it was trained
+    /// (`regime_head_trained: true`); training does not train it today, so ADX decides.
+    let regimeHeadTrained: Bool
+    private let model: any HorizonModel
+    private let backend: Backend
+    private let lock = NSLock()
+
+    init(path: String, featureStore: FeatureStore, backend: Backend, expecting: ModelType) throws(PredictionError) {
+        let contents: Checkpoint.Contents
+        do { contents = try Checkpoint.read(path) } catch { throw .checkpoint(path: "", message: error.description) }
+        guard contents.modelType == expecting else {
+            throw .checkpoint(path: path, message: "is a \(contents.modelType.rawValue) checkpoint, found where the \(expecting.rawValue) one belongs")
+        }
+        let meta = contents.metadata
+        guard let tfText = meta.extra["timeframe"], let timeframe = try? Timeframe(parsing: tfText) else {
+            throw .checkpoint(path: path, message: "records no valid timeframe (metadata 'timeframe'); cannot tell which bars it was trained on")
+        }
+        guard let scaler = meta.scaler else {
+            throw .checkpoint(path: path, message: "records no scaler; its features cannot be scaled as in training")
+        }
+        let set: FeatureSet
+        do { set = try featureStore.featureSet(model: expecting) }
+        catch { throw .checkpoint(path: path, message: "cannot load the \(expecting.rawValue) feature set: \(error)") }
+        do { try contents.checkFeatures(set.names) }
+        catch { throw .checkpoint(path: "", message: "\(error.description) (the feature set is \(set.source))") }
+        if let hash = meta.extra["feature_config_hash"], hash != set.configHash {
+            throw .checkpoint(path: path, message: "was trained on another version of \(meta.extra["feature_set"] ?? "its feature set") "
+                + "(feature_config_hash \(hash)); \(set.source) is now \(set.configHash), so its features would differ")
+        }
+        let loaded: any HorizonModel
+        do { loaded = try Checkpoint.load(path, backend: backend, expecting: expecting).model }
+        catch { throw .checkpoint(path: "", message: error.description) }
+        loaded.training = false
+        self.path = path
+        self.modelType = expecting
+        self.timeframe = timeframe
+        self.window = contents.configuration.sequenceLength
+        self.featureNames = set.names
+        self.scaler = scaler
+        self.calibration = meta.calibrationOrIdentity
+        self.regimeHeadTrained = expecting == .longTerm && meta.extra["regime_head_trained"] == "true"
+        self.model = loaded
+        self.backend = backend
+    }
+
+    struct Output {
+        var alpha: [Float]
+        var beta: [Float]
+        /// (count, K) Dirichlet concentrations when the regime head is used.
+        var regime: [Float]?
+    }
+
+    /// Runs `count` windows: `features` (count, L, F) row-major; `close` (count, L) for long_term.
+    func run(features: [Float], close: [Float]?, count: Int) throws(PredictionError) -> Output {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            let x = try Tensor(features, shape: [count, window, featureNames.count], on: backend)
+            let c = try close.map { values throws(EngineError) in try Tensor(values, shape: [count, window], on: backend) }
+            let out = try model.forward(ModelInput(features: x, close: c))
+            let (alpha, beta) = try out.prediction.values()
+            let regime = regimeHeadTrained ? try out.regime?.toArray() : nil
+            return Output(alpha: alpha, beta: beta, regime: regime)
+        } catch {
+            throw .failed(context: "running \(modelType.rawValue) (\(path)) on \(count) windows", message: error.description)
+        }
+    }
+}
