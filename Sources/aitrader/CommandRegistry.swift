@@ -23,5 +23,6 @@ enum CommandRegistry {
         RunsShowCommand.self,
         RunsCompareCommand.self,
         EvaluateCommand.self,
+        PredictCommand.self,
     ]
 }

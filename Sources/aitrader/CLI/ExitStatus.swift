@@ -4,6 +4,7 @@ import Features
 import Foundation
 import MarketData
 import Models
+import Prediction
 import Simulation
 import Training
 
@@ -29,6 +30,10 @@ enum ExitStatus {
             case .config, .data, .checkpoint: return dataError
             case .nonFinite, .failed: return failure
             }
+        }
+        if let prediction = error as? PredictionError {
+            if case .failed = prediction { return failure }
+            return dataError
         }
         switch error {
         case is UsageError: return usage
