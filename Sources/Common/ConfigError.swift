@@ -1,6 +1,5 @@
-import Common
-
-/// A bad value in a simulation configuration file, located at `file:line:column` of the offending node.
+/// A bad value in a configuration file (simulation, risk profiles, circuit breakers), located at `file:line:column`
+/// of the offending node and naming its key path.
 ///
 ///     configs/simulation.yaml:7:14: 'execution.slippage.model': unknown slippage model 'fixd' (none, fixed_bps, ...)
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
@@ -9,13 +8,13 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { "\(location): \(path.isEmpty ? "" : "'\(path)': ")\(message)" }
 
-    init(_ node: YAMLNode, _ message: String) {
+    public init(_ node: YAMLNode, _ message: String) {
         location = node.location
         path = node.path
         self.message = message
     }
 
-    init(_ yaml: YAMLError) {
+    public init(_ yaml: YAMLError) {
         location = "\(yaml.file):\(yaml.line):\(yaml.column)"
         path = ""
         message = yaml.message
