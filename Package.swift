@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine", "Common"], exclude: ["README.md"]),
         // Orders and their state machine, fills, instruments, the portfolio, the strategy protocol, the venue protocol.
         .target(name: "Trading", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
+        // Position sizing from risk profiles, the pre-trade risk engine, circuit breakers, the order throttle.
+        .target(name: "Risk", dependencies: ["Trading", "MarketData", "Common"], exclude: ["README.md"]),
         // Execution models, market simulator, the simulated venue, backtester, metrics, reports.
         .target(name: "Simulation", dependencies: ["Trading", "MarketData", "Features", "Common"], exclude: ["README.md"]),
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
@@ -50,7 +52,8 @@ let package = Package(
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Simulation", "Training", "Prediction", "Benchmarks"],
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Risk", "Simulation", "Training",
+                           "Prediction", "Benchmarks"],
             exclude: ["README.md"]
         ),
 
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "TradingTests", dependencies: ["Trading"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "RiskTests", dependencies: ["Risk", "Trading", "MarketData", "Common"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common",

@@ -59,10 +59,7 @@ import Testing
         let root = Fixtures.repositoryRoot
         let c = try SimulationConfig.load(path: root + "/configs/simulation.yaml")
         #expect(c.models.commission == .fractionOfNotional(0.002) && c.models.intrabar == .pessimistic)
-        let p = try RiskProfiles.load(path: root + "/configs/risk_profiles.yaml")
-        #expect(p.profiles["moderate"] == RiskProfiles.builtIn.profiles["moderate"])
-        #expect(p.profiles["aggressive"]?.maxLeverage == 2)
-        #expect(Set(p.profiles.keys) == ["conservative", "moderate", "aggressive"])
+        // configs/risk_profiles.yaml is the Risk module's (RiskTests.RiskProfilesTests).
     }
 }
 

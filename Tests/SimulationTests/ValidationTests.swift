@@ -5,7 +5,7 @@ import Testing
 @testable import Simulation
 
 /// Every user-facing parameter of SimulationMode is a typed error naming the field, never a trap
-/// (`ParameterError`, `BacktestError.invalidParameter`, `ConfigError` with file:line).
+/// (`ParameterError`, `BacktestError.invalidParameter`, `ConfigError` with file:line; risk profiles: RiskTests).
 @Suite struct ParameterValidationTests {
     let bars = makeSeries((0..<60).map { i in
         let p = 100 + 10 * sin(Double(i) / 5)
@@ -160,13 +160,5 @@ import Testing
             let e = error(yaml)
             #expect(e?.contains(expected) == true, "\(yaml) -> \(e ?? "accepted")")
         }
-    }
-
-    @Test func riskProfilesRejectBadStops() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("risk_\(getpid()).yaml").path
-        try "risk_profiles:\n  x: {position_fraction: 0.5, stop_atr_multiple: -1}\n"
-            .write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(throws: ConfigError.self) { try RiskProfiles.load(path: path) }
     }
 }

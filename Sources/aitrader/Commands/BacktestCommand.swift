@@ -2,6 +2,7 @@ import Common
 import Features
 import Foundation
 import MarketData
+import Risk
 import Simulation
 
 /// `aitrader backtest --symbol S --strategy sma_cross [--data FILE.csv] --output DIR ...` (the plan's
