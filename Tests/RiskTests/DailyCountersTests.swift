@@ -1,4 +1,5 @@
 import Common
+import Foundation
 import Testing
 import Trading
 @testable import Risk
@@ -33,5 +34,13 @@ import Trading
         d.recordClosedTrade(pnl: -1)
         let o = d.observation(at: 10, volatilityRatio: .nan, dataAge: 0, brokerFailures: 0)
         #expect(o.consecutiveLosses == 1 && o.startOfDayEquity == 1_000 && o.sessionDay == 0)
+    }
+
+    @Test func jsonRoundTrip() throws {
+        var d = DailyCounters(assetClass: .equities, equity: 5_000, time: 1_700_000_000_000)
+        d.observe(equity: 5_100, at: 1_700_000_600_000)
+        d.recordClosedTrade(pnl: -12.5)
+        let back = try JSONDecoder().decode(DailyCounters.self, from: JSONEncoder().encode(d))
+        #expect(back == d)
     }
 }

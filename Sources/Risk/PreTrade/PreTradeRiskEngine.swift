@@ -122,7 +122,8 @@ public struct PreTradeRiskEngine: Sendable {
         }
 
         if !reducing {
-            if breakers.isTripped(at: snapshot.time) {
+            // Any recorded trip blocks, whatever its time against the snapshot's (bar time vs wall clock).
+            if !breakers.tripped.isEmpty {
                 return reject("circuit_breaker", "circuit breaker tripped, only reducing orders pass: "
                               + breakers.reasons.joined(separator: "; "))
             }
