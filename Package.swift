@@ -42,6 +42,11 @@ let package = Package(
         .target(name: "Risk", dependencies: ["Trading", "MarketData", "Common"], exclude: ["README.md"]),
         // Execution models, market simulator, the simulated venue, backtester, metrics, reports.
         .target(name: "Simulation", dependencies: ["Trading", "MarketData", "Features", "Common"], exclude: ["README.md"]),
+        // The trading robot: journal, execution modes (simulation; paper and live venues plug in), order manager,
+        // signals, the robot actor.
+        .target(name: "Robot", dependencies: ["Trading", "Risk", "Simulation", "Prediction", "Models", "Features", "MarketData",
+                                              "Common"],
+                exclude: ["README.md"]),
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
         .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Common"], exclude: ["README.md"]),
         // The ensemble on stored bars: checkpoints + feature store + combiner (aitrader predict, the robot, backtests).
@@ -52,8 +57,8 @@ let package = Package(
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Risk", "Simulation", "Training",
-                           "Prediction", "Benchmarks"],
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Risk", "Simulation", "Robot",
+                           "Training", "Prediction", "Benchmarks"],
             exclude: ["README.md"]
         ),
 
@@ -63,6 +68,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Common"], path: "Tests/TestSupport"),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingTests", dependencies: ["Trading"]),
+        .testTarget(name: "RobotTests", dependencies: ["Robot", "Risk", "Trading", "Simulation", "Models", "MarketData"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Trading", "MarketData", "Common"]),

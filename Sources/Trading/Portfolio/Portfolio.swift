@@ -97,7 +97,7 @@ public struct Portfolio: Sendable, Equatable {
         for r in report.positions {
             let s = slot(for: r.symbol)
             slots[s].quantity = r.quantity
-            slots[s].costBasis = r.quantity * r.averagePrice
+            slots[s].costBasis = r.costBasis ?? r.quantity * r.averagePrice
             if let mark = r.mark { slots[s].mark = mark }
         }
         time = max(time, report.time)

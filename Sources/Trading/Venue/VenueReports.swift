@@ -62,12 +62,15 @@ public struct PositionReport: Sendable, Equatable, Codable {
     public var quantity: Double
     public var averagePrice: Double
     public var mark: Double?
+    /// Σ size × entry when the venue books it (exact; `quantity × averagePrice` may differ in the last bit).
+    public var costBasis: Double?
 
-    public init(symbol: String, quantity: Double, averagePrice: Double, mark: Double? = nil) {
+    public init(symbol: String, quantity: Double, averagePrice: Double, mark: Double? = nil, costBasis: Double? = nil) {
         self.symbol = symbol
         self.quantity = quantity
         self.averagePrice = averagePrice
         self.mark = mark
+        self.costBasis = costBasis
     }
 }
 
