@@ -73,7 +73,7 @@ final class FailureLog: @unchecked Sendable {
         let record = try current.dataset(symbol: "EURUSD", timeframe: .h1)
         #expect(record?.rows == 2 && record?.quarantinedRows == 0 && record?.checksum == "abc")
         let versions = try current.database.query("SELECT version FROM schema_version ORDER BY version").map { $0[0].int! }
-        #expect(versions == [1, 2, 3])
+        #expect(versions == MetadataStore.migrations.map(\.version))
         #expect(try current.database.query("PRAGMA journal_mode").first?.first?.string == "wal")
     }
 
@@ -89,10 +89,10 @@ final class FailureLog: @unchecked Sendable {
         } catch {
             #expect(error.kind == .database)
             #expect(error.reason.contains("no such table"))
-            #expect(error.reason.contains("left at version 3"))
+            #expect(error.reason.contains("left at version \(MetadataStore.migrations.last!.version)"))
         }
         let store = try MetadataStore(path: path)
-        #expect(try store.schemaVersion() == 3)
+        #expect(try store.schemaVersion() == MetadataStore.migrations.last!.version)
         #expect(try store.database.query("SELECT name FROM sqlite_master WHERE name = 'extra'").isEmpty)
     }
 

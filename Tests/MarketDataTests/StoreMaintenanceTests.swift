@@ -18,8 +18,8 @@ func damage(_ path: String) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
 
-/// A store is consistent when every catalogue entry's file exists and matches its checksum, no deletion is left
-/// pending after a writable open, and (`noOrphans`) no dataset file lies outside the catalogue.
+/// A store is consistent when every catalogue entry's files (base and parts) exist and match their checksums, no
+/// deletion is left pending after a writable open, and (`noOrphans`) no dataset file lies outside the catalogue.
 func expectConsistent(_ root: String, noOrphans: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let store = try ParquetBarStore(root: root)
     for d in try store.datasets() {
@@ -28,8 +28,9 @@ func expectConsistent(_ root: String, noOrphans: Bool = true, sourceLocation: So
     }
     #expect(try store.metadata.pendingDeletes().isEmpty, sourceLocation: sourceLocation)
     if noOrphans {
-        let catalogued = Set(try store.datasets().map(\.path))
-        let files = store.scanBarFiles().datasets.map(\.relative)
+        let catalogued = Set(try store.datasets().flatMap { $0.files.map(\.path) })
+        let scan = store.scanBarFiles()
+        let files = (scan.datasets + scan.generated).map(\.relative)
         #expect(files.filter { !catalogued.contains($0) } == [], "files outside the catalogue", sourceLocation: sourceLocation)
     }
 }

@@ -7,7 +7,7 @@ public struct ServedBars: Sendable {
     /// The stored dataset the bars come from (its timeframe is finer than `series.timeframe` when resampled).
     public var source: DatasetRecord
     public var resampled: Bool { source.timeframe != series.timeframe }
-    /// Identifies the served content: the source file's checksum, plus the resampling (source timeframe and bin
+    /// Identifies the served content: the source dataset's content key (`DatasetRecord.contentKey`), plus the resampling (source timeframe and bin
     /// calendar) when resampled. Caches of derived data (features) key on it.
     public var contentKey: String
 }
@@ -48,7 +48,7 @@ extension ParquetBarStore {
     {
         let all = try datasets()
         let stored = all.filter { $0.symbol == symbol }
-        if let exact = stored.first(where: { $0.timeframe == timeframe }) { return (exact, exact.checksum) }
+        if let exact = stored.first(where: { $0.timeframe == timeframe }) { return (exact, exact.contentKey) }
         let candidates = stored.filter { $0.rows > 0 && TimeframeTransformer.canResample(from: $0.timeframe, to: timeframe) }
         guard let base = candidates.min(by: { $0.timeframe < $1.timeframe }) else {
             let listed = stored.isEmpty
@@ -57,6 +57,6 @@ extension ParquetBarStore {
             throw StorageError(.notFound, reason: "no stored bars for \(symbol) \(timeframe), and no finer stored timeframe "
                 + "of \(symbol) that \(timeframe) bars can be built from (\(listed)); import \(symbol) at \(timeframe) or finer")
         }
-        return (base, "\(base.checksum)|resampled:\(base.timeframe)->\(timeframe)|bins:\(bins)")
+        return (base, "\(base.contentKey)|resampled:\(base.timeframe)->\(timeframe)|bins:\(bins)")
     }
 }

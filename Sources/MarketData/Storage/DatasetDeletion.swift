@@ -12,7 +12,7 @@ public struct DeleteResult: Equatable, Sendable, CustomStringConvertible {
     public var timeframe: Timeframe
     /// Bars the catalogue listed (nil when the dataset had a file but no catalogue entry).
     public var rows: Int?
-    /// Absolute paths of the files removed: the dataset file and its quarantine files.
+    /// Absolute paths of the files removed: the dataset's base and part files and its quarantine files.
     public var removedFiles: [String]
 
     public var description: String {
@@ -28,7 +28,8 @@ public struct DeleteResult: Equatable, Sendable, CustomStringConvertible {
 /// `repair`) finishes. At no point does the catalogue name a file that is missing, and a deleted dataset never
 /// comes back through `repair`.
 extension ParquetBarStore {
-    /// Removes the dataset: its Parquet file, its quarantine files and its catalogue entry (`aitrader data delete`).
+    /// Removes the dataset: its Parquet files (base and parts), its quarantine files and its catalogue entries
+    /// (`aitrader data delete`).
     /// Throws `.notFound` when neither a catalogue entry nor a file exists.
     @discardableResult
     public func delete(symbol: String, timeframe: Timeframe) throws(StorageError) -> DeleteResult {
@@ -48,14 +49,14 @@ extension ParquetBarStore {
                 throw StorageError(.notFound, reason: "no dataset \(symbol) \(timeframe) to delete in \(root) "
                     + "(`aitrader data list` shows what is stored)")
             }
-            let paths = [file] + (try metadata.removeQuarantine(symbol: symbol, timeframe: timeframe))
+            let paths = (record?.files.map(\.path) ?? [file]) + (try metadata.removeQuarantine(symbol: symbol, timeframe: timeframe))
             try metadata.removeDataset(symbol: symbol, timeframe: timeframe)
             for p in paths { try metadata.addPendingDelete(p) }
             beforeCommit?()
             return (record, paths)
         }
         afterCommit?()
-        verified.forget(path: root + "/" + (record?.path ?? relative))
+        for path in record?.files.map(\.path) ?? [relative] { verified.forget(path: root + "/" + path) }
         let removed = try finishPendingDeletes(only: Set(paths))
         return DeleteResult(symbol: symbol, timeframe: timeframe, rows: record?.rows, removedFiles: removed)
     }

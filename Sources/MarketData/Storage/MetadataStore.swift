@@ -1,40 +1,6 @@
 import Common
 import Foundation
 
-/// What the store knows about one dataset (one symbol and timeframe).
-public struct DatasetRecord: Equatable, Sendable {
-    public var symbol: String
-    public var timeframe: Timeframe
-    /// Where the bars came from (`csv:/path/file.csv`, `alpaca`, `mt5`, ...).
-    public var source: String
-    /// Open time of the first and last bar (UTC epoch ms); nil when empty.
-    public var firstTimestamp: Int64?
-    public var lastTimestamp: Int64?
-    public var rows: Int
-    /// SHA-256 (hex) of the Parquet file.
-    public var checksum: String
-    /// File path relative to the store root.
-    public var path: String
-    /// UTC epoch ms of the last write.
-    public var updatedAt: Int64
-    /// Rows set aside in quarantine files over the dataset's life (0 = never).
-    public var quarantinedRows: Int
-
-    public init(symbol: String, timeframe: Timeframe, source: String, firstTimestamp: Int64?, lastTimestamp: Int64?,
-                rows: Int, checksum: String, path: String, updatedAt: Int64, quarantinedRows: Int = 0) {
-        self.symbol = symbol
-        self.timeframe = timeframe
-        self.source = source
-        self.firstTimestamp = firstTimestamp
-        self.lastTimestamp = lastTimestamp
-        self.rows = rows
-        self.checksum = checksum
-        self.path = path
-        self.updatedAt = updatedAt
-        self.quarantinedRows = quarantinedRows
-    }
-}
-
 /// A quarantine file: invalid rows set aside by a write with policy `.quarantine`.
 public struct QuarantineRecord: Equatable, Sendable {
     public var symbol: String
@@ -60,8 +26,9 @@ public struct MetadataMigration: Sendable {
     }
 }
 
-/// The bar store's SQLite catalogue: datasets (symbol, timeframe, source, first/last timestamp, rows, checksum,
-/// path, last update), quarantine files and a write log. The schema is versioned: `schema_version` holds one row
+/// The bar store's SQLite catalogue: datasets (symbol, timeframe, source, first/last timestamp, rows, base file
+/// path, checksum and range, last update), their part files (`dataset_parts`: sequence, path, rows, range,
+/// checksum), quarantine files, pending file deletions and a write log. The schema is versioned: `schema_version` holds one row
 /// per applied migration, and opening a database applies the missing ones in order, each in its own transaction
 /// (a failing migration leaves the database at the previous version). WAL journal mode.
 ///
@@ -70,6 +37,9 @@ public struct MetadataMigration: Sendable {
 ///     try meta.dataset(symbol: "EURUSD", timeframe: .h1)?.rows
 public final class MetadataStore: Sendable {
     public let database: SQLiteDatabase
+    /// Whether the schema has part files (every writable open migrates to it; a read-only open of an older
+    /// catalogue reads its one-file datasets as they are).
+    let hasParts: Bool
 
     /// The migrations of this version of AITrader, in order. Append; never edit an applied one.
     public static let migrations: [MetadataMigration] = [
@@ -116,7 +86,29 @@ public final class MetadataStore: Sendable {
                 requested_at INTEGER NOT NULL
             );
             """),
+        MetadataMigration(version: 4, summary: "part files per append", sql: """
+            ALTER TABLE datasets ADD COLUMN base_rows INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE datasets ADD COLUMN base_first_ts INTEGER;
+            ALTER TABLE datasets ADD COLUMN base_last_ts INTEGER;
+            ALTER TABLE datasets ADD COLUMN next_sequence INTEGER NOT NULL DEFAULT 1;
+            UPDATE datasets SET base_rows = rows, base_first_ts = first_ts, base_last_ts = last_ts;
+            CREATE TABLE dataset_parts (
+                symbol TEXT NOT NULL,
+                timeframe TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                path TEXT NOT NULL UNIQUE,
+                rows INTEGER NOT NULL,
+                first_ts INTEGER NOT NULL,
+                last_ts INTEGER NOT NULL,
+                checksum TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (symbol, timeframe, sequence)
+            );
+            """),
     ]
+
+    /// The first schema with part files (`dataset_parts`); older ones, opened read-only, have none.
+    static let partsVersion = 4
 
     /// The oldest schema a read-only open can read (the datasets table with all its columns).
     static let oldestReadableVersion = 2
@@ -135,6 +127,7 @@ public final class MetadataStore: Sendable {
         }
         try database.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON")
         try database.migrate(migrations, what: "database")
+        hasParts = (try database.schemaVersion()) >= Self.partsVersion
     }
 
     /// Opens an existing database for reading only: nothing is created, migrated or written. Throws `.noStore`
@@ -146,7 +139,7 @@ public final class MetadataStore: Sendable {
         database = try SQLiteDatabase(path: path, readOnly: true)
         let version: Int
         do {
-            version = try schemaVersion()
+            version = try database.schemaVersion()
         } catch {
             throw StorageError(.database, path: path, reason: "not an AITrader catalogue (\(error.reason))")
         }
@@ -158,6 +151,7 @@ public final class MetadataStore: Sendable {
             throw StorageError(.database, path: path,
                                reason: "catalogue schema version \(version) is newer than this program's \(newest); upgrade AITrader")
         }
+        hasParts = version >= Self.partsVersion
     }
 
     /// The highest applied migration (0 for a new database).
@@ -169,50 +163,139 @@ public final class MetadataStore: Sendable {
 
     private static let datasetColumns =
         "symbol, timeframe, source, first_ts, last_ts, rows, checksum, path, updated_at, quarantined_rows"
+    private static let baseColumns = "base_rows, base_first_ts, base_last_ts, next_sequence"
+    /// Before part files, the base was the whole dataset.
+    private static let oldBaseColumns = "rows, first_ts, last_ts, 1"
+    private static let partColumns = "symbol, timeframe, sequence, path, rows, first_ts, last_ts, checksum, created_at"
 
-    public func datasets() throws(StorageError) -> [DatasetRecord] {
-        try database.query("SELECT \(Self.datasetColumns) FROM datasets ORDER BY symbol, timeframe").compactMap(Self.record)
+    private var selectDatasets: String {
+        "SELECT \(Self.datasetColumns), \(hasParts ? Self.baseColumns : Self.oldBaseColumns) FROM datasets"
     }
 
+    /// Every dataset with its part files.
+    public func datasets() throws(StorageError) -> [DatasetRecord] {
+        try database.transactionForReading { () throws(StorageError) -> [DatasetRecord] in
+            var records = try database.query(selectDatasets + " ORDER BY symbol, timeframe").compactMap(Self.record)
+            guard hasParts, !records.isEmpty else { return records }
+            var parts: [String: [DatasetPart]] = [:]
+            for row in try database.query("SELECT \(Self.partColumns) FROM dataset_parts ORDER BY symbol, timeframe, sequence") {
+                guard let part = Self.part(row), let symbol = row[0].string, let tf = row[1].string else { continue }
+                parts[symbol + "\u{0}" + tf, default: []].append(part)
+            }
+            for i in records.indices {
+                records[i].parts = parts[records[i].symbol + "\u{0}" + records[i].timeframe.rawValue] ?? []
+            }
+            return records
+        }
+    }
+
+    /// The dataset with its part files (nil when there is none).
     public func dataset(symbol: String, timeframe: Timeframe) throws(StorageError) -> DatasetRecord? {
-        try database.query("SELECT \(Self.datasetColumns) FROM datasets WHERE symbol = ? AND timeframe = ?",
-                           [.text(symbol), .text(timeframe.rawValue)]).first.flatMap(Self.record)
+        try database.transactionForReading { () throws(StorageError) -> DatasetRecord? in
+            let key: [SQLiteValue] = [.text(symbol), .text(timeframe.rawValue)]
+            guard var record = try database.query(selectDatasets + " WHERE symbol = ? AND timeframe = ?", key).first
+                .flatMap(Self.record) else { return nil }
+            if hasParts {
+                record.parts = try database.query("""
+                    SELECT \(Self.partColumns) FROM dataset_parts WHERE symbol = ? AND timeframe = ? ORDER BY sequence
+                    """, key).compactMap(Self.part)
+            }
+            return record
+        }
     }
 
     private static func record(_ row: [SQLiteValue]) -> DatasetRecord? {
-        guard row.count == 10, let symbol = row[0].string, let tfText = row[1].string,
+        guard row.count == 14, let symbol = row[0].string, let tfText = row[1].string,
               let tf = Timeframe(rawValue: tfText) else { return nil }
-        return DatasetRecord(symbol: symbol, timeframe: tf, source: row[2].string ?? "", firstTimestamp: row[3].int,
-                             lastTimestamp: row[4].int, rows: Int(row[5].int ?? 0), checksum: row[6].string ?? "",
-                             path: row[7].string ?? "", updatedAt: row[8].int ?? 0, quarantinedRows: Int(row[9].int ?? 0))
+        var record = DatasetRecord(symbol: symbol, timeframe: tf, source: row[2].string ?? "", firstTimestamp: row[3].int,
+                                   lastTimestamp: row[4].int, rows: Int(row[5].int ?? 0), checksum: row[6].string ?? "",
+                                   path: row[7].string ?? "", updatedAt: row[8].int ?? 0,
+                                   quarantinedRows: Int(row[9].int ?? 0))
+        record.baseRows = Int(row[10].int ?? 0)
+        record.baseFirstTimestamp = row[11].int
+        record.baseLastTimestamp = row[12].int
+        record.nextSequence = Int(row[13].int ?? 1)
+        return record
     }
 
-    /// Inserts or replaces the dataset's row and logs the write (`rowsAdded` new bars), in one transaction that
+    private static func part(_ row: [SQLiteValue]) -> DatasetPart? {
+        guard row.count == 9, let sequence = row[2].int, let path = row[3].string else { return nil }
+        return DatasetPart(sequence: Int(sequence),
+                           file: DatasetFile(path: path, rows: Int(row[4].int ?? 0), firstTimestamp: row[5].int,
+                                             lastTimestamp: row[6].int, checksum: row[7].string ?? ""),
+                           createdAt: row[8].int ?? 0)
+    }
+
+    /// Inserts or replaces the dataset's row (not its parts: `replaceParts`) and logs the write (`rowsAdded` new
+    /// bars; `loggedChecksum` is the SHA-256 of the file written, the base's by default; `logged: false` for a
+    /// compaction, which changes no bars), in one transaction that
     /// also runs `commitHook` last: if the hook throws (e.g. the data file could not be put in place), the
     /// catalogue is rolled back too.
-    public func upsert(_ r: DatasetRecord, rowsAdded: Int,
+    public func upsert(_ r: DatasetRecord, rowsAdded: Int, loggedChecksum: String? = nil, logged: Bool = true,
                        commitHook: () throws(StorageError) -> Void = {}) throws(StorageError) {
         try database.transaction { () throws(StorageError) in
             try database.run("""
-                INSERT INTO datasets (\(Self.datasetColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO datasets (\(Self.datasetColumns), \(Self.baseColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (symbol, timeframe) DO UPDATE SET source = excluded.source, first_ts = excluded.first_ts,
                     last_ts = excluded.last_ts, rows = excluded.rows, checksum = excluded.checksum, path = excluded.path,
-                    updated_at = excluded.updated_at, quarantined_rows = excluded.quarantined_rows
+                    updated_at = excluded.updated_at, quarantined_rows = excluded.quarantined_rows,
+                    base_rows = excluded.base_rows, base_first_ts = excluded.base_first_ts,
+                    base_last_ts = excluded.base_last_ts, next_sequence = excluded.next_sequence
                 """, [.text(r.symbol), .text(r.timeframe.rawValue), .text(r.source),
                       r.firstTimestamp.map { .integer($0) } ?? .null, r.lastTimestamp.map { .integer($0) } ?? .null,
                       .integer(Int64(r.rows)), .text(r.checksum), .text(r.path), .integer(r.updatedAt),
-                      .integer(Int64(r.quarantinedRows))])
-            try database.run("""
+                      .integer(Int64(r.quarantinedRows)), .integer(Int64(r.baseRows)),
+                      r.baseFirstTimestamp.map { .integer($0) } ?? .null, r.baseLastTimestamp.map { .integer($0) } ?? .null,
+                      .integer(Int64(r.nextSequence))])
+            if logged { try database.run("""
                 INSERT INTO write_log (symbol, timeframe, source, rows_added, rows_total, checksum, written_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, [.text(r.symbol), .text(r.timeframe.rawValue), .text(r.source), .integer(Int64(rowsAdded)),
-                      .integer(Int64(r.rows)), .text(r.checksum), .integer(r.updatedAt)])
+                      .integer(Int64(r.rows)), .text(loggedChecksum ?? r.checksum), .integer(r.updatedAt)]) }
             try commitHook()
         }
     }
 
+    /// Makes the catalogue's part rows of the dataset exactly `parts`.
+    func replaceParts(symbol: String, timeframe: Timeframe, with parts: [DatasetPart]) throws(StorageError) {
+        try database.transaction { () throws(StorageError) in
+            try database.run("DELETE FROM dataset_parts WHERE symbol = ? AND timeframe = ?",
+                             [.text(symbol), .text(timeframe.rawValue)])
+            for p in parts {
+                guard let first = p.file.firstTimestamp, let last = p.file.lastTimestamp else { continue }
+                try database.run("INSERT INTO dataset_parts (\(Self.partColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 [.text(symbol), .text(timeframe.rawValue), .integer(Int64(p.sequence)), .text(p.file.path),
+                                  .integer(Int64(p.file.rows)), .integer(first), .integer(last), .text(p.file.checksum),
+                                  .integer(p.createdAt)])
+            }
+        }
+    }
+
+    /// Writes the dataset's row and its parts (`upsert` + `replaceParts`) in one transaction.
+    func save(_ r: DatasetRecord, rowsAdded: Int, loggedChecksum: String? = nil, logged: Bool = true) throws(StorageError) {
+        try database.transaction { () throws(StorageError) in
+            try upsert(r, rowsAdded: rowsAdded, loggedChecksum: loggedChecksum, logged: logged)
+            try replaceParts(symbol: r.symbol, timeframe: r.timeframe, with: r.parts)
+        }
+    }
+
+    /// Paths (relative to the store root) of every file the catalogue names: bases, parts and quarantine files.
+    func cataloguedPaths() throws(StorageError) -> Set<String> {
+        var paths = Set(try database.query("SELECT path FROM datasets").compactMap { $0.first?.string })
+        if hasParts { paths.formUnion(try database.query("SELECT path FROM dataset_parts").compactMap { $0.first?.string }) }
+        paths.formUnion(try database.query("SELECT path FROM quarantine").compactMap { $0.first?.string })
+        return paths
+    }
+
+    /// Removes the dataset's row and its part rows.
     public func removeDataset(symbol: String, timeframe: Timeframe) throws(StorageError) {
-        try database.run("DELETE FROM datasets WHERE symbol = ? AND timeframe = ?", [.text(symbol), .text(timeframe.rawValue)])
+        try database.transaction { () throws(StorageError) in
+            try database.run("DELETE FROM datasets WHERE symbol = ? AND timeframe = ?", [.text(symbol), .text(timeframe.rawValue)])
+            if hasParts {
+                try database.run("DELETE FROM dataset_parts WHERE symbol = ? AND timeframe = ?",
+                                 [.text(symbol), .text(timeframe.rawValue)])
+            }
+        }
     }
 
     /// Removes the dataset's quarantine records; returns their file paths (relative to the store root).

@@ -1,24 +1,38 @@
 import Common
 import Foundation
 
-/// The bar store: one Parquet file per symbol and timeframe under a data root, catalogued in SQLite.
+/// The bar store: per symbol and timeframe, a dataset of Parquet files (a base file plus one part file per
+/// append), catalogued in SQLite.
 ///
 /// Layout (all paths relative to `root`):
 ///
-///     metadata.sqlite                      catalogue (see `MetadataStore`): datasets, quarantine, write log
-///     bars/<SYMBOL>/<tf>.parquet           one dataset; <tf> is 1m 5m 15m 30m 1h 4h 1d 1w, and 1mo for 1M
-///                                          (so names differ on case-insensitive file systems); symbol characters
-///                                          other than A-Z a-z 0-9 . _ - are %XX-escaped ("BTC/USD" -> BTC%2FUSD)
+///     metadata.sqlite                      catalogue (see `MetadataStore`): datasets, their part files, quarantine,
+///                                          pending deletions, write log
+///     bars/<SYMBOL>/<tf>.parquet           a dataset's first base file; <tf> is 1m 5m 15m 30m 1h 4h 1d 1w, and 1mo
+///                                          for 1M (so names differ on case-insensitive file systems); symbol
+///                                          characters other than A-Z a-z 0-9 . _ - are %XX-escaped (BTC%2FUSD)
+///     bars/<SYMBOL>/<tf>.part-<n>.parquet  a part file: the bars of one append (n: 8 digits, increasing)
+///     bars/<SYMBOL>/<tf>.base-<n>.parquet  a base file written by a compaction or a rewrite
 ///     quarantine/<SYMBOL>/<tf>-<ms>.parquet   rows refused by a `.quarantine` write, with `rule` and `row` columns
 ///
 /// Files hold `timestamp` (TIMESTAMP(MILLIS, UTC), bar open time) and `open high low close volume` (DOUBLE), zstd,
 /// in row groups of `writeOptions.rowGroupRows` bars with min/max statistics, so range reads decode only the row
-/// groups that overlap the range. pyarrow/pandas read them directly.
+/// groups that overlap the range. pyarrow/pandas read each file directly (and `pq.read_table` of the files in the
+/// catalogue's order gives the dataset).
 ///
-/// Every write validates the bars (`BarValidator`), merges with what is stored (see `OverlapPolicy`), encodes the
-/// whole dataset, and replaces the file atomically (temp file + fsync + rename) inside the catalogue transaction
-/// that records the file's SHA-256, row count, range, source and time: a failure at any point leaves the previous
-/// file and catalogue row in place. Reads verify the SHA-256 once per file version per process.
+/// The files of a dataset have increasing, non-overlapping time ranges (base, then parts by sequence); reads
+/// concatenate the files that overlap the range, each verified against its SHA-256 in the catalogue (once per file
+/// per process). A write validates the bars (`BarValidator`) and then (see `append`):
+/// - bars after the dataset's last bar, or overlapping only its part files: one new part file replaces the
+///   overlapping parts (none, usually): cost O(new bars + overlapping parts), independent of the dataset's size;
+/// - bars that change the base file's range (back-fills, replaced bars in the middle) and `write`: the whole
+///   dataset is rewritten into a new base file.
+/// Every file is written under a name no catalogue row names (temp file created exclusively, fsync, rename, dir
+/// fsync: `AtomicFile`) inside the catalogue transaction that names it; files it supersedes are listed in
+/// `pending_deletes` in that transaction and removed after the commit. A crash before the commit leaves an
+/// uncatalogued file (removed on the next writable open), after it leftover superseded files (removed likewise):
+/// the catalogue never names a missing or half-written file, and a committed write is never lost. When a dataset
+/// has more than `maxParts` part files, the append that made it so compacts it (`compact`).
 ///
 ///     let store = try ParquetBarStore(root: "data")
 ///     let bars = try CSVBarReader().read(path: "data/sample/EURUSD_H1.csv", symbol: "EURUSD", timeframe: .h1)
@@ -36,43 +50,12 @@ public final class ParquetBarStore: Sendable {
     public let verifyChecksums: Bool
     /// Opened with `init(readOnly:)`: reads only; every write throws `.readOnly`.
     public let isReadOnly: Bool
+    /// An append that leaves a dataset with more part files than this compacts it (0: never; `compact` still does).
+    public let maxParts: Int
+
+    /// The default `maxParts`: a minute-bar robot compacts each symbol about once an hour.
+    public static let defaultMaxParts = 64
     let verified = VerifiedFiles()
-
-    /// What to do with incoming bars whose timestamps are already stored.
-    public enum OverlapPolicy: Sendable {
-        /// Identical bars are skipped; a bar that differs from the stored one fails the write (the default).
-        case rejectConflicts
-        /// Incoming bars replace stored bars with the same timestamp. When the stored file cannot be used (damaged,
-        /// changed outside AITrader, missing), the dataset is rebuilt from the incoming bars alone and the old file
-        /// is kept in `damaged/` (`WriteResult.damagedFileKeptAt`): a `--replace` import repairs a broken dataset.
-        case replace
-    }
-
-    /// What a write did.
-    public struct WriteResult: Equatable, Sendable {
-        public var symbol: String
-        public var timeframe: Timeframe
-        /// Bars new to the dataset.
-        public var rowsAdded: Int
-        /// Incoming bars identical to stored ones (not rewritten).
-        public var rowsSkipped: Int
-        /// Stored bars overwritten under `.replace`.
-        public var rowsReplaced: Int
-        /// Invalid incoming bars set aside (policy `.quarantine`).
-        public var rowsQuarantined: Int
-        /// Where the stored file went when a `.replace` write found it unusable (damaged, changed outside AITrader,
-        /// or unreadable): it is kept there, and the dataset was rebuilt from the incoming bars alone.
-        public var damagedFileKeptAt: String?
-        /// Why the stored file could not be used (nil when it could, or when there was none).
-        public var damagedFileProblem: String?
-        /// Bars in the dataset after the write.
-        public var totalRows: Int
-        public var checksum: String
-        /// Absolute path of the dataset file.
-        public var path: String
-        public var quarantinePath: String?
-        public var report: ValidationReport
-    }
 
     /// Row groups touched by a range read.
     public struct RangeReadStats: Equatable, Sendable {
@@ -88,12 +71,14 @@ public final class ParquetBarStore: Sendable {
         return o
     }
 
-    /// Opens (creating) a store rooted at `root`, and finishes deletions a crash interrupted.
+    /// Opens (creating) a store rooted at `root`, finishes deletions a crash interrupted and removes files a crashed
+    /// write left behind (`removeOrphans`).
     public init(root: String, writeOptions: ParquetWriteOptions = ParquetBarStore.defaultWriteOptions,
-                verifyChecksums: Bool = true) throws(StorageError) {
+                verifyChecksums: Bool = true, maxParts: Int = ParquetBarStore.defaultMaxParts) throws(StorageError) {
         self.root = Self.trimmed(root)
         self.writeOptions = writeOptions
         self.verifyChecksums = verifyChecksums
+        self.maxParts = max(0, maxParts)
         isReadOnly = false
         do {
             try AtomicFile.createDirectories(self.root + "/bars")
@@ -102,6 +87,7 @@ public final class ParquetBarStore: Sendable {
         }
         metadata = try MetadataStore(path: self.root + "/metadata.sqlite")
         try finishPendingDeletes()
+        try removeOrphans()
     }
 
     /// Opens an existing store for reading (`data list`, `data show`, `data validate`, features, backtests):
@@ -114,6 +100,7 @@ public final class ParquetBarStore: Sendable {
         self.root = Self.trimmed(root)
         writeOptions = Self.defaultWriteOptions
         self.verifyChecksums = verifyChecksums
+        maxParts = Self.defaultMaxParts
         isReadOnly = true
         do {
             metadata = try MetadataStore(readOnlyPath: self.root + "/metadata.sqlite")
@@ -143,9 +130,24 @@ public final class ParquetBarStore: Sendable {
 
     // MARK: paths
 
-    /// Path of a dataset file relative to the root.
+    /// Path of a dataset's first base file relative to the root (later files: `partPath`, `basePath`).
     public static func relativePath(symbol: String, timeframe: Timeframe) throws(StorageError) -> String {
         "bars/\(try escape(symbol))/\(fileStem(timeframe)).parquet"
+    }
+
+    /// `bars/<SYMBOL>/<tf>.part-<sequence, 8 digits>.parquet`.
+    static func partPath(symbol: String, timeframe: Timeframe, sequence: Int) throws(StorageError) -> String {
+        "bars/\(try escape(symbol))/\(fileStem(timeframe)).part-\(sequenceText(sequence)).parquet"
+    }
+
+    /// `bars/<SYMBOL>/<tf>.base-<sequence, 8 digits>.parquet`.
+    static func basePath(symbol: String, timeframe: Timeframe, sequence: Int) throws(StorageError) -> String {
+        "bars/\(try escape(symbol))/\(fileStem(timeframe)).base-\(sequenceText(sequence)).parquet"
+    }
+
+    static func sequenceText(_ n: Int) -> String {
+        let digits = String(n)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 
     public func path(symbol: String, timeframe: Timeframe) throws(StorageError) -> String {
@@ -170,217 +172,15 @@ public final class ParquetBarStore: Sendable {
         return out
     }
 
-    // MARK: writing
-
-    /// Merges `series` into its dataset (creating it): new bars are added, identical ones skipped, differing ones
-    /// handled by `overlap`; invalid bars handled by `badRows`. The file is rewritten atomically.
-    @discardableResult
-    public func append(_ series: BarSeries, source: String, overlap: OverlapPolicy = .rejectConflicts,
-                       badRows: BadRowPolicy = .reject) throws(StorageError) -> WriteResult {
-        try store(series, source: source, merge: true, overlap: overlap, badRows: badRows, beforeRename: nil)
-    }
-
-    /// Replaces the dataset with `series` (after validation).
-    @discardableResult
-    public func write(_ series: BarSeries, source: String, badRows: BadRowPolicy = .reject) throws(StorageError) -> WriteResult {
-        try store(series, source: source, merge: false, overlap: .replace, badRows: badRows, beforeRename: nil)
-    }
-
-    /// Reads a Parquet file written by pandas/pyarrow (or this store) and appends its bars.
-    @discardableResult
-    public func importParquet(path file: String, symbol: String, timeframe: Timeframe, source: String? = nil,
-                              overlap: OverlapPolicy = .rejectConflicts, badRows: BadRowPolicy = .reject)
-        throws(StorageError) -> WriteResult
-    {
-        let series: BarSeries
-        do {
-            let table = try ParquetReader(path: file).readAll()
-            series = try BarSeries(parquet: table, symbol: symbol, timeframe: timeframe, file: file)
-        } catch let e as ParquetError {
-            throw StorageError(.parquet, path: file, reason: Self.withoutPath(e))
-        } catch let e as DataError {
-            throw StorageError(.invalidArgument, reason: e.description)
-        } catch {
-            throw StorageError(.io, path: file, reason: FileProblem.reading(file))
-        }
-        return try append(series, source: source ?? "parquet:\(file)", overlap: overlap, badRows: badRows)
-    }
-
-    /// The write path; `beforeRename` lets tests fail a write after the new file is complete but before it replaces
-    /// the old one.
-    func store(_ incoming: BarSeries, source: String, merge: Bool, overlap: OverlapPolicy, badRows: BadRowPolicy,
-               beforeRename: (() throws -> Void)?) throws(StorageError) -> WriteResult {
-        try requireWritable("write bars")
-        let symbol = incoming.symbol, tf = incoming.timeframe
-        let relative = try Self.relativePath(symbol: symbol, timeframe: tf)
-        let absolute = root + "/" + relative
-        let report = BarValidator().validate(incoming)
-        var good = incoming
-        var bad = BarSeries.empty(symbol: symbol, timeframe: tf)
-        if !report.isClean {
-            if badRows == .reject {
-                throw StorageError(.validation, reason: "\(report.badRows.count) of \(report.rowsChecked) incoming bars are "
-                                   + "invalid, nothing written (correct them, or import with --quarantine to store the valid "
-                                   + "bars and set the invalid ones aside):", report: report)
-            }
-            (good, bad) = BarValidator.split(incoming, report: report)
-        }
-        // The read-merge-write runs inside one catalogue transaction (SQLite write lock), so concurrent writers of
-        // the store, in this or other processes, are serialised and none loses another's bars.
-        let result = try metadata.database.transaction { () throws(StorageError) -> WriteResult in
-            let previous = try metadata.dataset(symbol: symbol, timeframe: tf)
-            var stored = BarSeries.empty(symbol: symbol, timeframe: tf)
-            var damaged: StorageError?
-            if merge, previous != nil {
-                do throws(StorageError) {
-                    stored = try read(symbol: symbol, timeframe: tf)
-                } catch {
-                    let unusable: [StorageError.Kind] = [.checksumMismatch, .parquet, .io]
-                    guard overlap == .replace, unusable.contains(error.kind) else { throw error }
-                    damaged = error   // replaced wholesale below; the old file is kept aside
-                }
-            }
-            let merged = try Self.merge(stored: stored, incoming: good, overlap: overlap, path: absolute)
-            var result = WriteResult(symbol: symbol, timeframe: tf, rowsAdded: merged.added, rowsSkipped: merged.skipped,
-                                     rowsReplaced: merged.replaced, rowsQuarantined: bad.count, damagedFileKeptAt: nil,
-                                     damagedFileProblem: damaged?.reason, totalRows: merged.series.count,
-                                     checksum: previous?.checksum ?? "", path: absolute, quarantinePath: nil, report: report)
-            if merge, previous != nil, damaged == nil, merged.added == 0, merged.replaced == 0, bad.isEmpty {
-                return result   // nothing changes: no rewrite
-            }
-            // The new file overwrites whatever is at the path, so a deletion still pending for it is moot.
-            try metadata.removePendingDelete(relative)
-            if damaged != nil, FileManager.default.fileExists(atPath: absolute) {
-                // Keep the unusable file (a hard link, so the rename below leaves it in place): never lose data.
-                let kept = try keepAside(relative: relative, reason: "damaged")
-                result.damagedFileKeptAt = root + "/" + kept
-            }
-            let bytes: [UInt8]
-            do throws(ParquetError) {
-                bytes = try ParquetWriter(options: writeOptions).encode(merged.series.parquetTable())
-            } catch {
-                throw StorageError(.parquet, path: absolute, reason: error.description)
-            }
-            result.checksum = SHA256.hex(bytes)
-            let now = MetadataStore.now()
-            var quarantine: (relative: String, bytes: [UInt8], record: QuarantineRecord)?
-            if !bad.isEmpty {
-                let q = "quarantine/\(try Self.escape(symbol))/\(Self.fileStem(tf))-\(now).parquet"
-                let rules = ValidationRule.allCases.compactMap { r -> String? in
-                    let n = report.count(of: r)
-                    return n == 0 ? nil : "\(r.rawValue)=\(n)"
-                }.joined(separator: ", ")
-                do throws(ParquetError) {
-                    quarantine = (q, try ParquetWriter().encode(Self.quarantineTable(bad, report: report)),
-                                  QuarantineRecord(symbol: symbol, timeframe: tf, path: q, rows: bad.count, rules: rules, createdAt: now))
-                } catch {
-                    throw StorageError(.parquet, path: root + "/" + q, reason: error.description)
-                }
-                result.quarantinePath = root + "/" + q
-            }
-            let record = DatasetRecord(
-                symbol: symbol, timeframe: tf, source: source, firstTimestamp: merged.series.timestamps.first,
-                lastTimestamp: merged.series.timestamps.last, rows: merged.series.count, checksum: result.checksum,
-                path: relative, updatedAt: now, quarantinedRows: (previous?.quarantinedRows ?? 0) + bad.count)
-            try metadata.upsert(record, rowsAdded: merged.added) { () throws(StorageError) in
-                if let quarantine {
-                    do throws(AtomicFile.Error) {
-                        try AtomicFile.write(quarantine.bytes, to: root + "/" + quarantine.relative)
-                    } catch {
-                        throw StorageError(.io, path: error.path, reason: error.reason)
-                    }
-                    try metadata.addQuarantine(quarantine.record)
-                }
-                do throws(AtomicFile.Error) {
-                    try AtomicFile.write(bytes, to: absolute, beforeRename: beforeRename)
-                } catch {
-                    throw StorageError(.io, path: error.path, reason: error.reason)
-                }
-            }
-            return result
-        }
-        verified.remember(path: absolute, checksum: result.checksum)
-        return result
-    }
-
-    /// The bad rows with the rule(s) each broke, for the quarantine file.
-    static func quarantineTable(_ bad: BarSeries, report: ValidationReport) -> ParquetTable {
-        var rulesByRow: [Int: [String]] = [:]
-        for issue in report.issues { rulesByRow[issue.index, default: []].append(issue.rule.rawValue) }
-        let rows = report.badRows
-        var table = bad.parquetTable()
-        table.columns.append(.int64s("row", rows.map { Int64($0) }))
-        table.columns.append(.strings("rule", rows.map { (rulesByRow[$0] ?? []).joined(separator: ",") }))
-        return table
-    }
-
-    struct Merged {
-        var series: BarSeries
-        var added = 0, skipped = 0, replaced = 0
-    }
-
-    /// Merges two strictly increasing series by timestamp.
-    static func merge(stored: BarSeries, incoming: BarSeries, overlap: OverlapPolicy, path: String) throws(StorageError) -> Merged {
-        if stored.isEmpty { return Merged(series: incoming, added: incoming.count) }
-        if incoming.isEmpty { return Merged(series: stored) }
-        if incoming.timestamps[0] > stored.timestamps[stored.count - 1] {
-            return Merged(series: stored.appending(incoming), added: incoming.count)
-        }
-        var m = Merged(series: stored)
-        var t: [Int64] = [], o: [Double] = [], h: [Double] = [], l: [Double] = [], c: [Double] = [], v: [Double] = []
-        let capacity = stored.count + incoming.count
-        t.reserveCapacity(capacity); o.reserveCapacity(capacity); h.reserveCapacity(capacity)
-        l.reserveCapacity(capacity); c.reserveCapacity(capacity); v.reserveCapacity(capacity)
-        func take(_ s: BarSeries, _ k: Int) {
-            t.append(s.timestamps[k]); o.append(s.open[k]); h.append(s.high[k]); l.append(s.low[k]); c.append(s.close[k])
-            v.append(s.volume[k])
-        }
-        var conflicts: [String] = []
-        var conflictCount = 0
-        var i = 0, j = 0
-        while i < stored.count || j < incoming.count {
-            if j == incoming.count || (i < stored.count && stored.timestamps[i] < incoming.timestamps[j]) {
-                take(stored, i); i += 1
-            } else if i == stored.count || incoming.timestamps[j] < stored.timestamps[i] {
-                take(incoming, j); j += 1; m.added += 1
-            } else {
-                let a = stored[i], b = incoming[j]
-                if a == b {
-                    m.skipped += 1
-                    take(stored, i)
-                } else if overlap == .replace {
-                    m.replaced += 1
-                    take(incoming, j)
-                } else {
-                    conflictCount += 1
-                    if conflicts.count < 5 {
-                        conflicts.append("\(UTCTime.iso8601(a.timestamp)): stored o=\(a.open) h=\(a.high) l=\(a.low) c=\(a.close) "
-                            + "v=\(a.volume), incoming o=\(b.open) h=\(b.high) l=\(b.low) c=\(b.close) v=\(b.volume)")
-                    }
-                    take(stored, i)
-                }
-                i += 1; j += 1
-            }
-        }
-        if conflictCount > 0 {
-            throw StorageError(.overlapConflict, path: path, reason: "\(conflictCount) incoming bars differ from the stored bars "
-                + "at the same times, nothing written (re-run the import with --replace to overwrite the stored bars):\n  "
-                + conflicts.joined(separator: "\n  "))
-        }
-        m.series = BarSeries(symbol: stored.symbol, timeframe: stored.timeframe, timestamps: t, open: o, high: h, low: l,
-                             close: c, volume: v)
-        return m
-    }
-
     // MARK: reading
 
-    /// Bars with `start <= timestamp < end` (nil = unbounded). Only row groups whose timestamp statistics overlap
-    /// the range are decoded.
+    /// Bars with `start <= timestamp < end` (nil = unbounded), across the dataset's base and part files. Only the
+    /// files, and within them the row groups, whose timestamps overlap the range are decoded.
     public func read(symbol: String, timeframe: Timeframe, start: Int64? = nil, end: Int64? = nil) throws(StorageError) -> BarSeries {
         try readWithStats(symbol: symbol, timeframe: timeframe, start: start, end: end).series
     }
 
-    /// `read` plus how many row groups were decoded.
+    /// `read` plus how many row groups were decoded (over the files read: the base, and the parts in the range).
     public func readWithStats(symbol: String, timeframe: Timeframe, start: Int64? = nil, end: Int64? = nil)
         throws(StorageError) -> (series: BarSeries, stats: RangeReadStats)
     {
@@ -392,17 +192,56 @@ public final class ParquetBarStore: Sendable {
                                    + "(`aitrader data list` shows what is stored, `aitrader data import` adds bars)")
             }
             do {
-                return try readVerified(record, symbol: symbol, timeframe: timeframe, start: start, end: end)
-            } catch where error.kind == .checksumMismatch && attempt < 3 {
-                // A concurrent writer may have replaced the file between the catalogue read and the file read:
-                // retry when the catalogue moved on, fail when it still names the checksum that did not match.
+                return try readFiles(of: record, start: start, end: end)
+            } catch where (error.kind == .checksumMismatch || error.kind == .io) && attempt < 3 {
+                // A concurrent writer may have replaced or compacted the files between the catalogue read and the
+                // file reads: retry when the catalogue moved on, fail when it still names the files that failed.
                 let now = try metadata.dataset(symbol: symbol, timeframe: timeframe)
-                if now?.checksum == record.checksum { throw error }
+                if now?.files == record.files { throw error }
             }
         }
     }
 
-    private func readVerified(_ record: DatasetRecord, symbol: String, timeframe: Timeframe, start: Int64?, end: Int64?)
+    /// The bars of `record`'s files in `[start, end)`: the base file always (its row groups filtered), the part
+    /// files whose range overlaps.
+    func readFiles(of record: DatasetRecord, start: Int64?, end: Int64?) throws(StorageError)
+        -> (series: BarSeries, stats: RangeReadStats)
+    {
+        var pieces: [BarSeries] = []
+        var stats = RangeReadStats(rowGroupsInFile: 0, rowGroupsDecoded: 0)
+        for (i, file) in record.files.enumerated() where i == 0 || file.overlaps(start: start, end: end) {
+            let (series, s) = try readFile(file, symbol: record.symbol, timeframe: record.timeframe, start: start, end: end)
+            pieces.append(series)
+            stats.rowGroupsInFile += s.rowGroupsInFile
+            stats.rowGroupsDecoded += s.rowGroupsDecoded
+        }
+        return (try Self.concatenated(pieces, symbol: record.symbol, timeframe: record.timeframe,
+                                      path: root + "/" + record.path), stats)
+    }
+
+    /// The pieces one after another; throws when they are out of order (a file changed outside AITrader).
+    static func concatenated(_ pieces: [BarSeries], symbol: String, timeframe: Timeframe, path: String)
+        throws(StorageError) -> BarSeries
+    {
+        let nonEmpty = pieces.filter { !$0.isEmpty }
+        if nonEmpty.count <= 1 { return nonEmpty.first ?? pieces.first ?? .empty(symbol: symbol, timeframe: timeframe) }
+        var t: [Int64] = [], o: [Double] = [], h: [Double] = [], l: [Double] = [], c: [Double] = [], v: [Double] = []
+        let n = nonEmpty.reduce(0) { $0 + $1.count }
+        t.reserveCapacity(n); o.reserveCapacity(n); h.reserveCapacity(n); l.reserveCapacity(n); c.reserveCapacity(n)
+        v.reserveCapacity(n)
+        for p in nonEmpty {
+            if let last = t.last, p.timestamps[0] <= last {
+                throw StorageError(.parquet, path: path, reason: "the dataset's files overlap in time at "
+                    + "\(UTCTime.iso8601(p.timestamps[0])) (a file was changed outside AITrader)" + damagedHint)
+            }
+            t.append(contentsOf: p.timestamps); o.append(contentsOf: p.open); h.append(contentsOf: p.high)
+            l.append(contentsOf: p.low); c.append(contentsOf: p.close); v.append(contentsOf: p.volume)
+        }
+        return BarSeries(symbol: symbol, timeframe: timeframe, timestamps: t, open: o, high: h, low: l, close: c, volume: v)
+    }
+
+    /// One file's bars in `[start, end)`, its checksum verified first (unless `verifyChecksums` is off).
+    func readFile(_ record: DatasetFile, symbol: String, timeframe: Timeframe, start: Int64?, end: Int64?)
         throws(StorageError) -> (series: BarSeries, stats: RangeReadStats)
     {
         let file = root + "/" + record.path
@@ -431,14 +270,17 @@ public final class ParquetBarStore: Sendable {
         try metadata.dataset(symbol: symbol, timeframe: timeframe)
     }
 
-    /// Recomputes a dataset file's SHA-256 and compares it with the catalogue (throws `.checksumMismatch`).
+    /// Recomputes the SHA-256 of each of the dataset's files (base and parts) and compares it with the catalogue
+    /// (throws `.checksumMismatch` naming the first file that differs, `.io` for a missing one).
     public func verify(symbol: String, timeframe: Timeframe) throws(StorageError) {
         guard let record = try metadata.dataset(symbol: symbol, timeframe: timeframe) else {
             throw StorageError(.notFound, reason: "no stored bars for \(symbol) \(timeframe) in \(root) "
                                + "(`aitrader data list` shows what is stored)")
         }
-        verified.forget(path: root + "/" + record.path)
-        try verify(file: root + "/" + record.path, expected: record.checksum)
+        for file in record.files {
+            verified.forget(path: root + "/" + file.path)
+            try verify(file: root + "/" + file.path, expected: file.checksum)
+        }
     }
 
     /// What to do about a stored file that cannot be used.

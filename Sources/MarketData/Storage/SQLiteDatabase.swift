@@ -133,4 +133,22 @@ public final class SQLiteDatabase: @unchecked Sendable {
             throw error
         }
     }
+
+    /// Runs `body` inside BEGIN (deferred) ... COMMIT, so that its queries read one snapshot of the database (WAL):
+    /// a writer committing in between is seen by all of them or by none. Takes no write lock; joins an enclosing
+    /// transaction.
+    public func transactionForReading<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if sqlite3_get_autocommit(handle) == 0 { return try body() }
+        try execute("BEGIN")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
 }
