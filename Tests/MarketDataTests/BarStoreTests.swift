@@ -73,7 +73,7 @@ final class FailureLog: @unchecked Sendable {
         let record = try current.dataset(symbol: "EURUSD", timeframe: .h1)
         #expect(record?.rows == 2 && record?.quarantinedRows == 0 && record?.checksum == "abc")
         let versions = try current.database.query("SELECT version FROM schema_version ORDER BY version").map { $0[0].int! }
-        #expect(versions == MetadataStore.migrations.map(\.version))
+        #expect(versions == MetadataStore.migrations.map { Int64($0.version) })
         #expect(try current.database.query("PRAGMA journal_mode").first?.first?.string == "wal")
     }
 
