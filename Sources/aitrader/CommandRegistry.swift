@@ -10,6 +10,7 @@ enum CommandRegistry {
         DataValidateCommand.self,
         DataDeleteCommand.self,
         DataRepairCommand.self,
+        DataCompactCommand.self,
         BacktestCommand.self,
         IndicatorsListCommand.self,
         IndicatorsComputeCommand.self,

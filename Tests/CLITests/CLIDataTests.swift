@@ -106,7 +106,10 @@ struct CLIDataTests {
         #expect(replaced.status == 0 && replaced.stdout.contains("the damaged file it replaced is kept at"), "\(replaced)")
         #expect(try CLI.run(["data", "validate", "--data-root", root]).stdout.contains("checksum ok"))
 
-        try FileManager.default.removeItem(atPath: file)
+        // The --replace rewrite put the bars in a new base file; delete that one.
+        let base = try #require(try ParquetBarStore.datasets(root: root + "/store").first?.path)
+        #expect(base != "bars/EURUSD/1h.parquet" && !FileManager.default.fileExists(atPath: file))
+        try FileManager.default.removeItem(atPath: root + "/store/" + base)
         let repaired = try CLI.run(["data", "repair", "--data-root", root])
         #expect(repaired.status == 0, "\(repaired)")
         let list = try CLI.run(["data", "list", "--json", "--data-root", root])
@@ -118,6 +121,40 @@ struct CLIDataTests {
         #expect(!FileManager.default.fileExists(atPath: file))
         let again = try CLI.run(["data", "delete", "--symbol", "EURUSD", "--timeframe", "1h", "--data-root", root])
         #expect(again.status == 1 && again.stderr.contains("no dataset EURUSD 1h"), "\(again)")
+    }
+
+    /// Appends after the last bar add part files; `data compact` merges them (one dataset or all), `data validate`
+    /// checks every file, and a store that is not there or a dataset that is not stored is an error.
+    @Test func compactMergesTheAppendedParts() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = dir + "/root"
+        let missing = try CLI.run(["data", "compact", "--data-root", root])
+        #expect(missing.status == 1 && missing.stderr.contains("no bar store here"), "\(missing)")
+        #expect(!FileManager.default.fileExists(atPath: root))
+        let lines = try String(contentsOfFile: Self.eurusd, encoding: .utf8).split(separator: "\n").map(String.init)
+        for (k, range) in [1..<4001, 4001..<4501, 4501..<lines.count].enumerated() {
+            let csv = dir + "/EURUSD_H1_\(k).csv"
+            try ([lines[0]] + lines[range]).joined(separator: "\n").appending("\n").write(toFile: csv, atomically: true,
+                                                                                          encoding: .utf8)
+            let r = try CLI.run(["data", "import", "--csv", csv, "--symbol", "EURUSD", "--data-root", root])
+            #expect(r.status == 0, "\(r)")
+        }
+        let before = try #require(try ParquetBarStore.datasets(root: root + "/store").first)
+        #expect(before.rows == 5000 && before.parts.count == 2, "\(before)")
+        #expect(try CLI.run(["data", "validate", "--data-root", root]).stdout.contains("5000 bars, checksum ok"))
+        let none = try CLI.run(["data", "compact", "--symbol", "GBPUSD", "--data-root", root])
+        #expect(none.status == 1 && none.stderr.contains("no stored dataset matches GBPUSD"), "\(none)")
+        let compacted = try CLI.run(["data", "compact", "--symbol", "EURUSD", "--timeframe", "1h", "--data-root", root])
+        #expect(compacted.status == 0 && compacted.stdout.contains("compacted EURUSD 1h: base and 2 part file(s) merged"),
+                "\(compacted)")
+        let after = try #require(try ParquetBarStore.datasets(root: root + "/store").first)
+        #expect(after.rows == 5000 && after.parts.isEmpty && after.firstTimestamp == before.firstTimestamp)
+        let again = try CLI.run(["data", "compact", "--data-root", root])
+        #expect(again.status == 0 && again.stdout.contains("nothing to compact"), "\(again)")
+        let shown = try CLI.run(["data", "show", "--symbol", "EURUSD", "--timeframe", "1h", "--rows", "all", "--data-root", root])
+        #expect(shown.stdout.split(separator: "\n").count == 5001, "header and 5000 bars")
+        #expect(try CLI.run(["data", "validate", "--data-root", root]).stdout.contains("5000 bars, checksum ok"))
     }
 
     /// Commands that need a coarser timeframe resample it from the finer stored one.

@@ -61,7 +61,10 @@ enum DataImportCommand: AITraderCommand {
         if result.rowsSkipped > 0 { line += ", skipped \(result.rowsSkipped) already stored" }
         if result.rowsReplaced > 0 { line += ", replaced \(result.rowsReplaced)" }
         if result.rowsQuarantined > 0 { line += ", quarantined \(result.rowsQuarantined) (\(result.quarantinePath ?? ""))" }
-        print(line + "; \(result.totalRows) stored in \(result.path)")
+        let wrote = result.rowsAdded + result.rowsReplaced + result.rowsQuarantined > 0
+        print(line + "; \(result.totalRows) stored" + (wrote ? " (wrote \(result.path))" : ""))
+        if let compaction = result.compaction { print(compaction) }
+        if let problem = result.compactionProblem { print("the dataset was not compacted: \(problem)") }
         if let kept = result.damagedFileKeptAt {
             print("the damaged file it replaced is kept at \(kept)" + (result.damagedFileProblem.map { " (\($0))" } ?? ""))
         }
