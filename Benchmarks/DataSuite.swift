@@ -11,6 +11,13 @@ import MarketData
 ///   (the reference python, `ReferencePython`: `$AITRADER_PYTHON`, else the project's `.venv`) `pyarrow_ms`: the median of
 ///   `pyarrow.parquet.read_table` on the same file on the same machine (pyarrow uses all cores).
 /// - `bar_series_read` {rows: same}: the same file into a `BarSeries` through `ParquetBarStore.read` (checksum cached).
+/// - `data_append` {rows: 20 000 / 200 000 / 2 000 000, bars: 10}: `ParquetBarStore.append` of 10 new minute bars onto
+///   a dataset of `rows` bars (a fresh store per size; the median over 30 appends, 10 with --quick, each writing one
+///   part file: validation, Parquet encode, SHA-256, temp file + fsync + rename + dir fsync, SQLite commit). Extras:
+///   `appends_per_s`; `compact_ms`, one compaction of the dataset afterwards (base + parts into a new base);
+///   `amortized_ms`, the append's cost with the compaction an append triggers every `maxParts + 1` appends spread
+///   over them; and `max_over_min`, the largest median append over the smallest across the three sizes (the goal:
+///   within 2, i.e. an append's cost does not grow with the dataset).
 ///
 ///     let report = try await DataSuite.run(BenchOptions(quick: true))
 public enum DataSuite: BenchSuite {
@@ -27,6 +34,8 @@ public enum DataSuite: BenchSuite {
         report.results.append(try csvImport(rows: options.quick ? 100_000 : 1_000_000, runs: options.quick ? 1 : 3, dir: dir))
         report.results.append(contentsOf: try parquetRead(rows: options.quick ? 1_000_000 : 10_000_000,
                                                          runs: options.quick ? 2 : 5, dir: dir))
+        report.results.append(contentsOf: try dataAppend(sizes: [20_000, 200_000, 2_000_000], runs: options.quick ? 10 : 30,
+                                                        dir: dir))
         return report
     }
 
@@ -93,6 +102,36 @@ public enum DataSuite: BenchSuite {
             BenchResult(name: "bar_series_read", shape: [("rows", rows)], ms: seriesMs, runs: runs,
                         extra: [("rows_per_s", Double(rows) / (seriesMs / 1000))]),
         ]
+    }
+
+    /// `data_append` at each size (see the type's notes).
+    static func dataAppend(sizes: [Int], runs: Int, dir: String) throws -> [BenchResult] {
+        let batch = 10
+        var results: [BenchResult] = []
+        for rows in sizes {
+            let bars = syntheticBars(rows + (runs + 2) * batch, symbol: "SYN")
+            let store = try ParquetBarStore(root: dir + "/append-\(rows)")
+            try store.write(bars[0..<rows], source: "synthetic")
+            var next = rows
+            let ms = try Stopwatch.median(runs: runs, warmup: 2) {
+                let r = try store.append(bars[next..<(next + batch)], source: "bench")
+                precondition(r.rowsAdded == batch && !r.rewroteDataset && r.compaction == nil)
+                next += batch
+            }
+            let began = DispatchTime.now().uptimeNanoseconds
+            let compaction = try store.compact(symbol: "SYN", timeframe: .m1)
+            let compactMs = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e6
+            precondition(compaction.rows == next)
+            let every = Double(store.maxParts + 1)
+            results.append(BenchResult(name: "data_append", shape: [("rows", rows), ("bars", batch)], ms: ms, runs: runs,
+                                       extra: [("appends_per_s", 1000 / ms), ("compact_ms", compactMs),
+                                               ("amortized_ms", ms + compactMs / every)]))
+            try? FileManager.default.removeItem(atPath: dir + "/append-\(rows)")
+        }
+        let medians = results.map(\.ms)
+        let ratio = (medians.max() ?? 0) / max(medians.min() ?? 1, 1e-9)
+        for i in results.indices { results[i].extra.append(("max_over_min", ratio)) }
+        return results
     }
 
     /// Median ms of `pyarrow.parquet.read_table(path)`, or nil when no python with pyarrow is found.
