@@ -31,11 +31,17 @@ public enum DataSuite: BenchSuite {
         let dir = NSTemporaryDirectory() + "aitrader-bench-data-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        report.results.append(try csvImport(rows: options.quick ? 100_000 : 1_000_000, runs: options.quick ? 1 : 3, dir: dir))
-        report.results.append(contentsOf: try parquetRead(rows: options.quick ? 1_000_000 : 10_000_000,
-                                                         runs: options.quick ? 2 : 5, dir: dir))
-        report.results.append(contentsOf: try dataAppend(sizes: [20_000, 200_000, 2_000_000], runs: options.quick ? 10 : 30,
-                                                        dir: dir))
+        if options.includes("csv_import") {
+            report.results.append(try csvImport(rows: options.quick ? 100_000 : 1_000_000, runs: options.quick ? 1 : 3, dir: dir))
+        }
+        if options.includes("parquet_read") || options.includes("bar_series_read") {
+            report.results.append(contentsOf: try parquetRead(rows: options.quick ? 1_000_000 : 10_000_000,
+                                                             runs: options.quick ? 2 : 5, dir: dir))
+        }
+        if options.includes("data_append") {
+            report.results.append(contentsOf: try dataAppend(sizes: [20_000, 200_000, 2_000_000],
+                                                            runs: options.quick ? 10 : 30, dir: dir))
+        }
         return report
     }
 

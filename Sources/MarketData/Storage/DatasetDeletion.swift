@@ -72,6 +72,7 @@ extension ParquetBarStore {
             try metadata.database.transaction { () throws(StorageError) in
                 guard try metadata.pendingDeletes().contains(relative) else { return }
                 let absolute = root + "/" + relative
+                verified.forget(path: absolute)
                 if unlink(absolute) == 0 {
                     removed.append(absolute)
                     AtomicFile.syncDirectory(AtomicFile.parentDirectory(of: absolute))
