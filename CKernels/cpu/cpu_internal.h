@@ -206,7 +206,12 @@ ck_status ck_cpu_dirichlet_nll_fwd(ck_backend *b, float *loss, const float *conc
 ck_status ck_cpu_dirichlet_nll_bwd(ck_backend *b, float *dconc, const float *dloss, const float *conc,
                                    const float *y, int N, int K);
 /** Digamma (psi) in double: reflection for x < 0, recurrence up to x >= 10, then the asymptotic series. */
+ck_status ck_cpu_evidential_beta_fwd(ck_backend *b, float *nll, float *kl, const float *alpha, const float *beta,
+                                     const float *y, int N);
+ck_status ck_cpu_evidential_beta_bwd(ck_backend *b, float *dalpha, float *dbeta, const float *dnll, const float *dkl,
+                                     const float *alpha, const float *beta, const float *y, int N);
 double ck_cpu_digamma(double x);
+double ck_cpu_trigamma(double x);
 
 /** Sum of squares of x in double (used by reduce_sum_squares and global_norm). */
 double ck_cpu_sum_squares_double(const float *x, size_t n);

@@ -6,6 +6,8 @@
  *
  *     cpu->beta_nll_fwd(cpu, loss, alpha, beta, y, N);
  *     cpu->beta_nll_bwd(cpu, dalpha, dbeta, dloss, alpha, beta, y, N);   // accumulates
+ *     cpu->evidential_beta_fwd(cpu, nll, kl, alpha, beta, y, N);          // Beta-Bernoulli NLL + evidence KL
+ *     cpu->evidential_beta_bwd(cpu, dalpha, dbeta, dnll, dkl, alpha, beta, y, N);
  */
 #include "cpu_internal.h"
 
@@ -34,6 +36,65 @@ double ck_cpu_digamma(double x) {
     double f = 1.0 / (x * x);
     double series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))));
     return result + log(x) - 0.5 / x - series;
+}
+
+/* trigamma(x) for x > 0: recurrence psi1(x) = psi1(x + 1) + 1/x^2 up to x >= 10, then the asymptotic series
+ * 1/x + 1/(2x^2) + sum_k B_2k / x^(2k+1) (error below 1e-13 there). NaN for x <= 0 (never reached: alpha, beta > 0). */
+double ck_cpu_trigamma(double x) {
+    if (isnan(x) || x <= 0.0) return NAN;
+    if (x == INFINITY) return 0.0;
+    double result = 0.0;
+    while (x < 10.0) {
+        result += 1.0 / (x * x);
+        x += 1.0;
+    }
+    double f = 1.0 / (x * x);
+    double series = 1.0 / x + 0.5 * f +
+                    f / x * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30 - f * (5.0 / 66)))));
+    return result + series;
+}
+
+/* KL(Beta(a, b) || Beta(1, 1)) (log B(1, 1) = 0). */
+static double beta_kl_uniform(double a, double b) {
+    double psi_ab = ck_cpu_digamma(a + b);
+    return log_gamma(a + b) - log_gamma(a) - log_gamma(b) + (a - 1.0) * (ck_cpu_digamma(a) - psi_ab) +
+           (b - 1.0) * (ck_cpu_digamma(b) - psi_ab);
+}
+
+ck_status ck_cpu_evidential_beta_fwd(ck_backend *b, float *nll, float *kl, const float *alpha, const float *beta,
+                                     const float *y, int N) {
+    (void)b;
+    CK_REQUIRE(N >= 0, "evidential_beta_fwd: N must be >= 0 (got %d)", N);
+    if (N == 0) return CK_OK;
+    CK_REQUIRE(nll != NULL && alpha != NULL && beta != NULL && y != NULL, "evidential_beta_fwd: NULL argument");
+    for (int i = 0; i < N; i++) {
+        double a = alpha[i], bb = beta[i], yi = y[i];
+        nll[i] = (float)(log(a + bb) - yi * log(a) - (1.0 - yi) * log(bb));
+        if (kl != NULL) kl[i] = (float)beta_kl_uniform(yi + (1.0 - yi) * a, (1.0 - yi) + yi * bb);
+    }
+    return CK_OK;
+}
+
+ck_status ck_cpu_evidential_beta_bwd(ck_backend *b, float *dalpha, float *dbeta, const float *dnll, const float *dkl,
+                                     const float *alpha, const float *beta, const float *y, int N) {
+    (void)b;
+    CK_REQUIRE(N >= 0, "evidential_beta_bwd: N must be >= 0 (got %d)", N);
+    if (N == 0 || (dalpha == NULL && dbeta == NULL)) return CK_OK;
+    CK_REQUIRE(dnll != NULL && alpha != NULL && beta != NULL && y != NULL, "evidential_beta_bwd: NULL argument");
+    for (int i = 0; i < N; i++) {
+        double a = alpha[i], bb = beta[i], yi = y[i], g = dnll[i];
+        double inv_sum = 1.0 / (a + bb);
+        double ga = g * (inv_sum - yi / a), gb = g * (inv_sum - (1.0 - yi) / bb);
+        if (dkl != NULL) {
+            double at = yi + (1.0 - yi) * a, bt = (1.0 - yi) + yi * bb, k = dkl[i];
+            double tri_sum = ck_cpu_trigamma(at + bt) * (at + bt - 2.0);
+            ga += k * (1.0 - yi) * ((at - 1.0) * ck_cpu_trigamma(at) - tri_sum);
+            gb += k * yi * ((bt - 1.0) * ck_cpu_trigamma(bt) - tri_sum);
+        }
+        if (dalpha != NULL) dalpha[i] += (float)ga;
+        if (dbeta != NULL) dbeta[i] += (float)gb;
+    }
+    return CK_OK;
 }
 
 ck_status ck_cpu_beta_nll_fwd(ck_backend *b, float *loss, const float *alpha, const float *beta, const float *y,

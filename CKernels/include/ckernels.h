@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 /** Bumped whenever the table's layout or any signature changes. A loaded library must match exactly. */
-#define CK_ABI_VERSION 1
+#define CK_ABI_VERSION 2
 
 typedef enum ck_status {
     CK_OK = 0,
@@ -251,6 +251,18 @@ struct ck_backend {
     ck_status (*dirichlet_nll_fwd)(ck_backend *b, float *loss, const float *conc, const float *y, int N, int K);
     ck_status (*dirichlet_nll_bwd)(ck_backend *b, float *dconc, const float *dloss, const float *conc,
                                    const float *y, int N, int K);
+    /** Evidential Beta-Bernoulli (Sensoy et al. 2018, eq. 3 + the evidence regulariser), y in [0, 1]:
+     *  nll[i] = -log E_{p~Beta(a,b)}[p^y (1-p)^(1-y)] = log(a+b) - y log a - (1-y) log b;
+     *  kl[i]  = KL(Beta(a~, b~) || Beta(1, 1)) with the true class's parameter set to 1: a~ = y + (1-y) a,
+     *           b~ = (1-y) + y b; KL = lgamma(a~+b~) - lgamma(a~) - lgamma(b~) + (a~-1)(digamma(a~) - digamma(a~+b~))
+     *           + (b~-1)(digamma(b~) - digamma(a~+b~)).
+     *  Backward: dalpha[i] += dnll[i] * (1/(a+b) - y/a) + dkl[i] * (1-y) * ((a~-1) trigamma(a~)
+     *  - (a~+b~-2) trigamma(a~+b~)), likewise dbeta with (1-y)/b and y. kl may be NULL (not computed) and dkl NULL
+     *  (no regulariser gradient). */
+    ck_status (*evidential_beta_fwd)(ck_backend *b, float *nll, float *kl, const float *alpha, const float *beta,
+                                     const float *y, int N);
+    ck_status (*evidential_beta_bwd)(ck_backend *b, float *dalpha, float *dbeta, const float *dnll, const float *dkl,
+                                     const float *alpha, const float *beta, const float *y, int N);
 
     /* ---- reductions (results are single floats in backend memory) ---------------------------------------- */
     ck_status (*reduce_sum)(ck_backend *b, float *out, const float *x, size_t n);

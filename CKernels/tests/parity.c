@@ -293,6 +293,19 @@ static void check_losses(dual_ctx *x, int N, int K) {
     DUAL_RUN(x, "beta_nll_bwd", bk->beta_nll_bwd(bk, SIDE(da), SIDE(db), SIDE(dloss), SIDE(a), SIDE(b), SIDE(y), N));
     dual_compare(x, "beta_nll_bwd", shape, "dalpha", &da, T_LOSS);
     dual_compare(x, "beta_nll_bwd", shape, "dbeta", &db, T_LOSS);
+    dual kl = dual_zeros(x, N), dkl = dual_uniform(x, N, -1, 1);
+    float *lh = (float *)malloc((size_t)N * sizeof(float));
+    for (int i = 0; i < N; i++) lh[i] = i % 3 == 2 ? dual_uniform01(x) : (float)(i % 3); /* 0, 1 and soft labels */
+    dual lab = dual_from(x, lh, (size_t)N);
+    free(lh);
+    DUAL_RUN(x, "evidential_beta_fwd", bk->evidential_beta_fwd(bk, SIDE(loss), SIDE(kl), SIDE(a), SIDE(b), SIDE(lab), N));
+    dual_compare(x, "evidential_beta_fwd", shape, "nll", &loss, T_LOSS);
+    dual_compare(x, "evidential_beta_fwd", shape, "kl", &kl, T_LOSS);
+    DUAL_RUN(x, "evidential_beta_bwd", bk->evidential_beta_bwd(bk, SIDE(da), SIDE(db), SIDE(dloss), SIDE(dkl), SIDE(a),
+                                                                SIDE(b), SIDE(lab), N));
+    dual_compare(x, "evidential_beta_bwd", shape, "dalpha", &da, T_LOSS);
+    dual_compare(x, "evidential_beta_bwd", shape, "dbeta", &db, T_LOSS);
+    dual_free(x, &kl); dual_free(x, &dkl); dual_free(x, &lab);
     snprintf(shape, sizeof shape, "N=%d K=%d", N, K);
     float *yh = (float *)malloc((size_t)N * K * sizeof(float));
     for (int i = 0; i < N; i++) {

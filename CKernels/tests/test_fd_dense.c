@@ -208,7 +208,37 @@ static void dir_f(fd_case *c) { B_->dirichlet_nll_fwd(B_, c->out, IN(0), c->aux[
 static void dir_b(fd_case *c) {
     CHECK_OK(B_, B_->dirichlet_nll_bwd(B_, G(0), c->w, IN(0), c->aux[0], c->i[0], c->i[1]));
 }
+/* evidential_beta: output 0 is nll (dkl NULL), output 1 the KL regulariser (dnll zero); aux[1] the other output */
+static void evi_nll_f(fd_case *c) {
+    B_->evidential_beta_fwd(B_, c->out, NULL, IN(0), IN(1), c->aux[0], (int)c->n_out);
+}
+static void evi_nll_b(fd_case *c) {
+    CHECK_OK(B_, B_->evidential_beta_bwd(B_, G(0), G(1), c->w, NULL, IN(0), IN(1), c->aux[0], (int)c->n_out));
+}
+static void evi_kl_f(fd_case *c) {
+    B_->evidential_beta_fwd(B_, c->aux[1], c->out, IN(0), IN(1), c->aux[0], (int)c->n_out);
+}
+static void evi_kl_b(fd_case *c) {
+    CHECK_OK(B_, B_->evidential_beta_bwd(B_, G(0), G(1), c->aux[2], c->w, IN(0), IN(1), c->aux[0], (int)c->n_out));
+}
+static void fd_evidential(void (*forward)(fd_case *), void (*backward)(fd_case *), const char *op) {
+    fd_case c = {.op = op, .forward = forward, .backward = backward, .h = 2e-3f};
+    fd_add_input(&c, "alpha", 20, 0.3f, 30);
+    fd_add_input(&c, "beta", 20, 0.3f, 30);
+    c.aux[0] = test_buffer(20);
+    test_fill(&fd_rng, c.aux[0], 20, 0.0f, 1.0f);
+    for (int i = 0; i < 12; i++) c.aux[0][i] = (float)(i % 2); /* hard labels, then soft ones */
+    c.aux[1] = test_buffer(20);
+    c.aux[2] = test_buffer(20);
+    for (int i = 0; i < 20; i++) c.aux[2][i] = 0.0f;
+    c.n_out = 20;
+    c.out = test_buffer(20);
+    fd_run(&c);
+}
+
 static void fd_distributions(void) {
+    fd_evidential(evi_nll_f, evi_nll_b, "evidential_beta_nll");
+    fd_evidential(evi_kl_f, evi_kl_b, "evidential_beta_kl");
     fd_case be = {.op = "beta_nll", .forward = beta_f, .backward = beta_b, .h = 2e-3f};
     fd_add_input(&be, "alpha", 20, 0.3f, 30);
     fd_add_input(&be, "beta", 20, 0.3f, 30);

@@ -197,6 +197,26 @@ extension Backend {
                                          inp(y, n, op, "y"), c32(n)), op)
     }
 
+    /// The evidential Beta-Bernoulli loss (Sensoy et al. 2018): nll[i] = log(a+b) − y log a − (1−y) log b and, when
+    /// `kl` is given, kl[i] = KL(Beta(y + (1−y) a, (1−y) + y b) ‖ Beta(1, 1)) (the misleading evidence).
+    public func evidentialBetaForward(nll: Tensor, kl: Tensor?, alpha: Tensor, beta: Tensor, y: Tensor,
+                                      count n: Int) throws(EngineError) {
+        let op = "evidential_beta_fwd"
+        try dims(op, n)
+        try check(fn(\.evidential_beta_fwd, op)(raw, out(nll, n, op, "nll"), out(kl, n, op, "kl"), inp(alpha, n, op, "alpha"),
+                                                inp(beta, n, op, "beta"), inp(y, n, op, "y"), c32(n)), op)
+    }
+
+    /// Accumulates dnll[i] · ∂nll/∂(a, b) + dkl[i] · ∂kl/∂(a, b) into dAlpha, dBeta (`dKL` nil: no regulariser).
+    public func evidentialBetaBackward(dAlpha: Tensor?, dBeta: Tensor?, dNLL: Tensor, dKL: Tensor?, alpha: Tensor, beta: Tensor,
+                                       y: Tensor, count n: Int) throws(EngineError) {
+        let op = "evidential_beta_bwd"
+        try dims(op, n)
+        try check(fn(\.evidential_beta_bwd, op)(raw, out(dAlpha, n, op, "dalpha"), out(dBeta, n, op, "dbeta"),
+                                                inp(dNLL, n, op, "dnll"), inp(dKL, n, op, "dkl"), inp(alpha, n, op, "alpha"),
+                                                inp(beta, n, op, "beta"), inp(y, n, op, "y"), c32(n)), op)
+    }
+
     /// loss[i] = -log Dir(y[i] | conc[i]); conc, y (N, K).
     public func dirichletNLLForward(loss: Tensor, concentration: Tensor, y: Tensor, rows: Int, classes: Int) throws(EngineError) {
         let op = "dirichlet_nll_fwd"
