@@ -18,6 +18,10 @@ import Models
 ///   `TrainingError.nonFinite` naming the step and the first such tensor; nothing is written over the last good
 ///   checkpoint.
 /// - Devices: the trainer only talks to `Backend`; which device it is never matters here.
+/// - Loss: the config's `loss` (`LossConfig`): BetaNLL of the label (default), the evidential objective with its
+///   annealed regulariser, or BetaNLL of the forward return's rank in the training distribution.
+/// - Gradient norms: with `onGradientNorms` set, every `log_every_steps` steps the global norm before clipping and
+///   one per layer group (`ParameterLayout.groups`).
 /// - Calibration: after every epoch's validation, the config's `calibration` method (default `platt`) is fitted
 ///   on that epoch's validation predictions (p(up), label) and stored in the checkpoints of that epoch
 ///   (`CheckpointMetadata.calibration`), so `best` carries the calibration of the best model, fitted on the
@@ -32,6 +36,9 @@ public final class Trainer {
     public let backend: Backend
     /// Called after every epoch's validation.
     public var onEpoch: (EpochReport) -> Void = { _ in }
+    /// Called every `log_every_steps` optimizer steps with the gradient norms before clipping (global and per layer
+    /// group); nil: not computed.
+    public var onGradientNorms: ((GradientNormReport) -> Void)?
     /// Polled after every optimizer step; true interrupts the run at that point.
     public var shouldStop: () -> Bool = { false }
     /// ProgressReporter of each epoch's steps on standard error (`Common.Progress`).
@@ -81,7 +88,9 @@ public final class Trainer {
         if let resume { state = try restore(from: resume, model: model, optimizer: optimizer) }
         if state.finished { return .finished(summary(state)) }
         try createDirectory()
-        let loss = TradingLoss()
+        let lossConfig = config.lossConfig
+        let loss = TradingLoss(objective: lossConfig.objective)
+        let ranks = lossConfig.kind == .betaNLLRank ? ReturnRanks(dataset: plan.dataset) : nil
         let batchSize = config.batchSize, perEpoch = batchesPerEpoch
         var lastGood: String? = resume
 
@@ -96,12 +105,13 @@ public final class Trainer {
             var samplesThisRun = 0
             var index = 0
             var interrupted = false
+            loss.evidenceRegularizer = lossConfig.evidenceRegularizer(epoch: epoch)
             do {
                 try plan.dataset.forEachBatch(.train, batchSize: batchSize, seed: config.seed, epoch: epoch) { batch in
                     defer { index += 1 }
                     guard !interrupted, index >= state.batch, index < perEpoch else { return }
                     let value = try self.step(batch, model: model, loss: loss, optimizer: optimizer, schedule: schedule,
-                                              state: state, lastGood: lastGood)
+                                              state: state, lastGood: lastGood, ranks: ranks)
                     state.step += 1
                     state.batch = index + 1
                     state.trainLossSum += Double(value) * Double(batch.count)
@@ -120,7 +130,7 @@ public final class Trainer {
                 return .interrupted(checkpoint: lastPath, epoch: epoch, step: state.step)
             }
             let trainLoss = state.trainSamples > 0 ? state.trainLossSum / Double(state.trainSamples) : .nan
-            let validation = try validate(model, loss: loss, step: state.step, epoch: epoch, lastGood: lastGood)
+            let validation = try validate(model, loss: loss, step: state.step, epoch: epoch, lastGood: lastGood, ranks: ranks)
 
             // Early stopping and checkpoints.
             let improved = state.bestLoss.map { validation.loss < $0 - config.minDelta } ?? true
@@ -175,11 +185,13 @@ public final class Trainer {
         return .finished(summary(state))
     }
 
-    /// One optimizer step on `batch`; returns the batch's loss.
+    /// One optimizer step on `batch`; returns the batch's loss. Every `log_every_steps` steps (when `onGradientNorms`
+    /// is set) also the gradient norms per layer group (`GradientNorms`, read-only: the weights are the same either way).
     func step(_ batch: TrainingDataset.Batch, model: any HorizonModel, loss: TradingLoss, optimizer: AdamW,
-              schedule: OneCycleLR, state: ResumeState, lastGood: String?) throws(TrainingError) -> Float {
+              schedule: OneCycleLR, state: ResumeState, lastGood: String?, ranks: ReturnRanks? = nil) throws(TrainingError) -> Float {
         let tensors: BatchTensors
-        do { tensors = try BatchTensors(batch, dataset: plan.dataset, configuration: plan.modelConfiguration, backend: backend) }
+        do { tensors = try BatchTensors(batch, dataset: plan.dataset, configuration: plan.modelConfiguration, backend: backend,
+                                        ranks: ranks) }
         catch { throw .failed(context: "step \(state.step + 1): batch tensors", message: error.description) }
         func nonFinite(_ output: ModelOutput?) -> TrainingError {
             .nonFinite(step: state.step + 1, epoch: state.epoch,
@@ -193,6 +205,10 @@ public final class Trainer {
             try model.backward(try loss.backward())
             let clip = try GradientClipping.scale(model.parameters, maxNorm: Float(config.gradientClip))
             guard clip.norm.isFinite else { throw nonFinite(output) }
+            if let report = onGradientNorms, (state.step + 1) % config.gradientLogInterval == 0 {
+                report(GradientNormReport(step: state.step + 1, epoch: state.epoch, global: Double(clip.norm),
+                                          groups: try GradientNorms.perGroup(model.parameters)))
+            }
             try schedule.apply(to: optimizer, step: state.step)
             try optimizer.step(gradientScale: clip.scale)
             return parts.total
@@ -205,10 +221,14 @@ public final class Trainer {
 
     /// Mean validation loss (per sample), direction accuracy (P(up) > 0.5 against the label) and every sample's
     /// raw p(up) and label (1 up, 0 down), in inference mode.
-    func validate(_ model: any HorizonModel, loss: TradingLoss, step: Int, epoch: Int,
-                  lastGood: String?) throws(TrainingError) -> (loss: Double, accuracy: Double, p: [Double], y: [Int]) {
+    /// The loss is the run's objective at its full weight (evidential: λ = evidence_regularizer, not the annealed
+    /// one), so every epoch's validation loss is on the same scale.
+    func validate(_ model: any HorizonModel, loss: TradingLoss, step: Int, epoch: Int, lastGood: String?,
+                  ranks: ReturnRanks? = nil) throws(TrainingError) -> (loss: Double, accuracy: Double, p: [Double], y: [Int]) {
         model.training = false
-        defer { model.training = true }
+        let trainingRegularizer = loss.evidenceRegularizer
+        loss.evidenceRegularizer = config.lossConfig.validationRegularizer
+        defer { model.training = true; loss.evidenceRegularizer = trainingRegularizer }
         var sum = 0.0, correct = 0, count = 0, index = 0
         var ps: [Double] = [], ys: [Int] = []
         let limit = config.maxBatchesPerEpoch ?? Int.max
@@ -217,7 +237,7 @@ public final class Trainer {
                 defer { index += 1 }
                 guard index < limit else { return }
                 let tensors = try BatchTensors(batch, dataset: plan.dataset, configuration: plan.modelConfiguration,
-                                               backend: backend)
+                                               backend: backend, ranks: ranks)
                 let output = try model.forward(tensors.input)
                 let parts = try loss.forward(output, targets: tensors.targets)
                 guard parts.total.isFinite else {

@@ -17,7 +17,8 @@ import Models
 ///     splits: {train: 0.7, validation: 0.15, test: 0.15, embargo: 4}
 ///     scaling: {method: zscore, clip: 10}
 ///     training: {batch_size: 64, epochs: 100, learning_rate: 1.0e-4, weight_decay: 1.0e-5, gradient_clip: 1.0,
-///                patience: 15, min_delta: 1.0e-4, max_batches_per_epoch: null}
+///                patience: 15, min_delta: 1.0e-4, max_batches_per_epoch: null, log_every_steps: 50}
+///     loss: beta_nll                             # beta_nll, evidential or beta_nll_rank (LossConfig)
 ///     checkpoints: {dir: checkpoints/short_term, save_top_k: 3}
 ///     calibration: platt                         # platt, temperature, isotonic or none (CalibrationMethod)
 ///     seed: 42
@@ -53,6 +54,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var minDelta = 1e-4
     /// Caps the batches of each epoch (training and validation alike); nil: all.
     public var maxBatchesPerEpoch: Int?
+    /// Every how many optimizer steps the gradient norms (global and per layer group) go to the tracker; nil: 50.
+    /// Not part of the recorded configuration (it never changes the weights).
+    public var logEverySteps: Int?
+    /// The direction objective; nil: `beta_nll` (left out of the recorded config then, so runs from before the key
+    /// resume and evaluate unchanged).
+    public var loss: LossConfig?
     public var checkpointDirectory: String
     public var saveTopK = 3
     /// The post-hoc calibration of p(up) fitted on the validation split and stored in every checkpoint; nil: the
@@ -76,6 +83,11 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             self.folds = folds
         }
     }
+
+    /// The loss a run trains with: `loss`, else `beta_nll`.
+    public var lossConfig: LossConfig { loss ?? LossConfig(kind: .betaNLL) }
+    /// Gradient-norm logging interval: `logEverySteps`, else 50.
+    public var gradientLogInterval: Int { logEverySteps ?? 50 }
 
     /// The calibration method a run fits: `calibration`, else `platt`.
     public var calibrationMethod: CalibrationMethod { calibration ?? .platt }
@@ -113,11 +125,11 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         "splits": ["train", "validation", "test", "embargo"],
         "scaling": ["method", "clip"],
         "training": ["batch_size", "epochs", "learning_rate", "weight_decay", "gradient_clip", "patience", "min_delta",
-                     "max_batches_per_epoch"],
+                     "max_batches_per_epoch", "log_every_steps"],
         "checkpoints": ["dir", "save_top_k"],
     ]
     static let topKeys = ["model", "profile", "profiles", "timeframe", "features", "symbols", "label", "splits", "scaling",
-                          "training", "checkpoints", "calibration", "seed", "device", "threads"]
+                          "training", "checkpoints", "calibration", "loss", "seed", "device", "threads"]
 
     public init(yaml root: YAMLNode) throws(TrainingError) {
         let r = Reader(root)
@@ -187,6 +199,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             patience = try t.int("patience", default: patience, atLeast: 1)
             minDelta = try t.double("min_delta", default: minDelta, atLeast: 0)
             maxBatchesPerEpoch = try t.optionalInt("max_batches_per_epoch", atLeast: 1)
+            logEverySteps = try t.optionalInt("log_every_steps", atLeast: 1)
         }
         if let c = try r.optionalSection("checkpoints", Self.sections["checkpoints"]!) {
             checkpointDirectory = try c.string("dir") ?? checkpointDirectory
@@ -199,6 +212,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             }
             calibration = method
         }
+        if let node = root["loss"], !node.isNull { loss = try LossConfig(yaml: node) }
         seed = UInt64(try r.int("seed", default: Int(seed), atLeast: 0))
         if let node = root["device"] {
             device = try Reader(node).string()

@@ -55,3 +55,15 @@ public struct EpochReport: Sendable, Equatable {
             + (improved ? "  *" : "") + (stoppingEarly ? "  (early stop)" : "")
     }
 }
+
+/// The gradient norms of one optimizer step before clipping: the global norm (what clipping compares with
+/// `gradient_clip`) and one per layer group (`Engine.ParameterLayout.groups`: `convs`, `lstm`, `attn`, `head`, …).
+/// Reported every `log_every_steps` steps; the tracker records them as `grad_norm/global`, `grad_norm/<group>`.
+public struct GradientNormReport: Sendable {
+    /// 1-based optimizer step.
+    public let step: Int
+    /// 0-based.
+    public let epoch: Int
+    public let global: Double
+    public let groups: [(name: String, norm: Double)]
+}

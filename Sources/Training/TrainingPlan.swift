@@ -90,11 +90,14 @@ public struct TrainingPlan: Sendable {
 
     /// The training configuration that decides a run's results: what `resume` compares (paths of the checkpoint
     /// directory, the device and the thread count are left out; the same thread count is still needed for
-    /// bit-identical results on the CPU). `calibration: platt` is recorded as the default it is (absent), so runs from
-    /// before the key and runs naming it record the same configuration.
+    /// bit-identical results on the CPU). `calibration: platt` and `loss: beta_nll` are recorded as the defaults they
+    /// are (absent), so runs from before those keys and runs naming them record the same configuration;
+    /// `log_every_steps` is left out (logging never changes the weights).
     public static func fingerprint(_ config: TrainingConfig) -> String {
         var c = config
         if c.calibration == .platt { c.calibration = nil }
+        if c.loss?.kind == .betaNLL { c.loss = nil }
+        c.logEverySteps = nil
         c.checkpointDirectory = ""
         c.device = ""
         c.threads = nil

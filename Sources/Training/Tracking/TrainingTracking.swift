@@ -3,7 +3,8 @@ import Foundation
 
 /// What `aitrader train` records of a run: params = the training configuration flattened (`training.epochs`-style
 /// keys from its JSON form), tags = model type, symbol, timeframe, profile, code version, per-epoch metrics
-/// (`train_loss`, `val_loss`, `val_accuracy`, `samples_per_s`, `lr`, step = the 1-based epoch).
+/// (`train_loss`, `val_loss`, `val_accuracy`, `samples_per_s`, `lr`, step = the 1-based epoch) and the gradient norms
+/// every `log_every_steps` optimizer steps (`grad_norm/global`, `grad_norm/<layer group>`, step = the optimizer step).
 ///
 ///     TrainingTracking.metrics(report).map(\.key)   // ["train_loss", "val_loss", "val_accuracy", "samples_per_s", "lr"]
 public enum TrainingTracking {
@@ -27,6 +28,12 @@ public enum TrainingTracking {
             "device": device,
             "feature_config_hash": plan.provenance["feature_config_hash"] ?? "",
         ]
+    }
+
+    /// `grad_norm/global` and `grad_norm/<group>` at the optimizer step (not the epoch).
+    public static func metrics(_ report: GradientNormReport, timestamp: Int64 = TrackedMetric.now()) -> [TrackedMetric] {
+        [TrackedMetric(key: "grad_norm/global", value: report.global, step: report.step, timestamp: timestamp)]
+            + report.groups.map { TrackedMetric(key: "grad_norm/\($0.name)", value: $0.norm, step: report.step, timestamp: timestamp) }
     }
 
     public static func metrics(_ report: EpochReport, timestamp: Int64 = TrackedMetric.now()) -> [TrackedMetric] {

@@ -24,6 +24,8 @@ enum TrainCommand: AITraderCommand {
         Option("resume", .text, "CKPT", "continue the run whose last.safetensors this is (one model only)"),
         Option("checkpoint-dir", .text, "DIR", "where checkpoints go (default: the config's; with --model all, DIR/<model>)"),
         Option("seed", .integer(0 ... Int.max), "N", "seed of weights, dropout and data order (default: the config's)"),
+        Option("loss", .choice(["beta_nll", "evidential", "beta_nll_rank"]), "",
+               "direction loss (default: the config's `loss`, else beta_nll; evidential keeps the config's regulariser settings)"),
         Option("walk-forward", .integer(2 ... 1000), "K",
                "train K models on expanding windows, each tested on the next block; per-fold and pooled out-of-sample figures (one model only)"),
         Option("commission", .number(.fraction), "RATE", "with --walk-forward: fraction of traded value per position change in the simulated trading (default 0)"),
@@ -43,7 +45,8 @@ enum TrainCommand: AITraderCommand {
 
         Every run is tracked in <data-root>/runs (`aitrader runs list|show|compare`): params (the training config),
         tags (model type, symbol, timeframe, code version), per-epoch train_loss, val_loss, val_accuracy,
-        samples_per_s and lr, the checkpoints and config as artifacts, and the status (FINISHED, FAILED, KILLED on
+        samples_per_s and lr, every log_every_steps (50) optimizer steps the gradient norms before clipping
+        (grad_norm/global and grad_norm/<layer group>), the checkpoints and config as artifacts, and the status (FINISHED, FAILED, KILLED on
         an interrupt). With --mlflow-uri or MLFLOW_TRACKING_URI the run is also logged to that MLflow server; when the
         server fails, one warning says so and the run goes on, tracked locally.
 
@@ -90,6 +93,9 @@ enum TrainCommand: AITraderCommand {
             if let e = values.int("epochs") { config.epochs = e }
             if let m = values.int("max-batches") { config.maxBatchesPerEpoch = m }
             if let s = values.int("seed") { config.seed = UInt64(s) }
+            if let text = values.string("loss"), let kind = LossConfig.Kind(rawValue: text), kind != config.loss?.kind {
+                config.loss = LossConfig(kind: kind)
+            }
             if let dir = values.string("checkpoint-dir") { config.checkpointDirectory = kinds.count > 1 ? "\(dir)/\(kind.rawValue)" : dir }
             if values.isGiven("device") { config.device = values.string("device") ?? config.device }
             if let t = values.int("threads") { config.threads = t }
@@ -115,6 +121,7 @@ enum TrainCommand: AITraderCommand {
                 fflush(nil)
                 tracked.log(TrainingTracking.metrics(report))
             }
+            trainer.onGradientNorms = { tracked.log(TrainingTracking.metrics($0)) }
             let d = plan.dataset
             print("== train \(kind) on \(plan.symbol) \(plan.timeframe) (\(bars.count) bars), \(d.featureCount) features, "
                   + "window \(d.window), label horizon \(d.horizon); samples train \(d.split.train.count) / validation "
@@ -167,6 +174,7 @@ enum TrainCommand: AITraderCommand {
                 fflush(nil)
                 tracked.log(TrainingTracking.metrics(report))
             }
+            trainer.onGradientNorms = { tracked.log(TrainingTracking.metrics($0)) }
             let s = plan.dataset.split
             print("== walk-forward fold \(k) of \(folds): train \(s.train.count) / validation \(s.validation.count) / test "
                   + "\(s.test.count) samples; seed \(plan.config.seed); checkpoints \(plan.config.checkpointDirectory)")
