@@ -30,17 +30,19 @@ import Testing
             #expect((0 ... 1).contains(r.confidence))
         }
         let model = try #require(result.metrics["model"])
-        for name in ["accuracy", "precision", "recall", "f1", "brier", "ece", "mce", "confidence_auc"] {
+        for name in ["accuracy", "precision", "recall", "f1", "brier", "ece", "mce", "confidence_auc", "concentration_auc"] {
             let e = try #require(model[name], "\(name)")
             let v = try #require(e.value), lo = try #require(e.low), hi = try #require(e.high)
             #expect((0 ... 1).contains(v) && lo <= hi, "\(name) \(v) [\(lo), \(hi)]")
         }
         #expect(try #require(model["log_loss"]?.value) > 0)
+        #expect(model["ece_plugin"]?.value != nil && model["ece_plugin"]?.low == nil)
         #expect(result.metrics["always_up"]?["log_loss"] == nil && result.metrics["base_rate"]?["accuracy"] == nil)
         #expect(Set(result.metrics.keys) == ["model", "model_calibrated", "always_up", "previous_return", "logistic", "base_rate"])
         #expect(result.metrics["model_calibrated"]?["ece"]?.value != nil && result.calibration == "platt")
         #expect(result.reliabilityCalibrated.reduce(0) { $0 + $1.count } == test.count)
-        #expect(result.pairedTests.map(\.metric) == ["accuracy", "log_loss"])
+        #expect(Array(result.pairedTests.map(\.metric).prefix(2)) == ["accuracy", "log_loss"])
+        #expect(result.pairedTests.contains { $0.metric == "confidence_auc" && $0.baseline == "chance" })
         #expect(result.pairedTests.allSatisfy { ($0.pValue ?? 0) >= 0 && ($0.pValue ?? 0) <= 1 })
         #expect(result.reliability.count == 10 && result.reliability.reduce(0) { $0 + $1.count } == test.count)
         #expect(result.trading.map(\.name) == ["model", "model_calibrated", "model_confidence_scaled", "always_up", "previous_return", "logistic"])

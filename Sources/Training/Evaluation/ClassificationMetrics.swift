@@ -29,8 +29,11 @@ public struct ClassificationMetrics: Sendable, Equatable, Codable {
     public var mce: Double
     /// AUC of `confidence` as a score for "the direction call was right" (NaN without confidences).
     public var confidenceAUC: Double
+    /// AUC of the concentration alpha + beta as a score for "the direction call was right" (NaN without them):
+    /// whether the Beta's total evidence separates right from wrong calls, whatever p is.
+    public var concentrationAUC: Double
 
-    public init(p: [Double], y: [Int], confidence: [Double]? = nil) {
+    public init(p: [Double], y: [Int], confidence: [Double]? = nil, concentration: [Double]? = nil) {
         precondition(p.count == y.count, "one probability per label")
         count = p.count
         let calls = p.map { $0 > 0.5 ? 1 : 0 }
@@ -53,6 +56,7 @@ public struct ClassificationMetrics: Sendable, Equatable, Codable {
         } else {
             confidenceAUC = .nan
         }
+        concentrationAUC = concentration.map { Self.auc(score: $0, outcome: zip(calls, y).map { $0 == $1 ? 1 : 0 }) } ?? .nan
     }
 
     /// Mean log loss with sklearn's clipping (one definition, shared with the calibrators' fits).

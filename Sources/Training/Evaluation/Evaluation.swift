@@ -13,8 +13,10 @@ import Simulation
 /// start and end where training recorded them; anything else is an error naming the difference.
 ///
 /// Figures (`ClassificationMetrics`) for the model and the `Baselines`, each with a 95 % day-block bootstrap interval
-/// (`DayBlockBootstrap`, the same resamples for every forecast), paired tests of the model against the best
-/// baseline on accuracy and log loss, and simulated trading (`SignalBacktest`) of the model (sign and
+/// (`DayBlockBootstrap`, the same resamples for every forecast; ECE bias-corrected with the basic bootstrap
+/// interval, `biasCorrected`), the AUC of the confidence and of the concentration alpha + beta for "the call was
+/// right", paired tests of the model against the best baseline on accuracy and log loss, against always_up
+/// (accuracy), base_rate (log loss, ECE) and chance (both AUCs against 0.5), and simulated trading (`SignalBacktest`) of the model (sign and
 /// confidence-scaled positions) and the baselines.
 ///
 /// Raw and calibrated: `model` is the network's raw p(up) = alpha / (alpha + beta); `model_calibrated` is that p
@@ -220,47 +222,77 @@ public struct Evaluation: Sendable {
     public func figures(model: Forecast, variants: [Forecast] = [], baselines: [Forecast], samples rows: [EvaluatedSample],
                         annualization: Double) -> Figures {
         let timestamps = rows.map(\.timestamp), y = rows.map(\.label), nextReturn = rows.map(\.nextReturn)
-        let p = model.p, confidence = rows.map(\.confidence)
+        let p = model.p, confidence = rows.map(\.confidence), concentration = rows.map { $0.alpha + $0.beta }
         let forecasts = [model] + variants + baselines
         let boot = DayBlockBootstrap(timestamps: timestamps, resamples: options.resamples, seed: options.seed)
 
         func figures(_ f: Forecast, _ idx: [Int]?) -> [String: Double] {
-            let pp = idx.map { $0.map { f.p[$0] } } ?? f.p, yy = idx.map { $0.map { y[$0] } } ?? y
-            let conf = f.name.hasPrefix("model") ? (idx.map { $0.map { confidence[$0] } } ?? confidence) : nil
-            let m = ClassificationMetrics(p: pp, y: yy, confidence: conf)
+            func pick(_ v: [Double]) -> [Double] { idx.map { $0.map { v[$0] } } ?? v }
+            let pp = pick(f.p), yy = idx.map { $0.map { y[$0] } } ?? y
+            let isModel = f.name.hasPrefix("model")
+            let m = ClassificationMetrics(p: pp, y: yy, confidence: isModel ? pick(confidence) : nil,
+                                          concentration: isModel ? pick(concentration) : nil)
             var out: [String: Double] = [:]
             if f.directional { out["accuracy"] = m.accuracy; out["precision"] = m.precision; out["recall"] = m.recall; out["f1"] = m.f1 }
             if f.probabilistic { out["log_loss"] = m.logLoss; out["brier"] = m.brier; out["ece"] = m.ece; out["mce"] = m.mce }
-            if conf != nil { out["confidence_auc"] = m.confidenceAUC }
+            if isModel { out["confidence_auc"] = m.confidenceAUC; out["concentration_auc"] = m.concentrationAUC }
             return out
         }
         var metrics: [String: [String: Estimate]] = [:]
+        // Per forecast: the value each figure's tests compare (bias-corrected for ECE) and its resampled values.
+        var compared: [String: [String: Double]] = [:]
         var resampled: [String: [[String: Double]]] = [:]
         for f in forecasts {
             let observed = figures(f, nil)
-            let draws = boot.resamples.map { figures(f, $0) }
-            resampled[f.name] = draws
+            var draws = boot.resamples.map { figures(f, $0) }
             var estimates: [String: Estimate] = [:]
+            var values = observed
             for (name, value) in observed {
-                let (lo, hi) = DayBlockBootstrap.percentileInterval(draws.map { $0[name] ?? .nan })
-                estimates[name] = Estimate(value, low: lo, high: hi)
+                if Self.biasCorrectedFigures.contains(name) {
+                    let (corrected, low, high) = Self.biasCorrected(value, draws: draws.map { $0[name] ?? .nan })
+                    for b in draws.indices { draws[b][name] = draws[b][name].map { 2 * value - $0 } }
+                    values[name] = corrected
+                    estimates[name] = Estimate(max(0, corrected), low: low, high: high)
+                    estimates[name + "_plugin"] = Estimate(value, low: .nan, high: .nan)
+                } else {
+                    let (lo, hi) = DayBlockBootstrap.percentileInterval(draws.map { $0[name] ?? .nan })
+                    estimates[name] = Estimate(value, low: lo, high: hi)
+                }
             }
+            compared[f.name] = values
+            resampled[f.name] = draws
             metrics[f.name] = estimates
         }
+        // Paired tests: the model against the best baseline on accuracy and log loss, then against always_up
+        // (accuracy), base_rate (log loss, ECE) and chance (AUC 0.5 of confidence and of concentration).
         var tests: [PairedTest] = []
-        for (figure, higherIsBetter) in [("accuracy", true), ("log_loss", false)] {
-            let candidates = baselines.compactMap { f -> (String, Double)? in
-                guard let v = metrics[f.name]?[figure]?.value else { return nil }
-                return (f.name, v)
+        func test(_ figure: String, against baseline: String) {
+            guard let mine = compared["model"]?[figure], let draws = resampled["model"] else { return }
+            let theirs: Double, theirDraws: [Double]
+            if baseline == "chance" {
+                theirs = 0.5
+                theirDraws = [Double](repeating: 0.5, count: draws.count)
+            } else {
+                guard let v = compared[baseline]?[figure], let d = resampled[baseline] else { return }
+                theirs = v
+                theirDraws = d.map { $0[figure] ?? .nan }
             }
-            guard let best = candidates.max(by: { higherIsBetter ? $0.1 < $1.1 : $0.1 > $1.1 }),
-                  let mine = metrics["model"]?[figure]?.value else { continue }
-            let observed = mine - best.1
-            let diffs = zip(resampled["model"]!, resampled[best.0]!).map { ($0[figure] ?? .nan) - ($1[figure] ?? .nan) }
+            guard !tests.contains(where: { $0.metric == figure && $0.baseline == baseline }) else { return }
+            let observed = mine - theirs
+            let diffs = zip(draws, theirDraws).map { ($0[figure] ?? .nan) - $1 }
             let (lo, hi) = DayBlockBootstrap.percentileInterval(diffs)
-            tests.append(PairedTest(metric: figure, baseline: best.0, difference: Estimate(observed, low: lo, high: hi),
+            tests.append(PairedTest(metric: figure, baseline: baseline, difference: Estimate(observed, low: lo, high: hi),
                                     pValue: Self.finite(DayBlockBootstrap.pValue(observed: observed, resampled: diffs))))
         }
+        for (figure, higherIsBetter) in [("accuracy", true), ("log_loss", false)] {
+            let candidates = baselines.compactMap { f -> (String, Double)? in compared[f.name]?[figure].map { (f.name, $0) } }
+            if let best = candidates.max(by: { higherIsBetter ? $0.1 < $1.1 : $0.1 > $1.1 }) { test(figure, against: best.0) }
+        }
+        test("accuracy", against: "always_up")
+        test("log_loss", against: "base_rate")
+        test("ece", against: "base_rate")
+        test("confidence_auc", against: "chance")
+        test("concentration_auc", against: "chance")
         var trading = [SignalBacktest]()
         func trade(_ name: String, _ positions: [Double]) {
             var s = SignalBacktest(name: name, positions: positions, returns: nextReturn, times: timestamps,
@@ -284,5 +316,26 @@ public struct Evaluation: Sendable {
     }
 
     static func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+
+    /// Figures whose plug-in estimate is biased upwards, so that resampling biases it further and the percentile
+    /// interval can exclude the estimate itself: ECE (|mean p − frequency| per bin is positive even for a calibrated
+    /// forecast, more so on resamples, which repeat days). These are reported bias-corrected (`biasCorrected`); the
+    /// plug-in value stays beside them as `<figure>_plugin`. MCE (a maximum over bins) keeps its percentile interval.
+    public static let biasCorrectedFigures: Set<String> = ["ece"]
+
+    /// Bootstrap bias correction of a figure θ̂ with resampled values θ*_b: the estimate 2θ̂ − mean(θ*) (θ̂ minus the
+    /// bootstrap estimate of its bias) and the basic bootstrap interval [2θ̂ − q97.5(θ*), 2θ̂ − q2.5(θ*)], i.e. the
+    /// percentiles of the reflected values 2θ̂ − θ*_b, whose mean is the corrected estimate — so the interval
+    /// holds it (up to extreme skew). Interval ends are clipped at 0 (ECE ≥ 0); the estimate is returned unclipped
+    /// (paired differences use it as is; the reported value is clipped).
+    ///
+    ///     Evaluation.biasCorrected(0.05, draws: [0.07, 0.08, 0.06])   // (0.03, 0.0205, 0.0395)
+    public static func biasCorrected(_ value: Double, draws: [Double]) -> (estimate: Double, low: Double, high: Double) {
+        let finite = draws.filter(\.isFinite)
+        guard !finite.isEmpty, value.isFinite else { return (value, .nan, .nan) }
+        let mean = finite.reduce(0, +) / Double(finite.count)
+        let (lo, hi) = DayBlockBootstrap.percentileInterval(finite.map { 2 * value - $0 })
+        return (2 * value - mean, max(0, lo), max(0, hi))
+    }
 }
 

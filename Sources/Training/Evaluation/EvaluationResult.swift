@@ -60,7 +60,10 @@ public struct EvaluationResult: Sendable, Codable {
     public var seed: UInt64
     public var commission: Double
     public var annualization: Double
-    /// Forecast → figure → estimate; figures a forecast has no meaning for are absent (see `Forecast`).
+    /// Forecast → figure → estimate; figures a forecast has no meaning for are absent (see `Forecast`). `ece` is
+    /// bias-corrected with the basic bootstrap interval, `ece_plugin` the plain binned ECE (no interval; see
+    /// `Evaluation.biasCorrectedFigures`); `confidence_auc` / `concentration_auc` (model only): AUC of the confidence
+    /// / of alpha + beta for "the direction call was right".
     public var metrics: [String: [String: Estimate]]
     /// The checkpoint's calibration method (`none` when it records none: older checkpoints).
     public var calibration: String
@@ -84,7 +87,8 @@ public struct EvaluationResult: Sendable, Codable {
     }
 
     /// The figures in the order the table and the report show them.
-    public static let figureOrder = ["accuracy", "precision", "recall", "f1", "log_loss", "brier", "ece", "mce", "confidence_auc"]
+    public static let figureOrder = ["accuracy", "precision", "recall", "f1", "log_loss", "brier", "ece", "ece_plugin", "mce",
+                                     "confidence_auc", "concentration_auc"]
     /// The forecasts in the order the table shows them.
     public static let forecastOrder = ["model", "model_calibrated", "always_up", "previous_return", "logistic", "base_rate"]
 }

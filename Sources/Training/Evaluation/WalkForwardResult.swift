@@ -88,8 +88,9 @@ public struct WalkForwardResult: Sendable, Codable {
         return path
     }
 
-    /// The model per fold and pooled (test samples, accuracy, log loss, Brier, ECE, simulated Sharpe, each with
-    /// its interval), then every forecast pooled.
+    /// The model per fold and pooled (test samples, accuracy, log loss, Brier, ECE (bias-corrected), AUC of the
+    /// confidence for a right call, simulated Sharpe, each with its interval), then every forecast pooled and the
+    /// paired tests.
     public var table: String {
         func value(_ e: Estimate?, _ digits: Int = 3) -> String {
             guard let v = e?.value else { return "-" }
@@ -98,27 +99,27 @@ public struct WalkForwardResult: Sendable, Codable {
         }
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func row(_ cells: [String]) -> String {
-            var line = zip(cells, [16, 8, 22, 22, 22, 22, 24]).map { pad($0, $1) }.joined(separator: " ")
+            var line = zip(cells, [16, 8, 22, 22, 22, 22, 22, 24]).map { pad($0, $1) }.joined(separator: " ")
             while line.hasSuffix(" ") { line.removeLast() }
             return line
         }
         func sharpe(_ trading: [SignalBacktest], _ name: String) -> Estimate? { trading.first { $0.name == name }?.sharpeInterval }
         var lines = ["walk-forward \(modelType) \(symbol) \(timeframe): \(folds) folds, out-of-sample test blocks "
             + "(95 % day-block bootstrap intervals, \(resamples) resamples)"]
-        lines.append(row(["", "samples", "accuracy", "log loss", "brier", "ece", "sharpe"]))
+        lines.append(row(["", "samples", "accuracy", "log loss", "brier", "ece", "confidence auc", "sharpe"]))
         for f in perFold {
             let m = f.metrics["model"]
             lines.append(row(["fold \(f.fold)", "\(f.test.samples)", value(m?["accuracy"]), value(m?["log_loss"]),
-                              value(m?["brier"]), value(m?["ece"]), value(sharpe(f.trading, "model"), 2)]))
+                              value(m?["brier"]), value(m?["ece"]), value(m?["confidence_auc"]), value(sharpe(f.trading, "model"), 2)]))
         }
         let m = pooled.metrics["model"]
         lines.append(row(["pooled", "\(pooled.samples)", value(m?["accuracy"]), value(m?["log_loss"]), value(m?["brier"]),
-                          value(m?["ece"]), value(sharpe(pooled.trading, "model"), 2)]))
+                          value(m?["ece"]), value(m?["confidence_auc"]), value(sharpe(pooled.trading, "model"), 2)]))
         lines.append("pooled \(pooled.start) … \(pooled.end), \(pooled.days) days:")
         for name in EvaluationResult.forecastOrder {
             guard let m = pooled.metrics[name] else { continue }
             lines.append(row([name, "", value(m["accuracy"]), value(m["log_loss"]), value(m["brier"]), value(m["ece"]),
-                              value(sharpe(pooled.trading, name), 2)]))
+                              value(m["confidence_auc"]), value(sharpe(pooled.trading, name), 2)]))
         }
         for t in pooled.pairedTests {
             lines.append("  model − \(t.baseline) \(t.metric): \(value(t.difference, 4)), p = "

@@ -71,7 +71,7 @@ enum EvaluateCommand: AITraderCommand {
     static func table(_ r: EvaluationResult) -> String {
         var s = "== evaluate \(r.modelType) on \(r.symbol) \(r.timeframe), \(r.split) split: \(r.samples) samples over \(r.days) days "
             + "(\(r.start) … \(r.end)), label horizon \(r.labelHorizon), 95 % day-block bootstrap (\(r.resamples))\n"
-        let figures = ["accuracy", "f1", "log_loss", "brier", "ece", "confidence_auc"]
+        let figures = ["accuracy", "f1", "log_loss", "brier", "ece", "confidence_auc", "concentration_auc"]
         func cell(_ e: Estimate?) -> String {
             guard let e, let v = e.value else { return "-" }
             return String(format: "%.3f", v) + " [" + (e.low.map { String(format: "%.3f", $0) } ?? "-") + ","
