@@ -7,6 +7,7 @@ public enum BenchSuites {
         DataSuite.self,
         IndicatorsSuite.self,
         TrainingSuite.self,
+        PredictionSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {

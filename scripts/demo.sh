@@ -39,6 +39,9 @@ for m in short_term medium_term long_term; do
     --data-root "$DEMO_DATA" --output results/demo_evaluation/$m
 done
 echo "-- results/demo_evaluation/<model>/: evaluation.json, predictions.csv, report.html"
+echo "== prediction: the ensemble of the three best checkpoints on the last closed bar of the sample (as of its end)"
+$BIN predict --symbol EURUSD --checkpoints results/demo_checkpoints --as-of 2018-02-07T16:00:00Z --threads 2 \
+  --data-root "$DEMO_DATA"
 echo "== simulation: backtest sma_cross (10/20) on the EURUSD H1 sample, backtesting.py semantics -> results/demo_backtest"
 $BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --profile trader --risk-profile moderate \
   --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest
