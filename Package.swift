@@ -78,7 +78,7 @@ let package = Package(
                                                           "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common"]),
-        .testTarget(name: "CLITests", dependencies: ["MarketData", "Common"]),
+        .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )

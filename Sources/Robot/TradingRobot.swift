@@ -27,6 +27,8 @@ public actor TradingRobot {
     private var portfolio: Portfolio
     private var stopRequested = false
     private var fillsSeen = 0
+    /// Client order ids the journal holds as working (their reports are fetched every cycle).
+    private var working: Set<String> = []
     private var brokerFailures = 0
     private var latencies: [Double] = []
     private var current: RobotStatus
@@ -132,6 +134,7 @@ public actor TradingRobot {
         case .success(let report):
             brokerFailures = 0
             try journal.recordOrderReport(report)
+            if !report.status.isTerminal { working.insert(clientOrderID) }
         case .failure(.duplicateClientOrderID):
             try await adopt(clientOrderID: clientOrderID)
         case .failure(let error):
@@ -154,10 +157,14 @@ public actor TradingRobot {
 
     private func adopt(clientOrderID: String) async throws(RobotError) {
         let all = try await venueCall { () async throws(VenueError) in try await self.mode.venue.orders(openOnly: false) }
-        if let r = all.first(where: { $0.clientOrderID == clientOrderID }) { try journal.recordOrderReport(r) }
+        if let r = all.first(where: { $0.clientOrderID == clientOrderID }) {
+            try journal.recordOrderReport(r)
+            if !r.status.isTerminal { working.insert(clientOrderID) }
+        }
     }
 
-    /// New fills into the journal and the portfolio; order reports of journaled working orders; the account.
+    /// New fills into the journal and the portfolio; the venue's report of every order still working in the
+    /// journal (and of bracket children it created); the account.
     private func syncFromVenue(time: Int64) async throws(RobotError) {
         let fills = try await venueCall { () async throws(VenueError) in try await self.mode.venue.fills(since: .min) }
         if fills.count > fillsSeen {
@@ -168,20 +175,28 @@ public actor TradingRobot {
                 }
             }
             fillsSeen = fills.count
-            let reports = try await venueCall { () async throws(VenueError) in try await self.mode.venue.orders(openOnly: false) }
-            let journaled = Set(try journal.orders().filter { !$0.isTerminal }.map(\.clientOrderID))
-            for r in reports where journaled.contains(r.clientOrderID) || r.clientOrderID.hasSuffix("-sl") || r.clientOrderID.hasSuffix("-tp") {
-                try journal.recordOrderReportIfKnown(r)
-            }
         }
-        try await refreshAccount(time: time)
+        for id in working.sorted() {
+            let report = try await venueCall { () async throws(VenueError) in try await self.mode.venue.order(clientOrderID: id) }
+            try journal.recordOrderReport(report)
+            if report.status.isTerminal { working.remove(id) }
+        }
+        let open = try await venueCall { () async throws(VenueError) in try await self.mode.venue.orders(openOnly: true) }
+        for r in open where !working.contains(r.clientOrderID) {
+            try journal.recordOrderReportIfKnown(r)
+            working.insert(r.clientOrderID)
+        }
+        try await refreshAccount(time: time, open: open)
     }
 
     /// The venue's account replaces the local balance and positions (it is the authority).
-    private func refreshAccount(time: Int64) async throws(RobotError) {
+    private func refreshAccount(time: Int64, open known: [OrderReport]? = nil) async throws(RobotError) {
         let account = try await venueCall { () async throws(VenueError) in try await self.mode.venue.account() }
         portfolio.reconcile(with: account)
-        let open = try await venueCall { () async throws(VenueError) in try await self.mode.venue.orders(openOnly: true) }
+        let open: [OrderReport]
+        if let known { open = known } else {
+            open = try await venueCall { () async throws(VenueError) in try await self.mode.venue.orders(openOnly: true) }
+        }
         portfolio.openOrders = open.enumerated().map { k, r in
             Order(id: k, request: OrderRequest(symbol: r.symbol, side: r.side, size: .units(r.quantity ?? 0)),
                   submittedAt: r.time, activeFrom: r.time)
@@ -242,12 +257,18 @@ public actor TradingRobot {
         }
         let reports = try await venueCall { () async throws(VenueError) in try await self.mode.venue.orders(openOnly: false) }
         let byID = Dictionary(reports.map { ($0.clientOrderID, $0) }, uniquingKeysWith: { a, _ in a })
+        working = []
         for o in try journal.orders() where !o.isTerminal {
             if let r = byID[o.clientOrderID] {
                 try journal.recordOrderReport(r)
-            } else if o.isPendingSend {
+                if !r.status.isTerminal { working.insert(o.clientOrderID) }
+            } else {
+                // Never received (an intent the crash cut off), or lost with a simulated venue that is rebuilt from
+                // completed cycles only: the venue does not have it. If its cycle was the interrupted one, that cycle
+                // runs again and issues it anew under the same id; otherwise it stays abandoned (journaled).
                 try journal.abandonOrder(clientOrderID: o.clientOrderID, time: o.time,
-                                         reason: "not at the venue after a restart; the cycle runs again")
+                                         reason: o.isPendingSend ? "not at the venue after a restart (never sent)"
+                                             : "acknowledged before a restart but unknown to the venue now")
             }
         }
         let fills = try await venueCall { () async throws(VenueError) in try await self.mode.venue.fills(since: .min) }

@@ -24,6 +24,9 @@ enum CommandRegistry {
         RunsShowCommand.self,
         RunsCompareCommand.self,
         EvaluateCommand.self,
+        RobotRunCommand.self,
+        RobotStatusCommand.self,
+        RobotReplayCommand.self,
         PredictCommand.self,
     ]
 }

@@ -92,6 +92,15 @@ public final class SimulatedVenue: Venue, @unchecked Sendable {
         return report(broker.orders[id])
     }
 
+    public func order(clientOrderID: String) async throws(VenueError) -> OrderReport { try orderNow(clientOrderID: clientOrderID) }
+
+    public func orderNow(clientOrderID: String) throws(VenueError) -> OrderReport {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let id = idOf[clientOrderID] else { throw .unknownOrder(clientOrderID) }
+        return report(broker.orders[id])
+    }
+
     public func orders(openOnly: Bool) async throws(VenueError) -> [OrderReport] { ordersNow(openOnly: openOnly) }
 
     public func ordersNow(openOnly: Bool) -> [OrderReport] {

@@ -120,11 +120,20 @@ public final class RobotJournal: @unchecked Sendable {
     // MARK: Cycles
 
     /// Records the start of the cycle for the bar closing at `time`; returns its sequence number. A cycle that was
-    /// started but never completed (a crash) is started again under the same number.
+    /// started but never completed (a crash) is started again under the same number, its signals, breaker events,
+    /// risk rejections and position records cleared (its orders stay: recovery has reconciled them).
     public func beginCycle(time: Int64) throws(RobotError) -> Int64 {
         try wrap { () throws(StorageError) in
             if let row = try database.query("SELECT seq FROM cycles WHERE time = ?", [.integer(time)]).first,
-               let seq = row[0].int { return seq }
+               let seq = row[0].int {
+                // A cycle interrupted by a crash runs again: what it recorded is recorded anew.
+                try database.transaction { () throws(StorageError) in
+                    for table in ["signals", "breaker_events", "risk_rejections", "positions"] {
+                        try database.run("DELETE FROM \(table) WHERE cycle = ?", [.integer(seq)])
+                    }
+                }
+                return seq
+            }
             try database.run("INSERT INTO cycles (time, status, started_at) VALUES (?, 'started', ?)",
                              [.integer(time), .integer(Self.now())])
             return try database.query("SELECT last_insert_rowid()").first?.first?.int ?? 0

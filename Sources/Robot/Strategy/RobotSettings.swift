@@ -15,6 +15,9 @@ public struct RobotSettings: Sendable, Equatable {
     /// the trailing `volatilityHistory` bars.
     public var volatilityWindow = 20
     public var volatilityHistory = 250
+    /// Sizing keeps a position's notional within this share of what the venue's leverage allows (the entry fills at
+    /// the next open, with slippage and commission, not at the close it was sized at).
+    public var marginHeadroom = 0.98
 
     public init(symbols: [String], profile: RiskProfile, breakers: BreakerConfig = .builtIn,
                 instruments: [String: Instrument] = [:]) {
@@ -24,6 +27,13 @@ public struct RobotSettings: Sendable, Equatable {
         var all = instruments
         for s in symbols where all[s] == nil { all[s] = Instrument.guess(symbol: s) }
         self.instruments = all
+    }
+
+    /// The profile sizing uses: exposure capped by the leverage the venue grants (`maxLeverage`) with headroom.
+    public var sizingProfile: RiskProfile {
+        var p = profile
+        p.maxExposure = min(profile.maxExposure, profile.maxLeverage) * marginHeadroom
+        return p
     }
 
     /// The asset class the daily counters follow (the first symbol's).

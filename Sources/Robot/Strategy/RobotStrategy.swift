@@ -50,7 +50,7 @@ public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
         self.source = source
         self.state = state ?? RobotState(breakers: CircuitBreakers(config: settings.breakers, profile: settings.profile),
                                          throttle: OrderThrottle(maxOrdersPerMinute: settings.profile.maxOrdersPerMinute))
-        generator = SignalGenerator(profile: settings.profile)
+        generator = SignalGenerator(profile: settings.sizingProfile)
     }
 
     public var name: String { "ensemble_robot" }

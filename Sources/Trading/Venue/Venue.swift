@@ -14,6 +14,8 @@ public protocol Venue: AnyObject, Sendable {
     func submit(_ request: OrderRequest, clientOrderID: String) async throws(VenueError) -> OrderReport
     /// Asks the venue to cancel a working order; answers its state afterwards (a finished order stays finished).
     func cancel(clientOrderID: String) async throws(VenueError) -> OrderReport
+    /// One order by its client order id (`VenueError.unknownOrder` if the venue never received it).
+    func order(clientOrderID: String) async throws(VenueError) -> OrderReport
     /// The venue's orders this session (only the working ones with `openOnly`), oldest first.
     func orders(openOnly: Bool) async throws(VenueError) -> [OrderReport]
     /// Executions at or after `since` (UTC ms), oldest first.

@@ -1,0 +1,248 @@
+import Common
+import Engine
+import Features
+import Foundation
+import MarketData
+import Models
+import Prediction
+import Risk
+import Robot
+import Simulation
+import Trading
+
+/// What `robot run` and `robot replay` resolve from options (or from a recorded session): settings, predictions,
+/// bars and the simulated market.
+struct RobotSetup {
+    /// The settings a session records (and a resumed or replayed run must match).
+    struct Recorded: Codable, Equatable {
+        var mode: String
+        var symbols: [String]
+        var start: Int64?
+        var end: Int64?
+        var timeframe: String
+        var cash: Double
+        var riskProfile: RiskProfile
+        var breakers: BreakerConfig
+        var simulationConfig: String?
+        var source: String
+        var dataRoot: String
+    }
+
+    var recorded: Recorded
+    var session: String
+    var settings: RobotSettings
+    var source: any PredictionSource
+    var series: [BarSeries]
+    var models: ExecutionModels
+    var speed: SimulationMode.Speed
+    var cash: Double { recorded.cash }
+
+    init(_ values: OptionValues) throws {
+        let symbols = values.list("symbol") ?? []
+        guard symbols.count == Set(symbols).count else { throw UsageError("--symbol names a symbol twice") }
+        let checkpoints = values.string("checkpoints"), predictionsFile = values.string("predictions")
+        guard (checkpoints == nil) != (predictionsFile == nil) else {
+            throw UsageError("give --checkpoints DIR (run the models) or --predictions FILE (recorded predictions), one of them")
+        }
+        let speedText = values.string("speed") ?? "max"
+        if speedText == "max" {
+            speed = .max
+        } else if let n = Double(speedText), n > 0, n.isFinite {
+            speed = .times(n)
+        } else {
+            throw UsageError("--speed is max or a number > 0 (times real time), got '\(speedText)'")
+        }
+        let dataRoot = try DataContext.dataRoot(values)
+        let configPath = values.string("config") ?? Self.existing("configs/simulation.yaml")
+        let config = try configPath.map { try SimulationConfig.load(path: $0) } ?? SimulationConfig()
+        let configText = try configPath.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        let riskProfiles = try (values.string("risk-profiles") ?? Self.existing("configs/risk_profiles.yaml"))
+            .map { try RiskProfiles.load(path: $0) } ?? .builtIn
+        let riskName = values.string("risk-profile") ?? "moderate"
+        guard let profile = riskProfiles.profiles[riskName] else {
+            throw UsageError("unknown --risk-profile '\(riskName)' (\(riskProfiles.profiles.keys.sorted().joined(separator: ", ")))")
+        }
+
+        let timeframe: Timeframe
+        let sourceName: String
+        if let predictionsFile {
+            let predictions = try Self.readPredictions(predictionsFile)
+            source = PrecomputedPredictions(predictions)
+            sourceName = "predictions:" + predictionsFile
+            let profileName = values.string("profile") ?? "trader"
+            let profiles = try Self.existing("configs/features/profiles.yaml").map { try TradingProfile.load(path: $0) } ?? []
+            timeframe = values.timeframe("timeframe")
+                ?? profiles.first { $0.name == profileName }?.timeframe(for: .shortTerm) ?? .h1
+        } else {
+            let ensemblePath = values.string("ensemble-config") ?? Self.existing("configs/ensemble.yaml")
+            let ensemble = try ensemblePath.map { try EnsembleConfig.load(path: $0) } ?? EnsembleConfig()
+            let store = try FeatureStore(root: dataRoot, bars: DataContext.readOnlyStore(dataRoot: dataRoot),
+                                         configDirectory: values.string("features-config") ?? "configs/features")
+            let backend = try Devices.select(device: values.string("device") ?? "auto", threads: values.int("threads"))
+            let predictor = try EnsemblePredictor.load(checkpointsDirectory: checkpoints ?? "", store: store,
+                                                       ensembleConfig: ensemble, backend: backend)
+            source = ForecasterPredictions(predictor)
+            sourceName = "checkpoints:" + (checkpoints ?? "")
+            timeframe = values.timeframe("timeframe") ?? predictor.decisionTimeframe
+        }
+        let mode = values.string("mode") ?? "simulation"
+        recorded = Recorded(mode: mode, symbols: symbols, start: values.time("start"), end: values.inclusiveEnd("end"),
+                            timeframe: timeframe.description, cash: values.double("cash") ?? config.cash,
+                            riskProfile: profile, breakers: riskProfiles.breakers.forBarInterval(timeframe.milliseconds),
+                            simulationConfig: configText, source: sourceName, dataRoot: dataRoot)
+        session = values.string("session") ?? "sessions/\(symbols.joined(separator: "_"))-\(mode)"
+        models = config.models
+        models.maxLeverage = profile.maxLeverage
+        settings = RobotSettings(symbols: symbols, profile: profile, breakers: recorded.breakers)
+        series = try Self.bars(symbols: symbols, timeframe: timeframe, end: recorded.end, dataRoot: dataRoot)
+    }
+
+    /// The setup of a recorded session, trading on the predictions its signals journaled.
+    init(replaying journal: RobotJournal, dataRoot: String) throws {
+        guard let text = try journal.session("settings") else {
+            throw CommandFailure("\(journal.path) records no robot session settings")
+        }
+        recorded = try RobotJSON.decoder.decode(Recorded.self, from: Data(text.utf8))
+        session = (journal.path as NSString).deletingLastPathComponent
+        var predictions: [EnsemblePrediction] = []
+        for s in try journal.signals() {
+            let signal = try RobotJSON.decoder.decode(TradingSignal.self, from: Data(s.body.utf8))
+            if let p = signal.prediction { predictions.append(p) }
+        }
+        source = PrecomputedPredictions(predictions)
+        speed = .max
+        var config = SimulationConfig()
+        if let yaml = recorded.simulationConfig {
+            let file = NSTemporaryDirectory() + "aitrader-replay-\(UUID().uuidString).yaml"
+            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            config = try SimulationConfig.load(path: file)
+        }
+        models = config.models
+        models.maxLeverage = recorded.riskProfile.maxLeverage
+        settings = RobotSettings(symbols: recorded.symbols, profile: recorded.riskProfile, breakers: recorded.breakers)
+        let timeframe = try Timeframe(parsing: recorded.timeframe)
+        series = try Self.bars(symbols: recorded.symbols, timeframe: timeframe, end: recorded.end,
+                               dataRoot: FileManager.default.fileExists(atPath: recorded.dataRoot) ? recorded.dataRoot : dataRoot)
+    }
+
+    func mode() -> SimulationMode {
+        var calendars: [String: any TradingCalendar] = [:]
+        for s in recorded.symbols { calendars[s] = settings.instruments[s]?.assetClass.calendar ?? AssetClass.guess(symbol: s).calendar }
+        return SimulationMode(series: series, cash: recorded.cash, models: models, calendars: calendars,
+                              start: recorded.start ?? .min, end: recorded.end ?? .max, speed: speed)
+    }
+
+    /// Records the settings in a new session, or checks that an existing one was started with the same.
+    func checkSession(_ journal: RobotJournal) throws {
+        let encoded = String(decoding: try RobotJSON.encoder.encode(recorded), as: UTF8.self)
+        if let existing = try journal.session("settings") {
+            let old = try RobotJSON.decoder.decode(Recorded.self, from: Data(existing.utf8))
+            if old != recorded {
+                var differences: [String] = []
+                if old.symbols != recorded.symbols { differences.append("symbols \(old.symbols.joined(separator: ","))") }
+                if old.start != recorded.start || old.end != recorded.end { differences.append("range") }
+                if old.timeframe != recorded.timeframe { differences.append("timeframe \(old.timeframe)") }
+                if old.riskProfile != recorded.riskProfile || old.breakers != recorded.breakers { differences.append("risk profile") }
+                if old.cash != recorded.cash || old.simulationConfig != recorded.simulationConfig { differences.append("cash or execution models") }
+                if old.source != recorded.source { differences.append("predictions (\(old.source))") }
+                if old.mode != recorded.mode || old.dataRoot != recorded.dataRoot { differences.append("mode or data root") }
+                throw UsageError("the session \(session) was started with other settings (\(differences.joined(separator: "; "))); "
+                                 + "give another --session, or delete that directory to start over")
+            }
+        } else {
+            try journal.setSession("settings", encoded)
+        }
+    }
+
+    static func journalPath(_ values: OptionValues) throws -> String {
+        let path: String
+        if let j = values.string("journal") {
+            path = j
+        } else if let s = values.string("session") {
+            path = s + "/journal.sqlite"
+        } else {
+            throw UsageError("give --session DIR or --journal FILE")
+        }
+        guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure("no robot journal at \(path)") }
+        return path
+    }
+
+    static func bars(symbols: [String], timeframe: Timeframe, end: Int64?, dataRoot: String) throws -> [BarSeries] {
+        let store = try DataContext.readOnlyStore(dataRoot: dataRoot)
+        let bins = try DataContext.defaultConfiguration().bins
+        return try symbols.map { symbol in
+            let served = try store.bars(symbol: symbol, timeframe: timeframe, start: nil, end: end, bins: bins)
+            guard served.series.count >= 2 else {
+                throw CommandFailure("\(served.series.count) \(timeframe) bars of \(symbol) in the store; the robot needs history")
+            }
+            return served.series
+        }
+    }
+
+    /// JSON lines, one `EnsemblePrediction` per line (blank lines skipped); errors name the line.
+    static func readPredictions(_ path: String) throws -> [EnsemblePrediction] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw CommandFailure("cannot read \(path): \(error.localizedDescription)")
+        }
+        var out: [EnsemblePrediction] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { continue }
+            do {
+                out.append(try RobotJSON.decoder.decode(EnsemblePrediction.self, from: Data(trimmed.utf8)))
+            } catch {
+                throw CommandFailure("\(path):\(n + 1): not an ensemble prediction (\(UntrustedText.sanitized(String(describing: error).prefix(200).description)))")
+            }
+        }
+        guard !out.isEmpty else { throw CommandFailure("\(path) holds no predictions") }
+        return out
+    }
+
+    static func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
+}
+
+/// The robot's printed lines.
+enum RobotLines {
+    static func money(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    static func units(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(format: "%+.0f", v) : String(format: "%+.6g", v)
+    }
+
+    static func cycle(_ s: RobotStatus, _ log: RobotStrategy.CycleLog) -> String {
+        var line = "\(UTCTime.iso8601(log.time))  equity \(money(s.equity))"
+        let positions = s.positions.map { "\($0.symbol) \(units($0.quantity))" }
+        line += "  " + (positions.isEmpty ? "flat" : positions.joined(separator: " "))
+        for signal in log.signals {
+            line += "  | \(signal.symbol) \(signal.action.rawValue)"
+            if signal.action != .hold {
+                line += " \(signal.direction > 0 ? "long" : "short") \(units(signal.units)) p_win \(String(format: "%.3f", signal.pWin))"
+            } else {
+                line += " (\(signal.reason.prefix(60)))"
+            }
+        }
+        for r in log.rejections { line += "  | risk refused \(r.request.symbol): \(r.rejection.rule)" }
+        for e in log.breakerEvents { line += "  | breaker \(e.kind.rawValue) \(e.tripped ? "TRIPPED" : "reset"): \(e.reason.prefix(80))" }
+        for p in log.problems { line += "  | \(p.prefix(100))" }
+        return line
+    }
+
+    static func summary(_ s: RobotStatus, journal: String) -> String {
+        var out = "robot \(s.mode) \(s.symbols.joined(separator: ",")): \(s.cycles) cycles"
+        if let t = s.lastCycleTime { out += ", last at \(UTCTime.iso8601(t))" }
+        out += "\n  equity \(money(s.equity)), balance \(money(s.balance)), open orders \(s.openOrders)\n"
+        out += "  positions: " + (s.positions.isEmpty ? "none" : s.positions.map {
+            "\($0.symbol) \(units($0.quantity)) @ \(String(format: "%.5g", $0.averagePrice))"
+        }.joined(separator: ", ")) + "\n"
+        out += "  orders sent \(s.ordersSubmitted), refused by risk \(s.ordersRejectedByRisk), fills \(s.fills)\n"
+        out += "  breakers: " + (s.breakers.isEmpty ? "none tripped" : s.breakers.joined(separator: "; ")) + "\n"
+        for (symbol, text) in s.lastSignals.sorted(by: { $0.key < $1.key }) { out += "  last decision \(symbol): \(text)\n" }
+        if let m = s.latencyMedianMs, let p = s.latencyP99Ms {
+            out += String(format: "  cycle latency (bar close seen -> orders sent): median %.2f ms, p99 %.2f ms\n", m, p)
+        }
+        out += "  journal: \(journal)"
+        return out
+    }
+}
