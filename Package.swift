@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "Prediction", dependencies: ["Models", "Features", "MarketData", "Engine", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation",
-                                                   "Training", "Prediction", "Common"],
+                                                   "Training", "Prediction", "Trading", "Risk", "Robot", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",

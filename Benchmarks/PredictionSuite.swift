@@ -27,28 +27,7 @@ public enum PredictionSuite: BenchSuite {
         let quick = options.quick
         let dir = NSTemporaryDirectory() + "aitrader-bench-prediction-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let symbols = (0..<8).map { "SYM\($0)" }
-        let bars = try ParquetBarStore(root: dir + "/store")
-        for (n, symbol) in symbols.enumerated() { _ = try bars.write(series(symbol, seed: UInt64(n + 1)), source: "bench") }
-        let store = try FeatureStore(root: dir, bars: bars)
-        let timeframes: [ModelType: Timeframe] = [.shortTerm: .h1, .mediumTerm: .h4, .longTerm: .d1]
-        var paths: [ModelType: String] = [:]
-        for model in ModelType.allCases {
-            let set = try store.featureSet(model: model)
-            var config = ModelConfiguration.defaults(model)
-            config.inputFeatures = set.names.count
-            let network = try HorizonModels.make(config, backend: .cpu, seed: 5, trainable: false)
-            let frame = try store.features(symbol: symbols[0], timeframe: timeframes[model]!, model: model)
-            let scaler = FeatureScaler.fit(frame, rows: frame.maxLookback..<frame.count)
-            var meta = CheckpointMetadata(featureNames: set.names, scaler: scaler, runID: "bench")
-            meta.extra = ["timeframe": timeframes[model]!.rawValue, "feature_config_hash": set.configHash]
-            paths[model] = dir + "/\(model.rawValue).safetensors"
-            try Checkpoint.save(network, metadata: meta, to: paths[model]!)
-        }
-        var config = EnsembleConfig()
-        config.maxDataAgeHours = 0
-        let predictor = try EnsemblePredictor(checkpoints: paths, featureStore: store, ensemble: TechnicalEnsemble(config: config),
-                                              backend: backend)
+        let (predictor, symbols, _) = try fixture(dir: dir, backend: backend)
         let end = Int64(1_600_000_000_000) + Int64(hourly) * hour
         var one = 0.0
         for count in [1, 8] where options.includes("prediction_predict") {
@@ -68,6 +47,39 @@ public enum PredictionSuite: BenchSuite {
                                               extra: [("bars_per_s", Double(n) / (ms / 1e3))]))
         }
         return report
+    }
+
+    /// The suite's scratch store (eight seeded random walks) and an ensemble of design-size networks on it (also the
+    /// robot suite's).
+    static func fixture(dir: String, backend: Backend) throws -> (EnsemblePredictor, [String], [BarSeries]) {
+        let symbols = (0..<8).map { "SYM\($0)" }
+        let bars = try ParquetBarStore(root: dir + "/store")
+        var all: [BarSeries] = []
+        for (n, symbol) in symbols.enumerated() {
+            let s = series(symbol, seed: UInt64(n + 1))
+            all.append(s)
+            _ = try bars.write(s, source: "bench")
+        }
+        let store = try FeatureStore(root: dir, bars: bars)
+        let timeframes: [ModelType: Timeframe] = [.shortTerm: .h1, .mediumTerm: .h4, .longTerm: .d1]
+        var paths: [ModelType: String] = [:]
+        for model in ModelType.allCases {
+            let set = try store.featureSet(model: model)
+            var config = ModelConfiguration.defaults(model)
+            config.inputFeatures = set.names.count
+            let network = try HorizonModels.make(config, backend: .cpu, seed: 5, trainable: false)
+            let frame = try store.features(symbol: symbols[0], timeframe: timeframes[model]!, model: model)
+            let scaler = FeatureScaler.fit(frame, rows: frame.maxLookback..<frame.count)
+            var meta = CheckpointMetadata(featureNames: set.names, scaler: scaler, runID: "bench")
+            meta.extra = ["timeframe": timeframes[model]!.rawValue, "feature_config_hash": set.configHash]
+            paths[model] = dir + "/\(model.rawValue).safetensors"
+            try Checkpoint.save(network, metadata: meta, to: paths[model]!)
+        }
+        var config = EnsembleConfig()
+        config.maxDataAgeHours = 0
+        let predictor = try EnsemblePredictor(checkpoints: paths, featureStore: store, ensemble: TechnicalEnsemble(config: config),
+                                              backend: backend)
+        return (predictor, symbols, all)
     }
 
     /// A seeded hourly random walk (0.1 % hourly volatility), every hour of the day.

@@ -8,6 +8,7 @@ public enum BenchSuites {
         IndicatorsSuite.self,
         TrainingSuite.self,
         PredictionSuite.self,
+        RobotSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {

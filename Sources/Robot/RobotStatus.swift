@@ -10,6 +10,11 @@ public struct RobotStatus: Sendable, Equatable, Codable {
     public var cycles: Int
     public var balance: Double
     public var equity: Double
+    /// What new positions may still use (the venue's figure).
+    public var buyingPower: Double = 0
+    /// Equity − start-of-day equity, and drawdown from the peak (fraction).
+    public var dailyPnL: Double?
+    public var drawdown: Double?
     public var positions: [PositionReport]
     public var openOrders: Int
     public var ordersSubmitted: Int

@@ -69,7 +69,7 @@ import Trading
         let mode = SimulationMode(series: [bars], cash: 10_000, models: RobotFixture.models)
         let robot = TradingRobot(strategy: RobotStrategy(settings: RobotFixture.settings(), source: source), mode: mode,
                                  journal: journal, initialBalance: 10_000)
-        let status = try await robot.run()
+        let status = try await robot.start()
         let venue = mode.simulatedVenue.snapshot
         #expect(status.cycles == bars.count)
         #expect(venue.orders.map(\.request) == result.orders.map(\.request))
@@ -92,13 +92,13 @@ import Trading
         }
         let whole = temporaryPath("whole.sqlite")
         let (a, modeA) = try fresh(whole)
-        try await a.run()
+        try await a.start()
 
         let parts = temporaryPath("parts.sqlite")
         var last: SimulationMode?
         for _ in 0..<4 {
             let (b, modeB) = try fresh(parts)
-            try await b.run(maxCycles: 170)
+            try await b.start(maxCycles: 170)
             last = modeB
         }
         let x = modeA.simulatedVenue.snapshot, y = try #require(last).simulatedVenue.snapshot
@@ -135,7 +135,7 @@ import Trading
         let mode = SimulationMode(series: [bars], cash: 10_000, models: RobotFixture.models)
         let robot = TradingRobot(strategy: RobotStrategy(settings: RobotFixture.settings(profile: profile), source: Wrong(bars: bars)),
                                  mode: mode, journal: try RobotJournal(path: path), initialBalance: 10_000)
-        try await robot.run(maxCycles: 400)
+        try await robot.start(maxCycles: 400)
         let journal = try RobotJournal(path: path)
         let events = try journal.breakerEvents()
         #expect(events.contains { $0.kind == "consecutive_losses" && $0.tripped })

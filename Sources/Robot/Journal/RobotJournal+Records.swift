@@ -265,3 +265,16 @@ extension RobotJournal {
         try recordOrderReport(report)
     }
 }
+
+extension RobotJournal {
+    /// An order's journaled history: intent, the venue's states, cancel requests, abandonment — oldest first.
+    public func orderEvents(clientOrderID: String) throws(RobotError) -> [(time: Int64, event: String, detail: String?)] {
+        try wrap { () throws(StorageError) in
+            try database.query("SELECT time, event, detail FROM order_events WHERE client_id = ? ORDER BY id",
+                               [.text(clientOrderID)]).compactMap { r in
+                guard let t = r[0].int, let e = r[1].string else { return nil }
+                return (t, e, r[2].string)
+            }
+        }
+    }
+}

@@ -63,7 +63,7 @@ enum RobotRunCommand: AITraderCommand {
             print("resuming \(setup.session) after the cycle at \(UTCTime.iso8601(last.time)) (\(try journal.cycleCount()) cycles done)")
         }
         Interrupts.install()
-        let final = try await robot.run(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested }) { status, log in
+        let final = try await robot.start(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested }) { status, log in
             if !quiet { print(RobotLines.cycle(status, log)) }
         }
         if !quiet {
@@ -128,7 +128,7 @@ enum RobotReplayCommand: AITraderCommand {
         let robot = TradingRobot(strategy: RobotStrategy(settings: setup.settings, source: setup.source), mode: setup.mode(),
                                  journal: replay, initialBalance: setup.cash)
         let cycles = try recorded.cycleCount()
-        let status = try await robot.run(maxCycles: cycles)
+        let status = try await robot.start(maxCycles: cycles)
         let a = try recorded.signals(), b = try replay.signals()
         for (x, y) in zip(a, b) where x.body != y.body {
             throw CommandFailure("the signal for \(x.symbol) at \(UTCTime.iso8601(x.time)) differs:\n  journal: \(x.body)\n  replay:  \(y.body)")

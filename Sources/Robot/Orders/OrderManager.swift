@@ -1,0 +1,146 @@
+import Foundation
+import Trading
+
+/// Orders between the robot and its venue: a client order id on every order (`<session tag>-<local id>`), the
+/// intent journaled before the order is sent, the venue's acknowledgement and every later state (accepted →
+/// partially filled → filled, cancelled, rejected, expired — `OrderStatus`) journaled as it is reported, bracket
+/// children (`<id>-sl`, `<id>-tp`, one-cancels-other at the venue) adopted when the venue creates them, cancels
+/// journaled before they are sent, and reconciliation with the venue after a restart.
+///
+///     let manager = OrderManager(venue: mode.venue, journal: journal, sessionTag: "r")
+///     try await manager.submit(request, localID: 12, cycle: seq, time: barClose)    // journal, then send
+///     let fills = try await manager.sync()                                          // new fills, order states
+///
+/// Failures of the venue are counted (`consecutiveFailures`, the broker-connectivity breaker's input) and journaled
+/// as rejections of the order concerned; a failure of the journal stops the robot (nothing is sent unjournaled).
+public actor OrderManager {
+    public let venue: any Venue
+    public let journal: RobotJournal
+    public let sessionTag: String
+    /// Orders the journal holds as working: their reports are fetched at every sync.
+    public private(set) var working: Set<String> = []
+    /// Consecutive failed venue calls (reset by a successful one).
+    public private(set) var consecutiveFailures = 0
+    private var fillsSeen = 0
+
+    public init(venue: any Venue, journal: RobotJournal, sessionTag: String) {
+        self.venue = venue
+        self.journal = journal
+        self.sessionTag = sessionTag
+    }
+
+    public func clientOrderID(localID: Int) -> String { "\(sessionTag)-\(localID)" }
+
+    /// Fills booked by the venue so far.
+    public var fillCount: Int { fillsSeen }
+
+    /// Journals the intent, then sends. An id the journal already holds as sent (a cycle re-run after a crash whose
+    /// order the venue has) is not sent again.
+    public func submit(_ request: OrderRequest, localID: Int, cycle: Int64, time: Int64) async throws(RobotError) {
+        let id = clientOrderID(localID: localID)
+        guard try journal.recordOrderIntent(clientOrderID: id, cycle: cycle, time: time, request: request) else { return }
+        let outcome: Result<OrderReport, VenueError>
+        do { outcome = .success(try await venue.submit(request, clientOrderID: id)) } catch { outcome = .failure(error) }
+        switch outcome {
+        case .success(let report):
+            consecutiveFailures = 0
+            try journal.recordOrderReport(report)
+            if !report.status.isTerminal { working.insert(id) }
+        case .failure(.duplicateClientOrderID):
+            // The venue has it (sent before a crash, acknowledged after the journal's last word): adopt its state.
+            let report = try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) }
+            try journal.recordOrderReport(report)
+            if !report.status.isTerminal { working.insert(id) }
+        case .failure(let error):
+            if error.isTransient { consecutiveFailures += 1 }
+            try journal.recordOrderReport(OrderReport(
+                clientOrderID: id, venueOrderID: "", symbol: request.symbol, side: request.side, status: .rejected,
+                quantity: nil, filledQuantity: 0, averageFillPrice: 0, reason: "\(error)", time: time))
+        }
+    }
+
+    /// Journals the cancel request, then asks the venue (a finished order stays finished).
+    public func cancel(localID: Int, time: Int64) async throws(RobotError) {
+        let id = clientOrderID(localID: localID)
+        try journal.recordCancelIntent(clientOrderID: id, time: time)
+        let outcome: Result<OrderReport, VenueError>
+        do { outcome = .success(try await venue.cancel(clientOrderID: id)) } catch { outcome = .failure(error) }
+        switch outcome {
+        case .success(let report):
+            consecutiveFailures = 0
+            try journal.recordOrderReport(report)
+            if report.status.isTerminal { working.remove(id) }
+        case .failure(let error):
+            if error.isTransient { consecutiveFailures += 1 }
+        }
+    }
+
+    /// New fills (journaled; returned for the positions), the venue's report of every working order, and bracket
+    /// children the venue created since the last sync. Returns the new fills and the open orders.
+    public func sync() async throws(RobotError) -> (fills: [FillReport], open: [OrderReport]) {
+        let all = try await call { () async throws(VenueError) in try await self.venue.fills(since: .min) }
+        var fresh: [FillReport] = []
+        if all.count > fillsSeen {
+            for f in all[fillsSeen...] where try journal.recordFill(f) { fresh.append(f) }
+            fillsSeen = all.count
+        }
+        for id in working.sorted() {
+            let report = try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) }
+            try journal.recordOrderReport(report)
+            if report.status.isTerminal { working.remove(id) }
+        }
+        let open = try await openOrders()
+        for r in open where !working.contains(r.clientOrderID) {
+            try journal.recordOrderReportIfKnown(r)
+            working.insert(r.clientOrderID)
+        }
+        return (fresh, open)
+    }
+
+    /// The venue's account (counted like every venue call).
+    public func account() async throws(RobotError) -> AccountReport {
+        try await call { () async throws(VenueError) in try await self.venue.account() }
+    }
+
+    /// The venue's working orders, oldest first.
+    public func openOrders() async throws(RobotError) -> [OrderReport] {
+        try await call { () async throws(VenueError) in try await self.venue.orders(openOnly: true) }
+    }
+
+    /// After a restart: journaled orders the venue knows take its report; those it does not have are marked
+    /// abandoned (the interrupted cycle, run again, issues them anew under the same ids). Fills the venue booked
+    /// are journaled (re-deliveries ignored).
+    public func reconcile() async throws(RobotError) {
+        let reports = try await call { () async throws(VenueError) in try await self.venue.orders(openOnly: false) }
+        let byID = Dictionary(reports.map { ($0.clientOrderID, $0) }, uniquingKeysWith: { a, _ in a })
+        working = []
+        for o in try journal.orders() where !o.isTerminal {
+            if let r = byID[o.clientOrderID] {
+                try journal.recordOrderReport(r)
+                if !r.status.isTerminal { working.insert(o.clientOrderID) }
+            } else {
+                // Never received (an intent the crash cut off), or lost with a simulated venue that is rebuilt from
+                // completed cycles only: the venue does not have it. If its cycle was the interrupted one, that cycle
+                // runs again and issues it anew under the same id; otherwise it stays abandoned (journaled).
+                try journal.abandonOrder(clientOrderID: o.clientOrderID, time: o.time,
+                                         reason: o.isPendingSend ? "not at the venue after a restart (never sent)"
+                                             : "acknowledged before a restart but unknown to the venue now")
+            }
+        }
+        let fills = try await call { () async throws(VenueError) in try await self.venue.fills(since: .min) }
+        for f in fills { try journal.recordFill(f) }
+        fillsSeen = fills.count
+    }
+
+    /// A venue call: failures counted and turned into the robot's error.
+    func call<T: Sendable>(_ body: @Sendable () async throws(VenueError) -> T) async throws(RobotError) -> T {
+        do {
+            let v = try await body()
+            consecutiveFailures = 0
+            return v
+        } catch {
+            if error.isTransient { consecutiveFailures += 1 }
+            throw .venue(error)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Trading
+
+/// The robot's positions: a `Portfolio` kept from the venue's fills and marks between reconciliations, replaced by
+/// the venue's account at every cycle (the venue is the authority), and the position changes the journal records.
+///
+///     var positions = PositionManager(symbols: ["EURUSD"], balance: 10_000)
+///     positions.apply(newFills)
+///     positions.reconcile(with: try await venue.account(), open: openOrders)
+public struct PositionManager: Sendable {
+    public private(set) var portfolio: Portfolio
+    /// Signed quantity per symbol at the last `changes()` call.
+    private var recorded: [String: Double] = [:]
+
+    /// Slots are created in `symbols` order, so equity sums in the same order as the backtester's portfolio.
+    public init(symbols: [String], balance: Double) {
+        var p = Portfolio(balance: balance)
+        for s in symbols { _ = p.slot(for: s) }
+        portfolio = p
+    }
+
+    public mutating func apply(_ fills: [FillReport]) {
+        for f in fills {
+            portfolio.apply(Fill(orderID: -1, symbol: f.symbol, side: f.side, units: f.units, price: f.price,
+                                 commission: f.commission, time: f.time, bar: -1))
+        }
+    }
+
+    public mutating func mark(_ symbol: String, price: Double, at time: Int64) { portfolio.mark(symbol, price: price, at: time) }
+
+    /// The venue's balance and positions replace the local ones; its working orders become the portfolio's open
+    /// orders (what the strategy counts).
+    public mutating func reconcile(with account: AccountReport, open: [OrderReport]) {
+        portfolio.reconcile(with: account)
+        portfolio.openOrders = open.enumerated().map { k, r in
+            Order(id: k, request: OrderRequest(symbol: r.symbol, side: r.side, size: .units(r.quantity ?? 0)),
+                  submittedAt: r.time, activeFrom: r.time)
+        }
+    }
+
+    /// Gross exposure / equity.
+    public var exposureRatio: Double { portfolio.equity > 0 ? portfolio.grossExposure / portfolio.equity : .infinity }
+
+    /// Positions whose quantity changed since the last call (for the journal).
+    public mutating func changes() -> [Position] {
+        var out: [Position] = []
+        for p in portfolio.positions where p.quantity != (recorded[p.symbol] ?? 0) { out.append(p) }
+        for (symbol, q) in recorded where q != 0 && portfolio.quantity(symbol) == 0 {
+            out.append(Position(symbol: symbol))
+        }
+        recorded = [:]
+        for p in portfolio.positions { recorded[p.symbol] = p.quantity }
+        return out.sorted { $0.symbol < $1.symbol }
+    }
+}
