@@ -21,12 +21,17 @@ import Trading
 ///    first).
 ///
 /// It never sees an unclosed bar (it reads `MarketView`) and never calls a venue. What it decided is in `log`
-/// after each call; `state` is what a restart restores.
+/// after each call; `state` is what a restart restores; with `recordsHistory`, `history` keeps every cycle's log
+/// over a run (what a backtest report reads).
 public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
     public let settings: RobotSettings
     public var state: RobotState
     public let source: any PredictionSource
     public private(set) var log = CycleLog(time: .min)
+    /// Keep every cycle's decisions in `history` (off by default: a live robot journals them instead).
+    public var recordsHistory = false
+    /// Every cycle's signals, breaker events, rejections and problems since the start (with `recordsHistory`).
+    public private(set) var history = RobotHistory()
     private let generator: SignalGenerator
     private var seriesIndex: [String: Int] = [:]
 
@@ -78,6 +83,7 @@ public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
         if seriesIndex.isEmpty { try? bind(symbols: market.symbols) }
         let time = market.time
         log = CycleLog(time: time)
+        defer { if recordsHistory { history.record(log) } }
         state.cycles += 1
         let equity = broker.equity
 

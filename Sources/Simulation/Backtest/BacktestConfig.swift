@@ -31,6 +31,11 @@ public struct BacktestConfig: Sendable {
     /// where equity ≤ `ruinFraction × cash` (see `BacktestResult.ruinIndex` for the definition and why 1 %).
     /// 0 makes ruin the same as a wipe-out (equity ≤ 0).
     public var ruinFraction: Double
+    /// The first decision time (UTC ms): bars closing before it are history — the strategy sees them in its
+    /// `MarketView` (indicator and model windows), but nothing is traded, filled or recorded before it, so the equity
+    /// curve, trades and metrics cover [start, last bar] only. `Int64.min` (default): every bar is traded. The robot's
+    /// `SimulationMode(start:)` positions its clock the same way (`MarketSimulator.start(at:)`).
+    public var start: Int64 = .min
 
     /// The default ruin threshold: 1 % of the initial cash.
     public static let defaultRuinFraction = 0.01

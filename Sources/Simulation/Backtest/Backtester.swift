@@ -54,6 +54,13 @@ public struct Backtester: Sendable {
         }
 
         var sim = MarketSimulator(series: series, calendars: config.calendars)
+        var lastIndex = Array(repeating: -1, count: series.count)
+        if config.start != .min {
+            // Bars closing before the start are history: visible to the strategy, never traded or recorded.
+            sim.start(at: config.start)
+            guard !sim.isFinished else { throw BacktestError.noData }
+            for s in series.indices { lastIndex[s] = sim.cursor[s] - 1 }
+        }
         var broker = SimulatedBroker(cash: config.cash, models: config.models)
         let calendars = config.calendars
         broker.sessionDay = { symbol, t in
@@ -77,7 +84,6 @@ public struct Backtester: Sendable {
             ? ProgressReporter("backtest " + series.map(\.symbol).joined(separator: ","), total: total, unit: "bars")
             : .disabled
         var wipedOut = false
-        var lastIndex = Array(repeating: -1, count: series.count)
 
         while sim.advance() {
             for s in sim.updated {

@@ -21,6 +21,11 @@ public struct ResultFiles {
     /// Buy-and-hold of the same instrument over the same bars (`baseline_buy_and_hold` in summary.json, a column
     /// of report.txt, an overlay in report.html).
     public var baseline: BuyAndHoldBaseline?
+    /// A strategy's own report: text appended to report.txt, HTML sections appended to report.html, and extra
+    /// files (name, contents) written beside the others (the ensemble's `ensemble.json`).
+    public var extraText = ""
+    public var extraHTML = ""
+    public var extraFiles: [(name: String, contents: String)] = []
 
     public init(result: BacktestResult, metrics: PerformanceMetrics, settings: [(String, String)] = [],
                 baseline: BuyAndHoldBaseline? = nil) {
@@ -46,9 +51,11 @@ public struct ResultFiles {
         try put("orders.csv", ordersCSV())
         try put("fills.csv", fillsCSV())
         try put("report.txt", TextReport(result: result, metrics: metrics, settings: settings, baseline: baseline)
-            .render())
-        try put("report.html", HTMLReport(result: result, metrics: metrics, settings: settings, prices: prices,
-                                          baseline: baseline).render())
+            .render() + extraText)
+        var html = HTMLReport(result: result, metrics: metrics, settings: settings, prices: prices, baseline: baseline)
+        html.extraSections = extraHTML
+        try put("report.html", html.render())
+        for file in extraFiles { try put(file.name, file.contents) }
         written += try writeParquet(to: directory)
         return written
     }

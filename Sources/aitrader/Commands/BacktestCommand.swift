@@ -13,13 +13,21 @@ enum BacktestCommand: AITraderCommand {
     static let options: [Option] = [
         Option("symbol", .list, "SYMBOL[,SYMBOL...]", "what to backtest; several symbols run one after another, "
                + "each into DIR/SYMBOL", required: true),
-        Option("strategy", .choice(["sma_cross"]), "", "the strategy", default: "sma_cross"),
+        Option("strategy", .choice(["sma_cross", "ensemble"]), "", "the strategy: sma_cross (moving-average crossover) or "
+               + "ensemble (the trading robot on the ensemble's predictions; needs --checkpoints)", default: "sma_cross"),
+        Option("checkpoints", .text, "DIR", "with --strategy ensemble: the checkpoints `aitrader train --model all "
+               + "--checkpoint-dir DIR` wrote (DIR/<model>/best.safetensors, else the lowest val_loss, else last)"),
+        Option("ensemble-config", .text, "PATH", "with --strategy ensemble: the ensemble configuration (default "
+               + "configs/ensemble.yaml when present, else the built-in defaults)"),
+        Option("features-config", .text, "DIR", "with --strategy ensemble: the feature sets the checkpoints were trained "
+               + "on", default: "configs/features"),
         Option("output", .text, "DIR", "where the results are written", required: true),
         Option("data", .text, "FILE", "bars from a file (CSV in any layout `aitrader data import` reads, or Parquet); "
                + "without it, from the bar store"),
         Option("timeframe", .timeframe, "", "the bars' timeframe (default: with --data, inferred from the bar spacing; "
                + "else the trading profile's short_term timeframe)"),
-        Option("start", .time, "", "the first bar's time (default: the first available)"),
+        Option("start", .time, "", "the first bar's time (default: the first available; with --strategy ensemble, the "
+               + "first bar close the robot can decide at — earlier bars are its history)"),
         Option("end", .time, "", "the last bar's time, inclusive (a date includes that whole day)"),
         Option("profile", .choice(["scalper", "trader", "investor"]), "", "trading profile", default: "trader"),
         Option("risk-profile", .text, "NAME", "risk profile of configs/risk_profiles.yaml", default: "moderate"),
@@ -30,6 +38,9 @@ enum BacktestCommand: AITraderCommand {
                + "overrides the config's commission"),
         Option("slippage-bps", .number(.nonNegative), "BPS", "fixed slippage in basis points; overrides the config's"),
         Option("latency-ms", .integer(0 ... 86_400_000), "MS", "order latency; overrides the config's"),
+        Option("leverage", .number(.positive), "X", "the simulated account's margin leverage (default: the risk profile's "
+               + "max_leverage; with --strategy ensemble at least 1.25 × its max_exposure, the robot's own cap, "
+               + "with headroom for costs and the gap to the fill)"),
         Option("sizing", .choice(["all-equity", "risk"]), "", "all-equity (backtesting.py's buy()/sell()) or risk "
                + "(the risk profile's position fraction and ATR stop)", default: "all-equity"),
         Option("end-of-data", .choice(["keep_open", "close_at_last_close", "close_at_last_open"]), "",
@@ -43,6 +54,14 @@ enum BacktestCommand: AITraderCommand {
         DataContext.dataRootOption,
     ]
     static let discussion = """
+        --strategy ensemble runs the trading robot (the same decision cycle as `aitrader robot`: breakers, the
+        ensemble's prediction, signal, pre-trade risk, bracket orders) on the bars of the ensemble's decision
+        timeframe from the store, with the models' predictions computed in one batch beforehand. Bars before --start
+        are history (the robot's ATR and volatility windows need 271, the models their windows); the traded range
+        is [--start, --end]. It adds DIR/ensemble.json and a section of report.html and report.txt: the ensemble's
+        calibration on the traded period (reliability diagram, ECE), each model's weight over time, breaker
+        events, signals by action, risk rejections by rule, and a comparison with buy-and-hold and sma_cross
+        (--fast/--slow) on the same bars and execution models.
         Writes DIR/summary.json, trades.csv, equity.csv, orders.csv, fills.csv, report.txt, report.html,
         equity.parquet and trades.parquet, and prints the summary. Execution models come from
         configs/simulation.yaml when present (see that file). A run longer than a second reports its progress on
@@ -63,39 +82,14 @@ enum BacktestCommand: AITraderCommand {
     }
 
     static func run(_ values: OptionValues, symbol: String, output: String) async throws {
+        let setup = try BacktestSetup(values, symbol: symbol)
+        if values.string("strategy") == "ensemble" {
+            try EnsembleBacktestCommand.run(values, setup: setup, output: output)
+            return
+        }
+        if values.isGiven("checkpoints") { throw UsageError("--checkpoints is for --strategy ensemble") }
         let dataPath = values.string("data")
-        let dataRoot = try DataContext.dataRoot(values)
-        let profileName = values.string("profile") ?? "trader"
-        let riskName = values.string("risk-profile") ?? "moderate"
-        let fast = values.int("fast") ?? 10
-        let slow = values.int("slow") ?? 20
-        let cash = values.double("cash")
-        let commission = values.double("commission")
-        let slippageBps = values.double("slippage-bps")
-        let latency = values.int("latency-ms")
-        let sizing = values.string("sizing") ?? "all-equity"
-        let endOfDataText = values.string("end-of-data")
-        let marketText = values.string("market")
-        let riskFree = values.double("risk-free")
-        let configPath = values.string("config")
-        let profilesPath = values.string("profiles")
-        let riskProfilesPath = values.string("risk-profiles")
         let quiet = values.flag("quiet")
-        guard fast < slow else { throw UsageError("--fast must be smaller than --slow, got \(fast) and \(slow)") }
-
-        // Configuration files: explicit paths must exist; the defaults are used when present.
-        var config = SimulationConfig()
-        if let p = configPath ?? existing("configs/simulation.yaml") { config = try SimulationConfig.load(path: p) }
-        let tradingProfiles = try (profilesPath ?? existing("configs/features/profiles.yaml"))
-            .map { try TradingProfile.load(path: $0) } ?? builtInTradingProfiles
-        guard let tradingProfile = tradingProfiles.first(where: { $0.name == profileName }) else {
-            throw UsageError("unknown --profile '\(profileName)' (\(tradingProfiles.map(\.name).joined(separator: ", ")))")
-        }
-        let riskProfiles = try (riskProfilesPath ?? existing("configs/risk_profiles.yaml"))
-            .map { try RiskProfiles.load(path: $0) } ?? .builtIn
-        guard let risk = riskProfiles.profiles[riskName] else {
-            throw UsageError("unknown --risk-profile '\(riskName)' (\(riskProfiles.profiles.keys.sorted().joined(separator: ", ")))")
-        }
         // Bars: from a file, with the timeframe inferred from the bar spacing (or the stated one checked against it);
         // from the store (read-only), the stored timeframe or one resampled from a finer stored one.
         let start = values.time("start")
@@ -105,8 +99,8 @@ enum BacktestCommand: AITraderCommand {
             bars = try BarFile.load(path: dataPath, symbol: symbol, timeframe: values.timeframe("timeframe"))
             bars = bars.slice(from: start, to: end)
         } else {
-            let timeframe = values.timeframe("timeframe") ?? tradingProfile.timeframe(for: .shortTerm)
-            let served = try DataContext.readOnlyStore(dataRoot: dataRoot)
+            let timeframe = values.timeframe("timeframe") ?? setup.tradingProfile.timeframe(for: .shortTerm)
+            let served = try DataContext.readOnlyStore(dataRoot: setup.dataRoot)
                 .bars(symbol: symbol, timeframe: timeframe, start: start, end: end,
                       bins: DataContext.defaultConfiguration().bins)
             bars = served.series
@@ -118,45 +112,16 @@ enum BacktestCommand: AITraderCommand {
         guard bars.count >= 2 else {
             throw CommandFailure("\(bars.count) bars of \(symbol) in the requested range; a backtest needs at least 2")
         }
-
-        // Models: config file, then risk profile leverage, then command-line overrides.
-        var models = config.models
-        models.maxLeverage = risk.maxLeverage
-        if let commission { models.commission = commission == 0 ? .none : .fractionOfNotional(commission) }
-        if let slippageBps { models.slippage = slippageBps == 0 ? .none : .fixedBps(slippageBps) }
-        if let latency { models.latency = LatencyModel(milliseconds: Int64(latency)) }
-        var endOfData = config.endOfData
-        if let endOfDataText {
-            guard let p = EndOfDataPolicy(rawValue: endOfDataText) else {
-                throw UsageError("--end-of-data is keep_open, close_at_last_close or close_at_last_open")
-            }
-            endOfData = p
-        }
-        let market: AssetClass
-        if let marketText {
-            guard let m = AssetClass(rawValue: marketText) else { throw UsageError("--market is fx, crypto or equities") }
-            market = m
-        } else {
-            market = AssetClass.guess(symbol: symbol)
-        }
-        let backtestConfig = BacktestConfig(cash: cash ?? config.cash, models: models, endOfData: endOfData,
-                                            calendars: [symbol: market.calendar],
-                                            lookAheadAudit: config.lookAheadAudit, progress: !quiet,
-                                            ruinFraction: config.ruinFraction)
-        var strategy = SMACross(fast: fast, slow: slow,
-                                positionFraction: sizing == "risk" ? risk.positionFraction : nil,
-                                stopATRMultiple: sizing == "risk" ? risk.stopATRMultiple : nil)
+        let backtestConfig = setup.backtestConfig
+        var strategy = setup.smaCross()
         let result = try Backtester(series: [bars], config: backtestConfig).run(&strategy)
-        let annualization = Annualization.periodsPerYear(timeframe: timeframe, market: market)
-        let riskFreeRate = riskFree ?? config.riskFreeRate
-        let metrics = PerformanceMetrics(result, annualization: annualization, riskFreeRate: riskFreeRate)
+        let annualization = Annualization.periodsPerYear(timeframe: timeframe, market: setup.market)
+        let metrics = PerformanceMetrics(result, annualization: annualization, riskFreeRate: setup.riskFreeRate)
         // The baseline every strategy must beat: buy-and-hold of the same instrument over the same bars.
         let baseline = try BuyAndHoldBaseline(series: bars, config: backtestConfig, annualization: annualization,
-                                              riskFreeRate: riskFreeRate)
-        var settings: [(String, String)] = [("profile", profileName), ("risk_profile", riskName),
-                                            ("market", market.rawValue), ("sizing", sizing),
-                                            ("end_of_data", endOfData.rawValue)]
-        settings.append(("data", dataPath ?? "store:\(dataRoot)"))
+                                              riskFreeRate: setup.riskFreeRate)
+        var settings = setup.settings
+        settings.append(("data", dataPath ?? "store:\(setup.dataRoot)"))
         settings.append(("timeframe", timeframe.description))
         let files = ResultFiles(result: result, metrics: metrics, settings: settings, baseline: baseline)
         let written = try files.write(to: output, prices: PriceSeries(symbol: symbol, times: bars.timestamps.array,
@@ -168,12 +133,12 @@ enum BacktestCommand: AITraderCommand {
         }
     }
 
-    private static func existing(_ path: String) -> String? {
+    static func existing(_ path: String) -> String? {
         FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
     /// configs/features/profiles.yaml's profiles, for runs outside the repository.
-    private static let builtInTradingProfiles: [TradingProfile] = [
+    static let builtInTradingProfiles: [TradingProfile] = [
         TradingProfile(name: "scalper", timeframes: [.shortTerm: .m5, .mediumTerm: .m15, .longTerm: .h1]),
         TradingProfile(name: "trader", timeframes: [.shortTerm: .h1, .mediumTerm: .h4, .longTerm: .d1]),
         TradingProfile(name: "investor", timeframes: [.shortTerm: .d1, .mediumTerm: .d1, .longTerm: .w1]),
