@@ -126,8 +126,11 @@ public struct EnsembleReport {
         var o: [(String, String)] = []
         o.append(("symbol", q(bars.symbol)))
         o.append(("timeframe", q(bars.timeframe.rawValue)))
-        o.append(("start", q(run.result.times.first.map(UTCTime.iso8601) ?? "")))
-        o.append(("end", q(run.result.times.last.map(UTCTime.iso8601) ?? "")))
+        // start/end: the first and last traded bars' open times (as summary.json labels bars); decisions at closes.
+        o.append(("start", q(run.result.barTimes.first.map(UTCTime.iso8601) ?? "")))
+        o.append(("end", q(run.result.barTimes.last.map(UTCTime.iso8601) ?? "")))
+        o.append(("first_decision", q(run.result.times.first.map(UTCTime.iso8601) ?? "")))
+        o.append(("last_decision", q(run.result.times.last.map(UTCTime.iso8601) ?? "")))
         o.append(("history_bars", "\(run.historyBars)"))
         o.append(("traded_bars", "\(run.tradedBars)"))
         o.append(("predictions", "\(run.predictions.count)"))

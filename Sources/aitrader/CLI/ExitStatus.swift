@@ -5,6 +5,7 @@ import Foundation
 import MarketData
 import Models
 import Prediction
+import Robot
 import Simulation
 import Training
 
@@ -29,6 +30,14 @@ enum ExitStatus {
             switch training {
             case .config, .data, .checkpoint: return dataError
             case .nonFinite, .failed: return failure
+            }
+        }
+        if let ensemble = error as? EnsembleBacktestError {
+            switch ensemble {
+            case .history: return dataError   // too little history before --start, as `predict --as-of` says it
+            case .settings: return usage
+            case .prediction(let e): return of(e)
+            case .backtest(let e): return of(e)
             }
         }
         if let prediction = error as? PredictionError {

@@ -54,24 +54,25 @@ enum EnsembleBacktestCommand {
         let robotSettings = RobotSettings(symbols: [symbol], profile: setup.risk, breakers: setup.riskProfiles.breakers)
         let start: Int64
         if let given = values.time("start") {
-            start = given
+            // --start names the first traded bar (its open time, as for sma_cross): the first decision is at its close.
+            let clock = MarketSimulator(series: [bars])
+            let first = bars.index(firstAtOrAfter: given)
+            start = first < bars.count ? clock.closeTime(series: 0, bar: first) : given
         } else {
             let first = EnsembleBacktest.firstDecisionTime(bars: bars, settings: robotSettings, predictor: predictor)
             guard let t = first.time else {
                 throw CommandFailure("\(symbol): no bar close in the store where the robot can decide: \(first.lastError ?? "")")
             }
             start = t
-            if !quiet { writeError("\(symbol): trading from \(UTCTime.iso8601(t)), the first bar close with enough history\n") }
+            if !quiet {
+                writeError("\(symbol): trading from the bar closing at \(UTCTime.iso8601(t)), the first with enough history "
+                    + "before it\n")
+            }
         }
 
         // The robot, then the baselines on the same bars (history included, trading from the same start).
         let backtest = EnsembleBacktest(settings: robotSettings, config: setup.backtestConfig)
-        let run: EnsembleBacktestRun
-        do {
-            run = try backtest.run(bars: bars, start: start, predictor: predictor)
-        } catch {
-            throw CommandFailure("\(symbol): \(error)")
-        }
+        let run = try backtest.run(bars: bars, start: start, predictor: predictor)
         var baselineConfig = setup.backtestConfig
         baselineConfig.start = run.result.times.first ?? start
         baselineConfig.progress = false
