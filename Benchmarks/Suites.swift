@@ -9,6 +9,7 @@ public enum BenchSuites {
         TrainingSuite.self,
         PredictionSuite.self,
         RobotSuite.self,
+        EnsembleBacktestSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {

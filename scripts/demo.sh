@@ -47,3 +47,8 @@ $BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --
   --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest
 echo "-- results/demo_backtest/summary.json"
 cat results/demo_backtest/summary.json
+echo "== robot backtest: the ensemble of the demo's checkpoints trading EURUSD (moderate risk), predictions batched, bars before"
+echo "   --start as history; compared with buy-and-hold and sma_cross (10/20) on the same bars -> results/demo_backtest_ensemble"
+$BIN backtest --strategy ensemble --checkpoints results/demo_checkpoints --symbol EURUSD --start 2017-11-01 --end 2018-02-07 \
+  --profile trader --risk-profile moderate --threads 2 --data-root "$DEMO_DATA" --output results/demo_backtest_ensemble
+echo "-- results/demo_backtest_ensemble/: report.html (calibration, model weights, breakers, baselines), ensemble.json, summary.json"
