@@ -32,7 +32,7 @@ import Trading
         let live = try f.predictor()
         let robot = TradingRobot(strategy: RobotStrategy(settings: settings, source: ForecasterPredictions(live)), mode: mode,
                                  journal: journal, initialBalance: 10_000)
-        let status = try await robot.run()
+        let status = try await robot.start()
         #expect(status.cycles == Self.traded)
 
         // Signals first: a direction could in principle flip where the confidence lies within the float32 batching

@@ -39,8 +39,7 @@ enum BacktestCommand: AITraderCommand {
         Option("slippage-bps", .number(.nonNegative), "BPS", "fixed slippage in basis points; overrides the config's"),
         Option("latency-ms", .integer(0 ... 86_400_000), "MS", "order latency; overrides the config's"),
         Option("leverage", .number(.positive), "X", "the simulated account's margin leverage (default: the risk profile's "
-               + "max_leverage; with --strategy ensemble at least 1.25 × its max_exposure, the robot's own cap, "
-               + "with headroom for costs and the gap to the fill)"),
+               + "max_leverage; the ensemble robot sizes its positions within it)"),
         Option("sizing", .choice(["all-equity", "risk"]), "", "all-equity (backtesting.py's buy()/sell()) or risk "
                + "(the risk profile's position fraction and ATR stop)", default: "all-equity"),
         Option("end-of-data", .choice(["keep_open", "close_at_last_close", "close_at_last_open"]), "",

@@ -52,14 +52,12 @@ struct BacktestSetup {
         self.risk = risk
 
         // Models: config file, then risk profile leverage, then command-line overrides.
-        // The account's margin leverage: --leverage, else the risk profile's max_leverage. The robot (ensemble) is
-        // bounded by its own gross-exposure cap (max_exposure × equity at the decision close, checked before every
-        // order), so its account carries that plus 25 % headroom for what the cap does not see — the commission and
-        // the move to the next open the order fills at; with less, the venue refuses as insufficient margin the
-        // orders the risk engine sized right at the cap.
+        // The account's margin leverage: --leverage, else the risk profile's max_leverage — for every strategy, so the
+        // sma_cross baseline of an ensemble run trades the account it would trade alone. The robot sizes within it
+        // (`RobotSettings.sizingProfile`: exposure ≤ min(max_exposure, max_leverage) × 0.98 headroom for the move to
+        // the next open and the commission), so the venue does not refuse its orders for margin.
         var models = config.models
-        models.maxLeverage = values.double("leverage")
-            ?? (values.string("strategy") == "ensemble" ? max(risk.maxLeverage, 1.25 * risk.maxExposure) : risk.maxLeverage)
+        models.maxLeverage = values.double("leverage") ?? risk.maxLeverage
         if let commission = values.double("commission") {
             models.commission = commission == 0 ? .none : .fractionOfNotional(commission)
         }
