@@ -52,3 +52,11 @@ echo "   --start as history; compared with buy-and-hold and sma_cross (10/20) on
 $BIN backtest --strategy ensemble --checkpoints results/demo_checkpoints --symbol EURUSD --start 2017-11-01 --end 2018-02-07 \
   --profile trader --risk-profile moderate --threads 2 --data-root "$DEMO_DATA" --output results/demo_backtest_ensemble
 echo "-- results/demo_backtest_ensemble/: report.html (calibration, model weights, breakers, baselines), ensemble.json, summary.json"
+echo "== robot: the trading robot in simulation mode over the sample's last days, as if live (one line per bar close:"
+echo "   breakers -> ensemble -> signal -> risk -> orders, every step journaled), then its status and a replay check"
+rm -rf results/demo_robot
+$BIN robot run --mode simulation --symbol EURUSD --checkpoints results/demo_checkpoints --start 2018-02-01 \
+  --end 2018-02-07 --risk-profile aggressive --threads 2 --session results/demo_robot --data-root "$DEMO_DATA"
+$BIN robot status --session results/demo_robot
+$BIN robot replay --journal results/demo_robot/journal.sqlite --data-root "$DEMO_DATA"
+echo "-- results/demo_robot/journal.sqlite: every cycle, signal, order, fill, position change and breaker event"
