@@ -120,28 +120,22 @@ public final class SQLiteDatabase: @unchecked Sendable {
     /// BEGIN IMMEDIATE takes SQLite's write lock at once, so transactions of other connections and processes
     /// wait (up to the busy timeout) instead of interleaving.
     public func transaction<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        if sqlite3_get_autocommit(handle) == 0 { return try body() }
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
-        }
+        try inTransaction("BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` inside BEGIN (deferred) ... COMMIT, so that its queries read one snapshot of the database (WAL):
     /// a writer committing in between is seen by all of them or by none. Takes no write lock; joins an enclosing
     /// transaction.
     public func transactionForReading<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
+        try inTransaction("BEGIN", body)
+    }
+
+    /// `begin` ... COMMIT around `body`, ROLLBACK when it throws; inside an open transaction `body` just joins it.
+    private func inTransaction<T>(_ begin: String, _ body: () throws(StorageError) -> T) throws(StorageError) -> T {
         lock.lock()
         defer { lock.unlock() }
         if sqlite3_get_autocommit(handle) == 0 { return try body() }
-        try execute("BEGIN")
+        try execute(begin)
         do {
             let result = try body()
             try execute("COMMIT")

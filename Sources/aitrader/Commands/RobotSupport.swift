@@ -220,7 +220,7 @@ enum RobotLines {
             if signal.action != .hold {
                 line += " \(signal.direction > 0 ? "long" : "short") \(units(signal.units)) p_win \(String(format: "%.3f", signal.pWin))"
             } else {
-                line += " (\(signal.reason.prefix(60)))"
+                line += " (\(holdReason(signal)))"
             }
         }
         for r in log.rejections { line += "  | risk refused \(r.request.symbol): \(r.rejection.rule)" }
@@ -229,10 +229,27 @@ enum RobotLines {
         return line
     }
 
+    /// Why a signal holds, in a few words.
+    static func holdReason(_ s: TradingSignal) -> String {
+        func f(_ v: Double) -> String { String(format: "%.3f", v) }
+        if s.direction == 0 {
+            let threshold = s.prediction.map { " < " + f($0.confidenceThreshold) } ?? ""
+            return "no direction: confidence \(f(s.confidence))\(threshold)"
+        }
+        if s.pWin < s.minimumPWin { return "p_win \(f(s.pWin)) < \(f(s.minimumPWin))" }
+        if s.currentPosition != 0, (s.currentPosition > 0) == (s.direction > 0) {
+            return "already \(s.direction > 0 ? "long" : "short")"
+        }
+        return String(s.reason.prefix(60))
+    }
+
     static func summary(_ s: RobotStatus, journal: String) -> String {
         var out = "robot \(s.mode) \(s.symbols.joined(separator: ",")): \(s.cycles) cycles"
         if let t = s.lastCycleTime { out += ", last at \(UTCTime.iso8601(t))" }
-        out += "\n  equity \(money(s.equity)), balance \(money(s.balance)), open orders \(s.openOrders)\n"
+        out += "\n  equity \(money(s.equity)), balance \(money(s.balance)), buying power \(money(s.buyingPower)), open orders \(s.openOrders)\n"
+        if let pnl = s.dailyPnL, let dd = s.drawdown {
+            out += "  today's P&L \(money(pnl)), drawdown from peak \(String(format: "%.2f", dd * 100)) %\n"
+        }
         out += "  positions: " + (s.positions.isEmpty ? "none" : s.positions.map {
             "\($0.symbol) \(units($0.quantity)) @ \(String(format: "%.5g", $0.averagePrice))"
         }.joined(separator: ", ")) + "\n"
