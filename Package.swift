@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
+        .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
 
         // Shared plumbing: errors, logging, YAML configuration, JSON output.
         .target(name: "Common", dependencies: ["CYAML"]),
@@ -51,6 +52,9 @@ let package = Package(
         .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Common"], exclude: ["README.md"]),
         // The ensemble on stored bars: checkpoints + feature store + combiner (aitrader predict, the robot, backtests).
         .target(name: "Prediction", dependencies: ["Models", "Features", "MarketData", "Engine", "Common"], exclude: ["README.md"]),
+        // The inference server: Open Inference Protocol (KServe v2) over HTTP (libmicrohttpd), dynamic batching,
+        // model repository with reload, Prometheus metrics.
+        .target(name: "Serving", dependencies: ["CMicroHTTPD", "Prediction", "Models", "Engine", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation",
                                                    "Training", "Prediction", "Trading", "Risk", "Robot", "Common"],
@@ -78,6 +82,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common",
                                                           "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Models", "Engine", "Common"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common"]),
         .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
