@@ -116,7 +116,7 @@ public final class InferenceService: @unchecked Sendable {
         lock.unlock()
         server?.quiesce()
         repository.shutdown()
-        server?.stop()
+        server?.stop(waiting: 10)
     }
 
     private func pollLoop() {

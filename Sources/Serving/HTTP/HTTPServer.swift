@@ -50,6 +50,9 @@ public final class HTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var daemon: OpaquePointer?
     private var boundPort = 0
+    /// Requests begun and not yet completed (their response not yet sent), for `stop(waiting:)`.
+    private let activity = NSCondition()
+    private var active = 0
 
     public init(configuration: Configuration, handler: @escaping Handler) {
         self.configuration = configuration
@@ -106,8 +109,22 @@ public final class HTTPServer: @unchecked Sendable {
         if fd >= 0 { close(fd) }
     }
 
-    /// Closes every connection and joins libmicrohttpd's threads (a handler still running finishes first).
-    public func stop() {
+    /// Requests being received, handled or answered.
+    public var activeRequests: Int {
+        activity.lock()
+        defer { activity.unlock() }
+        return active
+    }
+
+    /// Closes every connection and joins libmicrohttpd's threads, after waiting up to `waiting` seconds for the
+    /// requests in progress to be answered (their responses sent).
+    public func stop(waiting: Double = 0) {
+        if waiting > 0 {
+            let deadline = Date(timeIntervalSinceNow: waiting)
+            activity.lock()
+            while active > 0, activity.wait(until: deadline) {}
+            activity.unlock()
+        }
         lock.lock()
         let running = daemon
         daemon = nil
@@ -137,6 +154,9 @@ public final class HTTPServer: @unchecked Sendable {
                 state.body.reserveCapacity(min(length, configuration.maxBodyBytes))
             }
             stateSlot.pointee = Unmanaged.passRetained(state).toOpaque()
+            activity.lock()
+            active += 1
+            activity.unlock()
             return .YES
         }
         let state = Unmanaged<RequestState>.fromOpaque(raw).takeUnretainedValue()
@@ -177,6 +197,10 @@ public final class HTTPServer: @unchecked Sendable {
         guard let stateSlot, let raw = stateSlot.pointee else { return }
         Unmanaged<RequestState>.fromOpaque(raw).release()
         stateSlot.pointee = nil
+        activity.lock()
+        active -= 1
+        activity.broadcast()
+        activity.unlock()
     }
 
     private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
