@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "aitrader",
             dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Risk", "Simulation", "Robot",
-                           "Training", "Prediction", "Benchmarks"],
+                           "Training", "Prediction", "Serving", "Benchmarks"],
             exclude: ["README.md"]
         ),
 

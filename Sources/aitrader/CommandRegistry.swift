@@ -28,5 +28,6 @@ enum CommandRegistry {
         RobotStatusCommand.self,
         RobotReplayCommand.self,
         PredictCommand.self,
+        ServeCommand.self,
     ]
 }

@@ -6,6 +6,7 @@ import MarketData
 import Models
 import Prediction
 import Robot
+import Serving
 import Simulation
 import Training
 
@@ -32,6 +33,13 @@ enum ExitStatus {
             case .nonFinite, .failed: return failure
             }
         }
+        if let robot = error as? RobotError {
+            switch robot {
+            case .configuration, .sessionMismatch: return usage
+            case .prediction: return dataError
+            case .journal, .venue, .replayMismatch: return failure
+            }
+        }
         if let ensemble = error as? EnsembleBacktestError {
             switch ensemble {
             case .history: return dataError   // too little history before --start, as `predict --as-of` says it
@@ -43,6 +51,10 @@ enum ExitStatus {
         if let prediction = error as? PredictionError {
             if case .failed = prediction { return failure }
             return dataError
+        }
+        if let serving = error as? ServingError {
+            if case .repository = serving { return dataError }
+            return failure
         }
         switch error {
         case is UsageError: return usage
