@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev libmicroh
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps pydeps reference-venv build release test test-c test-mlflow coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
+.PHONY: all deps pydeps reference-venv build release test test-c test-mlflow test-serving bench-serving coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
 
 # CUDA backend (optional; nothing else needs it). nvcc from PATH, /usr/local/cuda, or PyPI wheels in $(CUDA_VENV).
 CUDA_VENV ?= .venv-cuda
@@ -94,6 +94,17 @@ test: deps test-c
 test-mlflow: deps
 	SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/test-mlflow.sh
 
+## test-serving: `aitrader serve` checked with Triton's own tools: tritonclient[http]==2.73.0 (pip, in .venv-serving) calls
+## every endpoint, JSON and binary, and compares outputs with `aitrader model forward`; a perf_analyzer smoke run when
+## pip has its wheel. Each part is skipped with a clear message when its wheel cannot be installed. scripts/test-serving.sh.
+test-serving: deps
+	SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/test-serving.sh
+
+## bench-serving: the serve benchmark suite (JSON) plus perf_analyzer concurrency sweeps (1, 4, 16, 64; batching on and
+## off) when its wheel installs; CSVs in results/perf_serving. scripts/perf-serving.sh.
+bench-serving: release
+	scripts/perf-serving.sh
+
 ## coverage: line coverage per module, Swift suite (llvm-cov, build in .build-coverage) and C tests (gcov); fails when a
 ## module is below its threshold (COVERAGE_MIN=90 for Sources/ modules, COVERAGE_CLI_MIN=80 for the aitrader CLI,
 ## COVERAGE_C_MIN=90 for CKernels/). scripts/coverage.py.
@@ -101,7 +112,7 @@ coverage: deps
 	SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" VENV="$(VENV)" python3 scripts/coverage.py
 
 bench: release
-	@for s in kernels models training data indicators backtest; do .build/release/aitrader bench --suite $$s --json; done
+	@for s in kernels models training data indicators backtest serve; do .build/release/aitrader bench --suite $$s --json; done
 
 ## demo: the main job end to end on the bundled sample data.
 demo: release

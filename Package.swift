@@ -57,7 +57,7 @@ let package = Package(
         .target(name: "Serving", dependencies: ["CMicroHTTPD", "Prediction", "Models", "Engine", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation",
-                                                   "Training", "Prediction", "Trading", "Risk", "Robot", "Common"],
+                                                   "Training", "Prediction", "Trading", "Risk", "Robot", "Serving", "Common"],
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",

@@ -10,6 +10,7 @@ public enum BenchSuites {
         PredictionSuite.self,
         RobotSuite.self,
         EnsembleBacktestSuite.self,
+        ServeSuite.self,
     ]
 
     public static func named(_ name: String) -> BenchSuite.Type? {

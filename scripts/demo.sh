@@ -42,6 +42,22 @@ echo "-- results/demo_evaluation/<model>/: evaluation.json, predictions.csv, rep
 echo "== prediction: the ensemble of the three best checkpoints on the last closed bar of the sample (as of its end)"
 $BIN predict --symbol EURUSD --checkpoints results/demo_checkpoints --as-of 2018-02-07T16:00:00Z --threads 2 \
   --data-root "$DEMO_DATA"
+echo "== serving: aitrader serve on the trained checkpoints (Open Inference Protocol / KServe v2, Triton's HTTP API), a few requests"
+$BIN serve --model-repository results/demo_checkpoints --port 0 --threads 2 >"$DEMO_DATA/serve.log" 2>&1 &
+SERVER=$!
+PORT=""
+for _ in $(seq 1 100); do
+  PORT="$(grep -o '127.0.0.1:[0-9]*' "$DEMO_DATA/serve.log" | head -1 | cut -d: -f2 || true)"
+  [ -n "$PORT" ] && break
+  kill -0 $SERVER 2>/dev/null || { cat "$DEMO_DATA/serve.log"; exit 1; }
+  sleep 0.2
+done
+[ -n "$PORT" ] || { cat "$DEMO_DATA/serve.log"; kill $SERVER; exit 1; }
+head -1 "$DEMO_DATA/serve.log"
+python3 tools/serving/demo_client.py --url "http://127.0.0.1:$PORT"
+kill -TERM $SERVER
+wait $SERVER
+tail -2 "$DEMO_DATA/serve.log"
 echo "== simulation: backtest sma_cross (10/20) on the EURUSD H1 sample, backtesting.py semantics -> results/demo_backtest"
 $BIN backtest --symbol EURUSD --data data/sample/EURUSD_H1.csv --timeframe 1h --profile trader --risk-profile moderate \
   --strategy sma_cross --fast 10 --slow 20 --cash 10000 --commission 0.002 --output results/demo_backtest
