@@ -198,25 +198,43 @@ public final class Trainer {
                        tensor: Self.firstNonFinite(tensors, output: output, parameters: model.parameters), lastGood: lastGood)
         }
         do {
-            try model.parameters.zeroGradients()
-            let output = try model.forward(tensors.input)
-            let parts = try loss.forward(output, targets: tensors.targets)
-            guard parts.total.isFinite else { throw nonFinite(output) }
-            try model.backward(try loss.backward())
-            let clip = try GradientClipping.scale(model.parameters, maxNorm: Float(config.gradientClip))
-            guard clip.norm.isFinite else { throw nonFinite(output) }
-            if let report = onGradientNorms, (state.step + 1) % config.gradientLogInterval == 0 {
-                report(GradientNormReport(step: state.step + 1, epoch: state.epoch, global: Double(clip.norm),
-                                          groups: try GradientNorms.perGroup(model.parameters)))
-            }
-            try schedule.apply(to: optimizer, step: state.step)
-            try optimizer.step(gradientScale: clip.scale)
-            return parts.total
+            return try Self.optimize(model: model, input: tensors.input, targets: tensors.targets, loss: loss,
+                                     optimizer: optimizer, schedule: schedule, step: state.step,
+                                     gradientClip: Float(config.gradientClip)) { parts, clip, output in
+                guard parts.total.isFinite, clip?.norm.isFinite ?? true else { throw nonFinite(output) }
+                if let clip, let report = onGradientNorms, (state.step + 1) % config.gradientLogInterval == 0 {
+                    report(GradientNormReport(step: state.step + 1, epoch: state.epoch, global: Double(clip.norm),
+                                              groups: try GradientNorms.perGroup(model.parameters)))
+                }
+            }.total
         } catch let error as TrainingError {
             throw error
         } catch {
             throw .failed(context: "step \(state.step + 1)", message: "\(error)")
         }
+    }
+
+    /// The arithmetic of one training step, shared by `step` and the loss-trajectory test against PyTorch
+    /// (`Tests/TrainingTests/LossTrajectoryTests.swift`): zero the gradients, forward, `loss`, backward, the global
+    /// gradient norm and its clipping scale min(1, clip / (norm + 1e-6)), the schedule's learning rate and beta1 of
+    /// step `step` (0-based), the AdamW update with the scale applied to the gradients. `check` sees the loss (clip
+    /// nil) after the forward pass and again with the norm after the backward pass, before anything is updated:
+    /// throwing from it leaves the weights as they were. Returns the loss of the batch under the weights before
+    /// the update.
+    static func optimize(model: any HorizonModel, input: ModelInput, targets: TradingTargets, loss: TradingLoss,
+                         optimizer: AdamW, schedule: OneCycleLR, step: Int, gradientClip: Float,
+                         check: (TradingLoss.Breakdown, GradientClipping.Result?, ModelOutput) throws -> Void = { _, _, _ in })
+        throws -> TradingLoss.Breakdown {
+        try model.parameters.zeroGradients()
+        let output = try model.forward(input)
+        let parts = try loss.forward(output, targets: targets)
+        try check(parts, nil, output)
+        try model.backward(try loss.backward())
+        let clip = try GradientClipping.scale(model.parameters, maxNorm: gradientClip)
+        try check(parts, clip, output)
+        try schedule.apply(to: optimizer, step: step)
+        try optimizer.step(gradientScale: clip.scale)
+        return parts
     }
 
     /// Mean validation loss (per sample), direction accuracy (P(up) > 0.5 against the label) and every sample's
