@@ -13,7 +13,7 @@ import TestSupport
 
     func withServer(_ faults: String = "", _ body: (AlpacaConfiguration, PythonServer) async throws -> Void) async throws {
         let server = try #require(try PythonServer.start(script: Self.script,
-                                                         arguments: ["--script", faults, "--lifetime", "60"]),
+                                                         arguments: ["--script", faults, "--lifetime", "600"]),
                                   "python3 is not on PATH")
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"

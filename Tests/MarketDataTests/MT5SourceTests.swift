@@ -17,7 +17,7 @@ import TestSupport
         env["PYTHONPATH"] = Self.fakeModule
         let server = try #require(try PythonServer.start(script: Self.bridge,
                                                          arguments: ["--port", "0", "--token", Self.token, "--log-level",
-                                                                     "WARNING", "--max-lifetime", "60"],
+                                                                     "WARNING", "--max-lifetime", "600"],
                                                          environment: env),
                                   "python3 is not on PATH")
         defer { server.stop() }

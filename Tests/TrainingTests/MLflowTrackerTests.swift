@@ -13,7 +13,7 @@ struct MLflowTrackerTests {
         .appendingPathComponent("Fixtures/fake_mlflow_server.py").path
 
     func server(_ arguments: [String] = []) throws -> PythonServer {
-        try #require(try PythonServer.start(script: Self.script, arguments: ["--lifetime", "60"] + arguments),
+        try #require(try PythonServer.start(script: Self.script, arguments: ["--lifetime", "600"] + arguments),
                      "python3 is not on PATH")
     }
 
