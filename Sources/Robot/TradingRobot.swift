@@ -90,35 +90,36 @@ public actor TradingRobot {
         var context = StrategyContext(portfolio: positions.portfolio, nextOrderID: strategy.state.nextOrderID)
         strategy.onBar(view, broker: &context)
         let log = strategy.log
-        for signal in log.signals {
-            try journal.recordSignal(cycle: seq, time: time, symbol: signal.symbol, signal: signal)
-            current.lastSignals[signal.symbol] = "\(signal.action.rawValue): \(signal.reason)"
-        }
-        for e in log.breakerEvents {
-            try journal.recordBreakerEvent(cycle: seq, JournaledBreakerEvent(time: e.time, kind: e.kind.rawValue, tripped: e.tripped,
-                                                                            reason: e.reason, until: e.until))
-        }
-        for r in log.rejections {
-            try journal.recordRiskRejection(cycle: seq, time: time, request: r.request, rule: r.rejection.rule,
-                                            message: r.rejection.message)
-        }
-        for command in context.drainOutbox() {
-            switch command {
-            case .submit(let id, let request): try await orders.submit(request, localID: id, cycle: seq, time: time)
-            case .cancel(let id): try await orders.cancel(localID: id, time: time)
+        try journal.batch { () throws(RobotError) in
+            for signal in log.signals {
+                try journal.recordSignal(cycle: seq, time: time, symbol: signal.symbol, signal: signal)
+            }
+            for e in log.breakerEvents {
+                try journal.recordBreakerEvent(cycle: seq, JournaledBreakerEvent(time: e.time, kind: e.kind.rawValue,
+                                                                                tripped: e.tripped, reason: e.reason, until: e.until))
+            }
+            for r in log.rejections {
+                try journal.recordRiskRejection(cycle: seq, time: time, request: r.request, rule: r.rejection.rule,
+                                                message: r.rejection.message)
             }
         }
+        for signal in log.signals { current.lastSignals[signal.symbol] = "\(signal.action.rawValue): \(signal.reason)" }
+        try await orders.execute(context.drainOutbox(), cycle: seq, time: time)
         strategy.state.nextOrderID = context.nextOrderID
         latencies.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
 
         // Positions after the orders went out (market orders fill with the next bar), then the cycle's end.
         try await refreshAccount(open: try await orders.openOrders())
-        for p in positions.changes() {
-            try journal.recordPosition(cycle: seq, time: time, symbol: p.symbol, quantity: p.quantity, averagePrice: p.averagePrice)
-        }
-        try journal.completeCycle(seq, state: try encode(strategy.state))
         try await updateStatus(time: time)
-        try journal.setSession("status", try encode(current))
+        let changed = positions.changes()
+        let state = try encode(strategy.state), status = try encode(current)
+        try journal.batch { () throws(RobotError) in
+            for p in changed {
+                try journal.recordPosition(cycle: seq, time: time, symbol: p.symbol, quantity: p.quantity, averagePrice: p.averagePrice)
+            }
+            try journal.completeCycle(seq, state: state)
+            try journal.setSession("status", status)
+        }
     }
 
     /// The venue's account replaces the local balance and positions (it is the authority).

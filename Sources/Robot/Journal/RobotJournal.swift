@@ -89,6 +89,30 @@ public final class RobotJournal: @unchecked Sendable {
         }
     }
 
+    /// Runs `body`'s records as one transaction — one commit (one fsync with `.full`) for a group of records written
+    /// together: a cycle's decisions and order intents, the venue's reports of a sync. All or none are recorded.
+    public func batch<T>(_ body: () throws(RobotError) -> T) throws(RobotError) -> T {
+        var outcome: Result<T, RobotError>?
+        do throws(StorageError) {
+            try database.transaction { () throws(StorageError) in
+                do throws(RobotError) {
+                    outcome = .success(try body())
+                } catch {
+                    outcome = .failure(error)
+                    throw StorageError(.database, path: path, reason: "rolled back: \(error)")
+                }
+            }
+        } catch {
+            if case .failure(let e)? = outcome { throw e }
+            throw .journal(path: path, message: error.reason)
+        }
+        switch outcome {
+        case .success(let v)?: return v
+        case .failure(let e)?: throw e
+        case nil: throw .journal(path: path, message: "a batch of records did not run")
+        }
+    }
+
     func wrap<T>(_ body: () throws(StorageError) -> T) throws(RobotError) -> T {
         do { return try body() } catch { throw .journal(path: path, message: error.reason) }
     }

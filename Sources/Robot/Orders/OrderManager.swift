@@ -34,66 +34,99 @@ public actor OrderManager {
     /// Fills booked by the venue so far.
     public var fillCount: Int { fillsSeen }
 
-    /// Journals the intent, then sends. An id the journal already holds as sent (a cycle re-run after a crash whose
-    /// order the venue has) is not sent again.
-    public func submit(_ request: OrderRequest, localID: Int, cycle: Int64, time: Int64) async throws(RobotError) {
-        let id = clientOrderID(localID: localID)
-        guard try journal.recordOrderIntent(clientOrderID: id, cycle: cycle, time: time, request: request) else { return }
-        let outcome: Result<OrderReport, VenueError>
-        do { outcome = .success(try await venue.submit(request, clientOrderID: id)) } catch { outcome = .failure(error) }
-        switch outcome {
-        case .success(let report):
-            consecutiveFailures = 0
-            try journal.recordOrderReport(report)
-            if !report.status.isTerminal { working.insert(id) }
-        case .failure(.duplicateClientOrderID):
-            // The venue has it (sent before a crash, acknowledged after the journal's last word): adopt its state.
-            let report = try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) }
-            try journal.recordOrderReport(report)
-            if !report.status.isTerminal { working.insert(id) }
-        case .failure(let error):
-            if error.isTransient { consecutiveFailures += 1 }
-            try journal.recordOrderReport(OrderReport(
-                clientOrderID: id, venueOrderID: "", symbol: request.symbol, side: request.side, status: .rejected,
-                quantity: nil, filledQuantity: 0, averageFillPrice: 0, reason: "\(error)", time: time))
+    /// Sends a cycle's order commands: every intent (and cancel request) is journaled first, in one transaction,
+    /// then the commands go to the venue in order, then every answer is journaled in one transaction. An id the
+    /// journal already holds as sent (a cycle re-run after a crash whose order the venue has) is not sent again.
+    public func execute(_ commands: [OrderCommand], cycle: Int64, time: Int64) async throws(RobotError) {
+        guard !commands.isEmpty else { return }
+        let toSend: [OrderCommand] = try journal.batch { () throws(RobotError) in
+            var out: [OrderCommand] = []
+            for c in commands {
+                switch c {
+                case .submit(let localID, let request):
+                    if try journal.recordOrderIntent(clientOrderID: clientOrderID(localID: localID), cycle: cycle, time: time,
+                                                     request: request) { out.append(c) }
+                case .cancel(let localID):
+                    try journal.recordCancelIntent(clientOrderID: clientOrderID(localID: localID), time: time)
+                    out.append(c)
+                }
+            }
+            return out
+        }
+        var reports: [OrderReport] = []
+        for c in toSend {
+            switch c {
+            case .submit(let localID, let request):
+                let id = clientOrderID(localID: localID)
+                let outcome: Result<OrderReport, VenueError>
+                do { outcome = .success(try await venue.submit(request, clientOrderID: id)) } catch { outcome = .failure(error) }
+                switch outcome {
+                case .success(let report):
+                    consecutiveFailures = 0
+                    reports.append(report)
+                case .failure(.duplicateClientOrderID):
+                    // The venue has it (sent before a crash, acknowledged after the journal's last word): adopt it.
+                    reports.append(try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) })
+                case .failure(let error):
+                    if error.isTransient { consecutiveFailures += 1 }
+                    reports.append(OrderReport(clientOrderID: id, venueOrderID: "", symbol: request.symbol, side: request.side,
+                                               status: .rejected, quantity: nil, filledQuantity: 0, averageFillPrice: 0,
+                                               reason: "\(error)", time: time))
+                }
+            case .cancel(let localID):
+                let id = clientOrderID(localID: localID)
+                let outcome: Result<OrderReport, VenueError>
+                do { outcome = .success(try await venue.cancel(clientOrderID: id)) } catch { outcome = .failure(error) }
+                switch outcome {
+                case .success(let report):
+                    consecutiveFailures = 0
+                    reports.append(report)
+                case .failure(let error):
+                    if error.isTransient { consecutiveFailures += 1 }
+                }
+            }
+        }
+        try journal.batch { () throws(RobotError) in
+            for r in reports { try journal.recordOrderReport(r) }
+        }
+        for r in reports {
+            if r.status.isTerminal { working.remove(r.clientOrderID) } else { working.insert(r.clientOrderID) }
         }
     }
 
-    /// Journals the cancel request, then asks the venue (a finished order stays finished).
+    /// One order: `execute` of a single submit.
+    public func submit(_ request: OrderRequest, localID: Int, cycle: Int64, time: Int64) async throws(RobotError) {
+        try await execute([.submit(id: localID, request)], cycle: cycle, time: time)
+    }
+
+    /// One cancel: `execute` of a single cancel (a finished order stays finished).
     public func cancel(localID: Int, time: Int64) async throws(RobotError) {
-        let id = clientOrderID(localID: localID)
-        try journal.recordCancelIntent(clientOrderID: id, time: time)
-        let outcome: Result<OrderReport, VenueError>
-        do { outcome = .success(try await venue.cancel(clientOrderID: id)) } catch { outcome = .failure(error) }
-        switch outcome {
-        case .success(let report):
-            consecutiveFailures = 0
-            try journal.recordOrderReport(report)
-            if report.status.isTerminal { working.remove(id) }
-        case .failure(let error):
-            if error.isTransient { consecutiveFailures += 1 }
-        }
+        try await execute([.cancel(id: localID)], cycle: -1, time: time)
     }
 
     /// New fills (journaled; returned for the positions), the venue's report of every working order, and bracket
     /// children the venue created since the last sync. Returns the new fills and the open orders.
     public func sync() async throws(RobotError) -> (fills: [FillReport], open: [OrderReport]) {
         let all = try await call { () async throws(VenueError) in try await self.venue.fills(since: .min) }
-        var fresh: [FillReport] = []
-        if all.count > fillsSeen {
-            for f in all[fillsSeen...] where try journal.recordFill(f) { fresh.append(f) }
-            fillsSeen = all.count
-        }
+        var reports: [OrderReport] = []
         for id in working.sorted() {
-            let report = try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) }
-            try journal.recordOrderReport(report)
-            if report.status.isTerminal { working.remove(id) }
+            reports.append(try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) })
         }
         let open = try await openOrders()
-        for r in open where !working.contains(r.clientOrderID) {
-            try journal.recordOrderReportIfKnown(r)
-            working.insert(r.clientOrderID)
+        let newcomers = open.filter { !working.contains($0.clientOrderID) }
+        let seen = fillsSeen
+        let fresh: [FillReport] = try journal.batch { () throws(RobotError) in
+            var fresh: [FillReport] = []
+            if all.count > seen {
+                for f in all[seen...] where try journal.recordFill(f) { fresh.append(f) }
+            }
+            for r in reports { try journal.recordOrderReport(r) }
+            for r in newcomers { try journal.recordOrderReportIfKnown(r) }
+            return fresh
         }
+        fillsSeen = max(fillsSeen, all.count)
+        for r in reports where r.status.isTerminal { working.remove(r.clientOrderID) }
+        for r in newcomers { working.insert(r.clientOrderID) }
         return (fresh, open)
     }
 
