@@ -43,7 +43,10 @@ public final class KillSwitch: @unchecked Sendable {
     public enum Trigger: String, Sendable, Codable, CaseIterable {
         case manual, dailyTradeCount = "daily_trade_count", positionValue = "position_value"
         case connectivityLoss = "connectivity_loss", repeatedRejections = "repeated_rejections"
+        /// Journal and broker disagreed at start-up (`ProductionMode.OnDifference.tripKillSwitch`).
         case reconciliation
+        /// The broker acknowledged something other than the order sent.
+        case brokerMismatch = "broker_mismatch"
     }
 
     /// What the file holds.
