@@ -46,15 +46,17 @@ let package = Package(
         // The trading robot: journal, execution modes (simulation; paper and live venues plug in), order manager,
         // signals, the robot actor.
         .target(name: "Robot", dependencies: ["Trading", "Risk", "Simulation", "Prediction", "Models", "Features", "MarketData",
-                                              "Common"],
+                                              "HTTPService", "Common"],
                 exclude: ["README.md"]),
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
         .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Common"], exclude: ["README.md"]),
         // The ensemble on stored bars: checkpoints + feature store + combiner (aitrader predict, the robot, backtests).
         .target(name: "Prediction", dependencies: ["Models", "Features", "MarketData", "Engine", "Common"], exclude: ["README.md"]),
+        // An HTTP/1.1 server on libmicrohttpd and Prometheus metrics: shared by `aitrader serve` and the robot's monitor.
+        .target(name: "HTTPService", dependencies: ["CMicroHTTPD"], exclude: ["README.md"]),
         // The inference server: Open Inference Protocol (KServe v2) over HTTP (libmicrohttpd), dynamic batching,
         // model repository with reload, Prometheus metrics.
-        .target(name: "Serving", dependencies: ["CMicroHTTPD", "Prediction", "Models", "Engine", "Common"], exclude: ["README.md"]),
+        .target(name: "Serving", dependencies: ["HTTPService", "Prediction", "Models", "Engine", "Common"], exclude: ["README.md"]),
         // `aitrader bench --suite ...` suites, kept apart from the code they measure.
         .target(name: "Benchmarks", dependencies: ["CKernels", "Engine", "Models", "MarketData", "Features", "Simulation",
                                                    "Training", "Prediction", "Trading", "Risk", "Robot", "Serving", "Common"],
@@ -72,7 +74,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Common"], path: "Tests/TestSupport"),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingTests", dependencies: ["Trading"]),
-        .testTarget(name: "RobotTests", dependencies: ["Robot", "Risk", "Trading", "Simulation", "Models", "MarketData",
+        .testTarget(name: "RobotTests", dependencies: ["Robot", "HTTPService", "Risk", "Trading", "Simulation", "Models", "MarketData",
                                                      "Prediction", "Features", "Engine", "Common"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common",
                                                           "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Models", "Engine", "Common"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common"]),
         .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot"]),

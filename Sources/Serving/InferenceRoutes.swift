@@ -1,6 +1,7 @@
 import Common
 import Dispatch
 import Foundation
+import HTTPService
 
 /// The HTTP routes of the Open Inference Protocol (KServe v2) as Triton serves them, plus Triton's repository
 /// extension and `/metrics`:

@@ -1,6 +1,7 @@
 import Common
 import Engine
 import Foundation
+import HTTPService
 import Models
 
 /// Everything `aitrader serve` is configured with.
@@ -77,7 +78,7 @@ public final class InferenceService: @unchecked Sendable {
         let routes = InferenceRoutes(service: self)
         let server = HTTPServer(configuration: .init(host: configuration.host, port: configuration.port,
                                                      maxBodyBytes: configuration.maxBodyBytes)) { request in routes.handle(request) }
-        try server.start()
+        do { try server.start() } catch { throw .startup(error.description) }
         lock.lock()
         http = server
         lock.unlock()

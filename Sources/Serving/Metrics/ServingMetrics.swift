@@ -1,3 +1,4 @@
+import HTTPService
 /// The inference server's metric families (in its `MetricsRegistry`, served at `/metrics`):
 ///
 /// | metric | type | labels |

@@ -1,4 +1,5 @@
 import Common
+import HTTPService
 
 /// The answer to an infer request, encoded as the Open Inference Protocol's JSON, or with Triton's binary tensor
 /// data extension for the outputs asked for in binary:

@@ -69,7 +69,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// Binds and starts listening; fails with the reason (address in use, unknown host, ...).
-    public func start() throws(ServingError) {
+    public func start() throws(HTTPServerError) {
         lock.lock()
         defer { lock.unlock() }
         guard daemon == nil else { return }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Serving
+@testable import HTTPService
 
 @Suite("Metrics registry")
 struct MetricsRegistryTests {
