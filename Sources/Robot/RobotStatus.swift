@@ -27,6 +27,12 @@ public struct RobotStatus: Sendable, Equatable, Codable {
     /// Cycle latency, bar close seen → orders sent (ms): median and 99th percentile over this run.
     public var latencyMedianMs: Double?
     public var latencyP99Ms: Double?
+    /// The latest cycle's latency (ms), for the monitor's histogram.
+    public var lastCycleLatencyMs: Double?
+    /// Age of the newest data at the latest cycle (ms; 0 in a simulation, which runs on the data's own clock).
+    public var dataAgeMs: Int64?
+    /// The kinds of the tripped breakers (`BreakerKind` raw values).
+    public var trippedBreakers: [String]?
 
     public init(mode: String, symbols: [String]) {
         self.mode = mode

@@ -145,6 +145,9 @@ public actor TradingRobot {
         current.ordersRejectedByRisk = strategy.state.ordersRejectedByRisk
         current.fills = await orders.fillCount
         current.breakers = strategy.state.breakers.reasons
+        current.trippedBreakers = strategy.state.breakers.tripped.keys.sorted().map(\.rawValue)
+        current.dataAgeMs = strategy.state.dataAge
+        current.lastCycleLatencyMs = latencies.last
         let sorted = latencies.sorted()
         if !sorted.isEmpty {
             current.latencyMedianMs = sorted[sorted.count / 2]

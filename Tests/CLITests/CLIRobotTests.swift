@@ -128,6 +128,7 @@ import Glibc
             var s = try RobotJSON.decoder.decode(RobotStatus.self, from: Data(text.utf8))
             s.latencyMedianMs = nil   // wall-clock figures of each process
             s.latencyP99Ms = nil
+            s.lastCycleLatencyMs = nil
             return s
         }
         #expect(try status(a) == status(b))

@@ -278,3 +278,15 @@ extension RobotJournal {
         }
     }
 }
+
+extension RobotJournal {
+    /// How many journaled orders are in each status (`pending_send`, `accepted`, `filled`, `rejected`, ...).
+    public func orderCountsByStatus() throws(RobotError) -> [String: Int] {
+        let rows = try wrap { () throws(StorageError) in
+            try database.query("SELECT status, COUNT(*) FROM orders GROUP BY status")
+        }
+        var out: [String: Int] = [:]
+        for r in rows { if let s = r[0].string, let n = r[1].int { out[s] = Int(n) } }
+        return out
+    }
+}
