@@ -37,6 +37,8 @@ enum RobotRunCommand: AITraderCommand {
         Option("session", .text, "DIR", "where the journal lives (default sessions/<SYMBOLS>-<mode>); an existing "
                + "session resumes where it stopped"),
         Option("max-cycles", .integer(1 ... Int.max), "N", "stop after N cycles (resume later with the same command)"),
+        Option("monitor-port", .integer(0 ... 65_535), "PORT", "serve Prometheus metrics at 127.0.0.1:PORT/metrics, a status "
+               + "page at / and /health while the robot runs (0: any free port; the address goes to standard error)"),
         DataContext.dataRootOption,
     ]
     static let discussion = """
@@ -50,6 +52,9 @@ enum RobotRunCommand: AITraderCommand {
         or killed outright resumes from its journal with the same command and ends as an uninterrupted run would.
         `aitrader robot status` shows where a session stands; `aitrader robot replay` re-runs it and checks the
         decisions.
+        With --monitor-port the robot's metrics (equity, P&L, positions, orders by state, cycle latency, breakers, data
+        age) are served on 127.0.0.1 in the Prometheus text format; alerts also go to the Slack-compatible webhook
+        whose URL is in the environment variable AITRADER_ALERT_WEBHOOK (never printed).
         """
 
     static func run(_ values: OptionValues) async throws {
@@ -62,9 +67,12 @@ enum RobotRunCommand: AITraderCommand {
         if let last = try journal.lastCompletedCycle(), !quiet {
             print("resuming \(setup.session) after the cycle at \(UTCTime.iso8601(last.time)) (\(try journal.cycleCount()) cycles done)")
         }
+        let monitor = try values.int("monitor-port").map { port throws -> TradingMonitor in try RobotMonitoring.start(port: port) }
+        defer { monitor?.stop() }
         Interrupts.install()
         let final = try await robot.start(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested }) { status, log in
             if !quiet { print(RobotLines.cycle(status, log)) }
+            monitor?.record(status, orderStates: (try? journal.orderCountsByStatus()) ?? [:])
         }
         if !quiet {
             print(RobotLines.summary(final, journal: journal.path))
@@ -140,5 +148,26 @@ enum RobotReplayCommand: AITraderCommand {
         }
         guard oa.count == ob.count else { throw CommandFailure("the journal has \(oa.count) orders, the replay \(ob.count)") }
         print("replayed \(status.cycles) cycles: \(a.count) signals and \(oa.count) orders identical to \(path)")
+    }
+}
+
+/// `--monitor-port`: the robot's `TradingMonitor` on 127.0.0.1, alerts to the webhook in AITRADER_ALERT_WEBHOOK.
+enum RobotMonitoring {
+    static let webhookVariable = "AITRADER_ALERT_WEBHOOK"
+
+    static func start(port: Int) throws -> TradingMonitor {
+        var sinks: [any AlertSink] = []
+        if let text = ProcessInfo.processInfo.environment[webhookVariable], !text.isEmpty {
+            guard let url = URL(string: text) else {
+                throw RobotError.configuration("\(webhookVariable) is not a URL")
+            }
+            sinks.append(try WebhookAlertSink(url: url))
+        }
+        let monitor = TradingMonitor(sinks: sinks)
+        do { try monitor.start(port: port) } catch {
+            throw RobotError.configuration("--monitor-port: \(error)")
+        }
+        writeError("monitoring on http://127.0.0.1:\(monitor.port) (/metrics, /health, /)\n")
+        return monitor
     }
 }
