@@ -265,3 +265,32 @@ final class MisacknowledgingBroker: Venue, @unchecked Sendable {
         #expect(ks.isActive && ks.state.trigger == .brokerMismatch)
     }
 }
+
+@Suite struct StoredBarFeedTests {
+    /// Closed bars only, one view per close, each bar seen first by `onClose`; `skip` resumes after a close; the
+    /// accelerated clock paces an hourly bar at 3.6 ms at 1 000 000×.
+    @Test func theStoredFeedDeliversClosesInOrderAndResumes() async throws {
+        let bars = try RobotFixture.eurusd(bars: 40)
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var indices: [Int] = []
+        }
+        let seen = Seen()
+        let clock = MarketSimulator(series: [bars])
+        func close(_ i: Int) -> Int64 { clock.closeTime(series: 0, bar: i) }
+        let feed = StoredBarFeed(series: [bars], start: close(10), acceleration: 1_000_000) { symbol, _, i in
+            #expect(symbol == "EURUSD")
+            seen.lock.withLock { seen.indices.append(i) }
+        }
+        let first = try #require(try await feed.next())
+        #expect(first.bars(0).count == 11 && first.close(0) == bars.close[10] && first.time == close(10))
+        try await feed.skip(through: close(20))
+        let next = try #require(try await feed.next())
+        #expect(next.close(0) == bars.close[21])
+        var count = 2
+        while try await feed.next() != nil { count += 1 }
+        #expect(count == 20, "bars 10, 21...39 (11...20 skipped)")
+        #expect(seen.indices.first == 10 && seen.indices == Array(10..<40))
+        await #expect(throws: RobotError.self) { try await feed.skip(through: .max) }
+    }
+}
