@@ -120,3 +120,27 @@ final class AlertRecorder: AlertSink, @unchecked Sendable {
         for text in texts { #expect(!text.contains(Self.token) && !text.contains(String(Self.token.prefix(12))), "\(text)") }
     }
 }
+
+@Suite struct KillSwitchSharingTests {
+    /// A trip or reset by another process (another `KillSwitch` on the same file) is seen by a running one; a file
+    /// replaced by garbage makes it active (fail closed) without being overwritten.
+    @Test func anotherProcessesTripIsSeenAndGarbageFailsClosed() throws {
+        let path = temporaryPath("kill-switch.json")
+        let auth = try KillSwitchAuthorization.fromEnvironment("T", environment: ["T": KillSwitchTests.token])
+        let robot = try KillSwitch(path: path, limits: .init(maxDailyTrades: 100), authorization: auth, alerts: AlertRecorder())
+        try robot.recordTrade(day: 1, at: 1)
+        let operator_ = try KillSwitch(path: path, authorization: auth, alerts: AlertRecorder())
+        #expect(operator_.trades(day: 1) == 1)
+        try operator_.trigger("halt from the desk", at: 2)
+        #expect(robot.isActive && robot.state.reason == "halt from the desk")
+        try robot.recordTrade(day: 1, at: 3)
+        #expect(try KillSwitch(path: path, authorization: auth, alerts: AlertRecorder()).isActive, "a later write keeps the trip")
+        try operator_.reset(authorization: KillSwitchTests.token, at: 4)
+        #expect(!robot.isActive)
+
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(robot.isActive)
+        #expect(robot.state.reason?.contains("unreadable") == true)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "garbage")
+    }
+}

@@ -95,6 +95,9 @@ public final class KillSwitch: @unchecked Sendable {
     private let alerts: any AlertSink
     private let lock = NSLock()
     private var current: State
+    /// The file as last read or written: another process's change (`aitrader robot kill-switch trigger`) is
+    /// picked up by the next `isActive` / `state`.
+    private var stamp: FileStamp?
 
     /// Opens the kill switch whose state is at `path` (created inactive when the file does not exist). A file that
     /// exists but cannot be read is an error naming it — never silently an inactive switch.
@@ -121,11 +124,42 @@ public final class KillSwitch: @unchecked Sendable {
         } else {
             current = State()
         }
+        stamp = FileStamp(path)
     }
 
-    public var isActive: Bool { lock.withLock { current.active } }
+    /// Re-reads the file when another process replaced it.
+    public var isActive: Bool {
+        lock.withLock {
+            reloadIfChanged()
+            return current.active
+        }
+    }
 
-    public var state: State { lock.withLock { current } }
+    public var state: State {
+        lock.withLock {
+            reloadIfChanged()
+            return current
+        }
+    }
+
+    /// Under the lock: takes the file's state when it changed since this process last read or wrote it. A file that
+    /// cannot be read now makes the switch active (fail closed; the file is left as it is until this switch next
+    /// writes its state, active); a deleted one changes nothing.
+    private func reloadIfChanged() {
+        guard let now = FileStamp(path), now != stamp else { return }
+        stamp = now
+        do {
+            guard let data = FileManager.default.contents(atPath: path) else { throw KillSwitchError.state(path: path, message: "unreadable") }
+            current = try JSONDecoder().decode(State.self, from: data)
+        } catch {
+            if !current.active {
+                current.active = true
+                current.trigger = .manual
+                current.reason = "the state file \(path) was replaced by something unreadable; fix or restore it"
+                current.since = current.since ?? 0
+            }
+        }
+    }
 
     /// Trips the switch (a trip while active keeps the first reason). Returns true when it was inactive.
     @discardableResult
@@ -224,6 +258,7 @@ public final class KillSwitch: @unchecked Sendable {
     private func update<T>(_ change: (inout State) -> T) throws(KillSwitchError) -> T {
         lock.lock()
         defer { lock.unlock() }
+        reloadIfChanged()
         var next = current
         let result = change(&next)
         if next.history.count > 100 { next.history.removeFirst(next.history.count - 100) }
@@ -238,7 +273,22 @@ public final class KillSwitch: @unchecked Sendable {
             throw .state(path: path, message: "cannot be written: \(error)")
         }
         current = next
+        stamp = FileStamp(path)
         return result
+    }
+}
+
+/// Identity and version of a file (inode, size, modification time), to notice that another process replaced it.
+struct FileStamp: Equatable {
+    var inode: UInt64
+    var size: UInt64
+    var modified: Double
+
+    init?(_ path: String) {
+        guard let a = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        inode = (a[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
+        size = (a[.size] as? NSNumber)?.uint64Value ?? 0
+        modified = (a[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
     }
 }
 
