@@ -294,3 +294,36 @@ final class MisacknowledgingBroker: Venue, @unchecked Sendable {
         await #expect(throws: RobotError.self) { try await feed.skip(through: .max) }
     }
 }
+
+@Suite struct KillSwitchSweepTests {
+    /// The broker fails while the kill switch sweeps: the robot goes on (no throw), the sweep is alerted as
+    /// incomplete and done at a later bar once the broker answers again.
+    @Test func aSweepTheBrokerRefusesIsRetriedAtTheNextBar() async throws {
+        let bars = try RobotFixture.eurusd(bars: 30)
+        let feed = StandInBrokerFeed(SimulationMode(series: [bars], cash: 10_000, models: RobotFixture.models))
+        let broker = FailingBroker(feed.broker, error: .connectivity("down"))
+        let journal = try RobotJournal(path: temporaryPath("sweep.sqlite"), durability: .process)
+        let alerts = AlertRecorder()
+        let ks = try KillSwitch(path: temporaryPath("ks.json"), limits: .init(flattenOnTrigger: true),
+                                authorization: try .fromEnvironment("T", environment: ["T": ProductionModeTests.token]),
+                                alerts: alerts)
+        let mode = ProductionMode(broker: broker, killSwitch: ks, validator: ProductionModeTests.permissive, feed: feed,
+                                  journal: journal, alerts: alerts)
+        _ = try await mode.nextCycle()
+        let buy = OrderRequest(symbol: "EURUSD", side: .buy, size: .units(1_000))
+        try journal.recordOrderIntent(clientOrderID: "r-1", cycle: 0, time: 0, request: buy)
+        try journal.recordOrderReport(try await mode.venue.submit(buy, clientOrderID: "r-1"))
+        _ = try await mode.nextCycle()
+        try ks.trigger("halt", at: 5)
+        broker.failing = true
+        _ = try await mode.nextCycle()
+        #expect(ks.state.sweptAt == nil)
+        #expect(alerts.alerts.last?.level == .critical && alerts.alerts.last?.title.contains("incomplete") == true)
+        broker.failing = false
+        _ = try await mode.nextCycle()
+        _ = try await mode.nextCycle()
+        #expect(ks.state.sweptAt != nil)
+        #expect(feed.broker.accountNow().positions.isEmpty)
+        #expect(try feed.broker.orderNow(clientOrderID: "ks-5-EURUSD").status == .filled)
+    }
+}

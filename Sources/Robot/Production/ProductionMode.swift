@@ -108,36 +108,53 @@ public final class ProductionMode: ExecutionMode, @unchecked Sendable {
         }
     }
 
-    /// The kill switch's consequences: cancel every open order (journaled first), flatten when configured.
+    /// The kill switch's consequences: cancel every open order (journaled first), flatten when configured. A broker
+    /// failure does not stop the robot: it is alerted, and the sweep is tried again at the next bar close until it
+    /// has gone through (a journal failure does stop it — nothing is sent unjournaled).
     func sweep(at time: Int64) async throws(RobotError) {
-        let open = try await brokerCall { () async throws(VenueError) in try await self.broker.orders(openOnly: true) }
         var problems: [String] = []
-        for o in open {
-            try journal.recordCancelIntent(clientOrderID: o.clientOrderID, time: time)
-            do {
-                let r = try await broker.cancel(clientOrderID: o.clientOrderID)
-                try journal.recordOrderReportIfKnown(r)
-            } catch { problems.append("cancel \(o.clientOrderID): \(error)") }
-        }
-        var flattened = 0
-        if killSwitch.limits.flattenOnTrigger {
-            let account = try await brokerCall { () async throws(VenueError) in try await self.broker.account() }
-            let since = killSwitch.state.since ?? time
-            for p in account.positions where p.quantity != 0 {
-                let request = OrderRequest(symbol: p.symbol, side: p.quantity > 0 ? .sell : .buy, size: .units(abs(p.quantity)),
-                                           tag: "kill-switch flatten")
-                let id = "ks-\(since)-\(p.symbol)"
-                guard try journal.recordOrderIntent(clientOrderID: id, cycle: -1, time: time, request: request) else { continue }
+        var cancelled = 0, flattened = 0
+        do {
+            for o in try await broker.orders(openOnly: true) {
+                try journal.recordCancelIntent(clientOrderID: o.clientOrderID, time: time)
                 do {
-                    try journal.recordOrderReport(try await broker.submit(request, clientOrderID: id))
-                    flattened += 1
-                } catch { problems.append("flatten \(p.symbol): \(error)") }
+                    try journal.recordOrderReportIfKnown(try await broker.cancel(clientOrderID: o.clientOrderID))
+                    cancelled += 1
+                } catch let e as RobotError { throw e } catch { problems.append("cancel \(o.clientOrderID): \(error)") }
             }
+            if killSwitch.limits.flattenOnTrigger {
+                let since = killSwitch.state.since ?? time
+                for p in try await broker.account().positions where p.quantity != 0 {
+                    let request = OrderRequest(symbol: p.symbol, side: p.quantity > 0 ? .sell : .buy, size: .units(abs(p.quantity)),
+                                               tag: "kill-switch flatten")
+                    let id = "ks-\(since)-\(p.symbol)"
+                    if try journal.recordOrderIntent(clientOrderID: id, cycle: -1, time: time, request: request) {
+                        do {
+                            try journal.recordOrderReport(try await broker.submit(request, clientOrderID: id))
+                            flattened += 1
+                        } catch let e as RobotError { throw e } catch { problems.append("flatten \(p.symbol): \(error)") }
+                    } else {
+                        // Sent by an earlier attempt: its state is the broker's.
+                        do { try journal.recordOrderReport(try await broker.order(clientOrderID: id)) } catch let e as RobotError {
+                            throw e
+                        } catch VenueError.unknownOrder {
+                            // Journaled but never received: send it now.
+                            do {
+                                try journal.recordOrderReport(try await broker.submit(request, clientOrderID: id))
+                                flattened += 1
+                            } catch let e as RobotError { throw e } catch { problems.append("flatten \(p.symbol): \(error)") }
+                        } catch { problems.append("flatten \(p.symbol): \(error)") }
+                    }
+                }
+            }
+        } catch let e as RobotError { throw e } catch { problems.append("\(error)") }
+        if problems.isEmpty {
+            do { try killSwitch.markSwept(at: time) } catch { throw .configuration("\(error)") }
         }
-        do { try killSwitch.markSwept(at: time) } catch { throw .configuration("\(error)") }
         alerts.send(RobotAlert(
-            level: problems.isEmpty ? .warning : .critical, key: "kill-switch-sweep", title: "Kill switch: orders cancelled",
-            message: "\(open.count) open orders cancelled, \(flattened) positions flattened"
+            level: problems.isEmpty ? .warning : .critical, key: "kill-switch-sweep",
+            title: problems.isEmpty ? "Kill switch: orders cancelled" : "Kill switch: sweep incomplete, retried at the next bar",
+            message: "\(cancelled) open orders cancelled, \(flattened) positions flattened"
                 + (problems.isEmpty ? "" : "; failed: " + problems.joined(separator: "; ")), time: time))
     }
 

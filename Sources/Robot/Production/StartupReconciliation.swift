@@ -72,7 +72,10 @@ public struct ReconciliationReport: Sendable, Equatable, Codable {
             out.append(Difference(kind: .fillNotJournaled, clientOrderID: f.clientOrderID, symbol: f.symbol,
                                   message: "the broker booked fill \(f.fillID) of \(f.clientOrderID): \(f.side.rawValue) \(number(f.units)) \(f.symbol) @ \(number(f.price)), not in the journal"))
         }
-        for f in journalFills where !brokerFillIDs.contains(f.fillID) {
+        // A broker reports a limited history: only journal fills since its oldest reported one are expected there
+        // (older ones still count in the positions below).
+        let reportedSince = brokerFills.map(\.time).min() ?? .max
+        for f in journalFills where f.time >= reportedSince && !brokerFillIDs.contains(f.fillID) {
             out.append(Difference(kind: .fillMissingAtBroker, clientOrderID: f.clientOrderID, symbol: f.symbol,
                                   message: "the journal holds fill \(f.fillID) of \(f.clientOrderID) that the broker does not report"))
         }
