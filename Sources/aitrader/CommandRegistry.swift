@@ -27,6 +27,7 @@ enum CommandRegistry {
         RobotRunCommand.self,
         RobotStatusCommand.self,
         RobotReplayCommand.self,
+        RobotKillSwitchCommand.self,
         PredictCommand.self,
         ServeCommand.self,
     ]

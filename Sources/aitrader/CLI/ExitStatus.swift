@@ -40,6 +40,13 @@ enum ExitStatus {
             case .journal, .venue, .replayMismatch: return failure
             }
         }
+        if let killSwitch = error as? KillSwitchError {
+            switch killSwitch {
+            case .authorizationUnavailable, .configuration: return usage
+            case .state: return dataError
+            case .unauthorized: return failure
+            }
+        }
         if let ensemble = error as? EnsembleBacktestError {
             switch ensemble {
             case .history: return dataError   // too little history before --start, as `predict --as-of` says it
