@@ -327,3 +327,17 @@ final class MisacknowledgingBroker: Venue, @unchecked Sendable {
         #expect(try feed.broker.orderNow(clientOrderID: "ks-5-EURUSD").status == .filled)
     }
 }
+
+@Suite struct ReconciliationReportTests {
+    /// The report survives the journal's JSON (what `aitrader robot status` reads back).
+    @Test func theJournaledReportDecodes() throws {
+        let report = ReconciliationReport.compare(
+            journalOrders: [], journalFills: [],
+            brokerOrders: [OrderReport(clientOrderID: "x", venueOrderID: "1", symbol: "EURUSD", side: .buy, status: .filled,
+                                       quantity: 5, filledQuantity: 5, averageFillPrice: 1.1, time: 3)],
+            brokerFills: [], brokerPositions: [PositionReport(symbol: "EURUSD", quantity: 5, averagePrice: 1.1)], time: 9)
+        #expect(report.differences.map(\.kind) == [.orderUnknownToJournal, .positionDiffers])
+        let text = try RobotJSON.encoder.encode(report)
+        #expect(try RobotJSON.decoder.decode(ReconciliationReport.self, from: text) == report)
+    }
+}

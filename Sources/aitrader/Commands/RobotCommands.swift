@@ -109,6 +109,13 @@ enum RobotStatusCommand: AITraderCommand {
             return
         }
         print(RobotLines.summary(status, journal: path))
+        // A production session's start-up reconciliation (journal vs broker), when one was made.
+        if let text = try journal.session("reconciliation"),
+           let report = try? RobotJSON.decoder.decode(ReconciliationReport.self, from: Data(text.utf8)) {
+            print(report.isClean ? "start-up reconciliation: journal and broker agreed"
+                                 : "start-up reconciliation: \(report.differences.count) differences")
+            for d in report.differences { print("  \(d.kind.rawValue): \(d.message)") }
+        }
     }
 }
 
