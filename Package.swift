@@ -31,14 +31,17 @@ let package = Package(
         .target(name: "Common", dependencies: ["CYAML"]),
         // Tensors, devices, layers with forward/backward, optimizers, safetensors.
         .target(name: "Engine", dependencies: ["CKernels", "Common"], exclude: ["README.md"]),
-        // Bars, timeframes, sources (CSV, Alpaca, MT5), Parquet + SQLite storage, pipeline, resampling.
-        .target(name: "MarketData", dependencies: ["Common", "CSQLite", "CZstd"]),
+        // Bars, timeframes, the data-source protocol and the CSV source, Parquet + SQLite storage, pipeline, resampling.
+        .target(name: "MarketData", dependencies: ["Common", "CSQLite", "CZstd"], exclude: ["README.md"]),
         // Technical indicators, feature sets, feature store, training data loader.
         .target(name: "Features", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
         // The three horizon models, Beta head, losses, checkpoints.
         .target(name: "Models", dependencies: ["Engine", "Common"], exclude: ["README.md"]),
         // Orders and their state machine, fills, instruments, the portfolio, the strategy protocol, the venue protocol.
         .target(name: "Trading", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
+        // One home per broker (Alpaca, MT5: configuration + market data + execution) and the transport they share
+        // (HTTP client, line socket, retry, Retry-After, token bucket); the data configuration that picks a source.
+        .target(name: "Venues", dependencies: ["Trading", "MarketData", "Common"], exclude: ["README.md"]),
         // Position sizing from risk profiles, the pre-trade risk engine, circuit breakers, the order throttle.
         .target(name: "Risk", dependencies: ["Trading", "MarketData", "Common"], exclude: ["README.md"]),
         // Execution models, market simulator, the simulated venue, backtester, metrics, reports.
@@ -49,7 +52,7 @@ let package = Package(
                                               "HTTPService", "Common"],
                 exclude: ["README.md"]),
         // Training the horizon models on stored bars: config, trainer, checkpoints, resume.
-        .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Common"], exclude: ["README.md"]),
+        .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Venues", "Common"], exclude: ["README.md"]),
         // The ensemble on stored bars: checkpoints + feature store + combiner (aitrader predict, the robot, backtests).
         .target(name: "Prediction", dependencies: ["Models", "Features", "MarketData", "Engine", "Common"], exclude: ["README.md"]),
         // An HTTP/1.1 server on libmicrohttpd and Prometheus metrics: shared by `aitrader serve` and the robot's monitor.
@@ -63,7 +66,7 @@ let package = Package(
                 path: "Benchmarks"),
         .executableTarget(
             name: "aitrader",
-            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Risk", "Simulation", "Robot",
+            dependencies: ["Common", "Engine", "MarketData", "Features", "Models", "Trading", "Venues", "Risk", "Simulation", "Robot",
                            "Training", "Prediction", "Serving", "Benchmarks"],
             exclude: ["README.md"]
         ),
@@ -74,6 +77,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Common"], path: "Tests/TestSupport"),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingTests", dependencies: ["Trading"]),
+        .testTarget(name: "VenuesTests", dependencies: ["Venues", "Trading", "MarketData", "Common", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "RobotTests", dependencies: ["Robot", "HTTPService", "Risk", "Trading", "Simulation", "Models", "MarketData",
                                                      "Prediction", "Features", "Engine", "Common"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
@@ -81,7 +86,7 @@ let package = Package(
         .testTarget(name: "RiskTests", dependencies: ["Risk", "Trading", "MarketData", "Common"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "MarketData", "Common"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Common"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Common",
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Features", "Models", "Engine", "MarketData", "Venues", "Common",
                                                           "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService"]),

@@ -1,5 +1,6 @@
 import Foundation
 import MarketData
+import Venues
 import Testing
 @testable import Training
 

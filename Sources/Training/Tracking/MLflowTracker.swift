@@ -1,5 +1,6 @@
 import Foundation
 import MarketData
+import Venues
 
 /// Logs runs to an MLflow tracking server through its REST API 2.0 (`HTTPClient`: redirects vetted, errors
 /// sanitised): `experiments/get-by-name` (then `experiments/create` when there is none), `runs/create`,

@@ -9,6 +9,7 @@ import Robot
 import Serving
 import Simulation
 import Training
+import Venues
 
 /// A command that ran and failed for a reason that is neither a usage error nor bad input data (a dataset failed to
 /// update, nothing matched, too few bars in the range): exit status 1.

@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import MarketData
+import Venues
 
 /// `aitrader data import --csv FILE --symbol S --timeframe TF [--format ...]`: CSV into the bar store.
 enum DataImportCommand: AITraderCommand {

@@ -1,6 +1,7 @@
 import Common
 import Foundation
 import MarketData
+import Venues
 
 /// What every `aitrader data ...` command shares: the configuration file, the data root and store, CSV format
 /// options, time arguments and bar output.

@@ -96,7 +96,7 @@ public enum DateFormat: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `YYYY[-./]MM[-./]DD[( |T)HH:MM[:SS[.fff]]][Z|±HH[:]MM]`.
-    static func parseISO(_ b: ArraySlice<UInt8>) -> Parsed? {
+    package static func parseISO(_ b: ArraySlice<UInt8>) -> Parsed? {
         var s = Scanner(b)
         guard let y = s.digits(4), s.take(oneOf: "-./"), let mo = s.digits(2), s.take(oneOf: "-./"),
               let d = s.digits(2) else { return nil }

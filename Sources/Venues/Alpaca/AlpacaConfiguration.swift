@@ -1,4 +1,5 @@
 import Common
+import MarketData
 import Foundation
 
 /// Settings of the Alpaca Market Data v2 client. Keys come from the environment (`APCA_API_KEY_ID`,

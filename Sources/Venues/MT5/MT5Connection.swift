@@ -1,4 +1,5 @@
 import Common
+import MarketData
 import Foundation
 
 /// One authenticated connection to `integrations/mt5/mt5_bridge.py` (protocol: integrations/mt5/PROTOCOL.md).

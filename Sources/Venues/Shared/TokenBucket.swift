@@ -1,4 +1,5 @@
 import Common
+import MarketData
 
 /// A token-bucket rate limiter: at most `capacity` requests in a burst, refilled at `ratePerSecond`.
 /// `acquire()` suspends until a token is free (and throws `.cancelled` if the task is cancelled meanwhile).

@@ -1,7 +1,8 @@
 import Common
 import Foundation
 import Testing
-@testable import MarketData
+import MarketData
+@testable import Venues
 
 @Suite struct DataConfigurationTests {
     @Test func loadsTheShippedConfiguration() throws {

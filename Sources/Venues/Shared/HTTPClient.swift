@@ -1,4 +1,5 @@
 import Common
+import MarketData
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -4,12 +4,13 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
-@testable import MarketData
+import MarketData
+@testable import Venues
 import TestSupport
 
 /// AlpacaSource against a local fake server that speaks Alpaca's documented JSON (Fixtures/alpaca).
 @Suite(.enabled(if: PythonServer.shouldRun, Comment(rawValue: PythonServer.skipReason))) struct AlpacaSourceTests {
-    static let script = Samples.root.appendingPathComponent("Tests/MarketDataTests/Fixtures/alpaca/fake_alpaca_server.py").path
+    static let script = Samples.root.appendingPathComponent("Tests/VenuesTests/Fixtures/alpaca/fake_alpaca_server.py").path
 
     func withServer(_ faults: String = "", _ body: (AlpacaConfiguration, PythonServer) async throws -> Void) async throws {
         let server = try #require(try PythonServer.start(script: Self.script,

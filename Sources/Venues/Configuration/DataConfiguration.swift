@@ -1,4 +1,5 @@
 import Common
+import MarketData
 import Foundation
 
 /// A configuration value that parses as YAML but means nothing valid, located like a `YAMLError`.

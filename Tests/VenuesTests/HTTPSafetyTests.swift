@@ -4,7 +4,8 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
-@testable import MarketData
+import MarketData
+@testable import Venues
 import TestSupport
 
 /// What a data vendor's server controls — redirects, rate-limit headers, error text — against real local servers

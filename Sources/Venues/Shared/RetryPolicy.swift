@@ -1,4 +1,5 @@
 import Common
+import MarketData
 
 /// Retries an operation on transient errors only, with exponential backoff and full jitter, honouring a vendor's
 /// "retry after" and task cancellation. Non-transient errors (bad credentials, bad requests) fail at once.

@@ -1,4 +1,5 @@
 import Common
+import MarketData
 import Foundation
 
 /// Reads a vendor's "come back later" headers into a bounded number of seconds. Header text is untrusted: `1e20`,

@@ -1,4 +1,5 @@
 import Common
+import MarketData
 import Foundation
 
 /// Settings of the MetaTrader 5 source: where the bridge listens, the shared token (from `AITRADER_MT5_TOKEN`

@@ -1,7 +1,8 @@
 import Common
 import Foundation
 import Testing
-@testable import MarketData
+import MarketData
+@testable import Venues
 import TestSupport
 
 /// MT5Source against the real integrations/mt5/mt5_bridge.py, run by python3 with the fake `MetaTrader5` module

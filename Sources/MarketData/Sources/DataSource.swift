@@ -61,7 +61,7 @@ public enum SourceError: Error, CustomStringConvertible, Equatable, Sendable {
 
 extension DataSource {
     /// Checks `start < end` and a positive count, shared by every source.
-    func checkRange(_ start: Int64, _ end: Int64) throws(SourceError) {
+    package func checkRange(_ start: Int64, _ end: Int64) throws(SourceError) {
         guard start < end else {
             throw .invalidRequest("empty range: start \(UTCTime.iso8601(start)) is not before end \(UTCTime.iso8601(end))")
         }
@@ -69,7 +69,7 @@ extension DataSource {
 }
 
 /// Sorts by time and keeps the last of duplicate timestamps, then restricts to `[start, end)`: the normal form.
-func normalised(symbol: String, timeframe: Timeframe, bars: [Bar], start: Int64? = nil, end: Int64? = nil) -> BarSeries {
+package func normalised(symbol: String, timeframe: Timeframe, bars: [Bar], start: Int64? = nil, end: Int64? = nil) -> BarSeries {
     var sorted = bars
     if !zip(bars, bars.dropFirst()).allSatisfy({ $0.timestamp < $1.timestamp }) {
         sorted = bars.enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }

@@ -1,4 +1,5 @@
 import Common
+import MarketData
 import Foundation
 
 /// Bars from Alpaca Market Data v2: US stocks (`/v2/stocks/bars`) and crypto (`/v1beta3/crypto/{loc}/bars`,
