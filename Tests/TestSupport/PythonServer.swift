@@ -29,6 +29,9 @@ public final class PythonServer: @unchecked Sendable {
         self.stderrPath = stderrPath
     }
 
+    /// The server process's id (tests read its memory and threads from /proc on Linux).
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     public var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     public static func start(script: String, arguments: [String], environment: [String: String] = [:],

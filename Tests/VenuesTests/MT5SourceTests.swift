@@ -16,8 +16,9 @@ import TestSupport
                     _ body: (MT5Configuration, PythonServer) async throws -> Void) async throws {
         var env = environment
         env["PYTHONPATH"] = Self.fakeModule
+        env["AITRADER_MT5_TOKEN"] = Self.token
         let server = try #require(try PythonServer.start(script: Self.bridge,
-                                                         arguments: ["--port", "0", "--token", Self.token, "--log-level",
+                                                         arguments: ["--port", "0", "--log-level",
                                                                      "WARNING", "--max-lifetime", "600"],
                                                          environment: env),
                                   "python3 is not on PATH")

@@ -5,12 +5,19 @@ MetaTrader's official Python package (`pip install MetaTrader5`) only works besi
 Windows Python under Wine, so this small server runs there and AITrader connects to it. Standard library only,
 besides MetaTrader5. The protocol (newline-delimited JSON, a shared-token handshake) is documented in PROTOCOL.md.
 
-    set AITRADER_MT5_TOKEN=some-long-random-secret
+    set AITRADER_MT5_TOKEN=some-long-random-secret        (or --token-file PATH, a file only its owner can read)
     python mt5_bridge.py --host 127.0.0.1 --port 18812 [--terminal "C:/Program Files/MetaTrader 5/terminal64.exe"]
-                         [--login 123 --password ... --server Broker-Demo]
+                         [--login 123 --server Broker-Demo]  (password: AITRADER_MT5_PASSWORD or --password-file)
 
-Bind to 127.0.0.1 and tunnel (ssh -L) when AITrader runs on another machine: the token authenticates the client but
-the stream is not encrypted. The terminal is not thread safe: calls into MetaTrader5 are serialised by one lock.
+Secrets never travel on the command line (every local user can read it in `ps`): `--token` and `--password` are
+refused. Bind to 127.0.0.1 and tunnel (ssh -L) when AITrader runs on another machine: the token authenticates the
+client but the stream is not encrypted. The terminal is not thread safe: calls into MetaTrader5 are serialised by
+one lock.
+
+Untrusted clients cannot exhaust the bridge: at most `--max-connections` clients at once (more are answered `busy`
+and closed), the handshake must arrive within `--handshake-timeout` seconds and fit in 4 KiB, a request line fits in
+1 MiB (a longer one is answered `too_large` and the connection closed), so buffered input is bounded by
+max-connections x (1 MiB + 64 KiB); malformed input of any kind is answered with an error, never a traceback.
 """
 import argparse
 import hmac
@@ -18,7 +25,9 @@ import json
 import logging
 import os
 import signal
+import socket
 import socketserver
+import stat
 import sys
 import threading
 import time
@@ -27,6 +36,9 @@ from datetime import datetime, timezone
 PROTOCOL = 1
 VERSION = "1.0"
 MAX_LINE = 1 << 20          # requests are small; a longer line is refused
+MAX_HELLO = 4096            # the handshake line, before the client is authenticated
+RECV_CHUNK = 1 << 16        # bytes read at a time: a connection buffers at most its line limit + this
+LINGER_S = 1.0              # after an error that closes a connection: how long unread input is drained (discarded)
 MAX_BARS = 200_000          # per rates request; the client splits longer ranges
 log = logging.getLogger("mt5_bridge")
 
@@ -159,92 +171,217 @@ def handle(terminal, method, params):
     raise BridgeError("unknown_method", f"unknown method '{method}'")
 
 
-class Handler(socketserver.StreamRequestHandler):
-    def setup(self):
-        super().setup()
-        self.request.settimeout(self.server.idle_timeout)
+class LineReader:
+    """Newline-delimited input from a socket with a hard bound on buffered bytes (`limit` + one recv chunk)."""
 
+    def __init__(self, sock):
+        self.sock, self.buffer = sock, bytearray()
+
+    def readline(self, limit, deadline=None):
+        """The next line without its newline; None at end of input. Raises `BridgeError('too_large')` once more than
+        `limit` bytes arrive without a newline, `TimeoutError` past `deadline` (time.monotonic)."""
+        while True:
+            nl = self.buffer.find(b"\n")
+            if 0 <= nl <= limit:
+                line = bytes(self.buffer[:nl])
+                del self.buffer[:nl + 1]
+                return line
+            if nl > limit or len(self.buffer) > limit:
+                self.buffer.clear()
+                raise BridgeError("too_large", f"request line longer than {limit} bytes")
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("handshake timed out")
+                self.sock.settimeout(remaining)
+            chunk = self.sock.recv(RECV_CHUNK)
+            if not chunk:
+                return None
+            self.buffer += chunk
+
+
+def _decode(line):
+    """A request object from one line, or `BridgeError('bad_request')` for anything else (never another exception)."""
+    try:
+        msg = json.loads(line)
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError; deep nesting a RecursionError
+        raise BridgeError("bad_request", f"not JSON: {type(e).__name__}")
+    if not isinstance(msg, dict) or not isinstance(msg.get("method"), str):
+        raise BridgeError("bad_request", "expected an object with 'id', 'method' and 'params'")
+    if not isinstance(msg.get("params", {}), (dict, type(None))):
+        raise BridgeError("bad_request", "'params' must be an object")
+    rid = msg.get("id")
+    if rid is not None and (not isinstance(rid, (int, str)) or isinstance(rid, bool)):
+        raise BridgeError("bad_request", "'id' must be an integer or a string")
+    return msg
+
+
+class Handler(socketserver.BaseRequestHandler):
     def reply(self, obj):
-        self.wfile.write((json.dumps(obj, separators=(",", ":")) + "\n").encode())
-        self.wfile.flush()
+        self.request.sendall((json.dumps(obj, separators=(",", ":")) + "\n").encode())
 
-    def read(self):
-        line = self.rfile.readline(MAX_LINE + 1)
-        if not line:
-            return None
-        if len(line) > MAX_LINE:
-            raise BridgeError("bad_request", "request line too long")
-        try:
-            msg = json.loads(line)
-        except ValueError as e:
-            raise BridgeError("bad_request", f"not JSON: {e}")
-        if not isinstance(msg, dict) or not isinstance(msg.get("method"), str):
-            raise BridgeError("bad_request", "expected an object with 'id', 'method' and 'params'")
-        return msg
+    def fail(self, rid, error):
+        err = {"code": error.code, "message": error.message}
+        if error.mt5_code is not None:
+            err["mt5_code"] = error.mt5_code
+        self.reply({"id": rid, "error": err})
 
     def handle(self):
         peer = "%s:%s" % self.client_address[:2]
+        reader = LineReader(self.request)
         try:
-            hello = self.read()
-            if hello is None:
+            if not self.handshake(reader, peer):
                 return
-            token = (hello.get("params") or {}).get("token", "")
-            if hello["method"] != "hello" or not isinstance(token, str) or \
-                    not hmac.compare_digest(token.encode(), self.server.token.encode()):
-                log.warning("rejected client %s: bad handshake", peer)
-                self.reply({"id": hello.get("id"), "error": {"code": "unauthorized",
-                                                             "message": "handshake failed: bad or missing token"}})
-                return
-            client_protocol = (hello.get("params") or {}).get("protocol", PROTOCOL)
-            if client_protocol != PROTOCOL:
-                self.reply({"id": hello.get("id"), "error": {"code": "protocol",
-                                                             "message": f"bridge speaks protocol {PROTOCOL}"}})
-                return
-            self.reply({"id": hello.get("id"), "result": {"server": "aitrader-mt5-bridge", "version": VERSION,
-                                                          "protocol": PROTOCOL}})
             log.info("client %s connected", peer)
+            self.request.settimeout(self.server.idle_timeout)
             while True:
                 try:
-                    msg = self.read()
+                    line = reader.readline(MAX_LINE)
+                    if line is None:
+                        break
+                    msg = _decode(line)
                 except BridgeError as e:
-                    self.reply({"id": None, "error": {"code": e.code, "message": e.message}})
+                    self.fail(None, e)
+                    if e.code == "too_large":  # the rest of that line cannot be told from the next request
+                        return
                     continue
-                if msg is None:
-                    break
                 rid = msg.get("id")
                 try:
-                    params = msg.get("params") or {}
-                    if not isinstance(params, dict):
-                        raise BridgeError("bad_request", "'params' must be an object")
-                    self.reply({"id": rid, "result": handle(self.server.terminal, msg["method"], params)})
+                    self.reply({"id": rid, "result": handle(self.server.terminal, msg["method"], msg.get("params") or {})})
                 except BridgeError as e:
-                    err = {"code": e.code, "message": e.message}
-                    if e.mt5_code is not None:
-                        err["mt5_code"] = e.mt5_code
-                    self.reply({"id": rid, "error": err})
+                    self.fail(rid, e)
+                except OSError:  # the client went away mid-reply
+                    raise
                 except Exception as e:  # keep serving; report what broke
                     log.exception("request %s failed", rid)
                     self.reply({"id": rid, "error": {"code": "internal", "message": f"{type(e).__name__}: {e}"}})
-        except (ConnectionError, TimeoutError, OSError) as e:
+        except (TimeoutError, socket.timeout) as e:  # socket.timeout is TimeoutError from Python 3.10
+            log.info("client %s dropped: %s", peer, e)
+        except OSError as e:
             log.info("client %s gone: %s", peer, e)
+        except Exception:  # a bug, never a crash of the bridge: log it, drop this client
+            log.exception("client %s: unexpected error", peer)
+
+    def handshake(self, reader, peer):
+        """Reads and checks `hello` within the handshake deadline; answers every failure with an error."""
+        rid = None
+        try:
+            line = reader.readline(MAX_HELLO, deadline=time.monotonic() + self.server.handshake_timeout)
+            if line is None:
+                return False
+            hello = _decode(line)
+            rid = hello.get("id")
+            params = hello.get("params") or {}
+            token = params.get("token", "")
+            if hello["method"] != "hello" or not isinstance(token, str) or \
+                    not hmac.compare_digest(token.encode(), self.server.token.encode()):
+                raise BridgeError("unauthorized", "handshake failed: bad or missing token")
+            if params.get("protocol", PROTOCOL) != PROTOCOL:
+                raise BridgeError("protocol", f"bridge speaks protocol {PROTOCOL}")
+        except (TimeoutError, socket.timeout):
+            log.warning("dropped client %s: no handshake within %s s", peer, self.server.handshake_timeout)
+            self.fail(None, BridgeError("timeout", f"no handshake within {self.server.handshake_timeout} s"))
+            return False
+        except BridgeError as e:
+            log.warning("rejected client %s: %s", peer, e.message)
+            self.fail(rid, e)
+            return False
+        self.reply({"id": rid, "result": {"server": "aitrader-mt5-bridge", "version": VERSION, "protocol": PROTOCOL}})
+        return True
+
+    def finish(self):
+        _linger(self.request)
+
+
+def _linger(sock):
+    """Closes gracefully: stop sending, then read and discard what the client still sends (bounded in time), so the
+    last error reply is not lost to a TCP reset caused by unread input."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER_S
+        while (remaining := deadline - time.monotonic()) > 0:
+            sock.settimeout(remaining)
+            if not sock.recv(RECV_CHUNK):
+                break
+    except OSError:
+        pass
 
 
 class Server(socketserver.ThreadingTCPServer):
+    """One thread per client, at most `max_connections` of them: a client beyond the cap is answered `busy`."""
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address, handler, max_connections):
+        super().__init__(address, handler)
+        self.max_connections = max_connections
+        self.active = 0
+        self.slots = threading.Lock()
+
+    def verify_request(self, request, client_address):
+        with self.slots:
+            admitted = self.active < self.max_connections
+            if admitted:
+                self.active += 1
+        if not admitted:
+            log.warning("refused client %s:%s: %d connections open (--max-connections)", *client_address[:2],
+                        self.max_connections)
+            try:
+                request.settimeout(1)
+                request.sendall(b'{"id":null,"error":{"code":"busy","message":"too many connections; retry later"}}\n')
+            except OSError:
+                pass
+        return admitted
+
+    def _release(self):
+        with self.slots:
+            self.active -= 1
+
+    def process_request(self, request, client_address):
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # the thread did not start: its slot is free again
+            self._release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+
+def read_secret(path, what):
+    """The first line of a file only its owner can read (on POSIX; Windows files are protected by ACLs instead)."""
+    try:
+        info = os.stat(path)
+        if os.name == "posix" and info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise SystemExit(f"{what} file {path} is readable by other users: chmod 600 it")
+        with open(path, encoding="utf-8") as f:
+            value = f.readline().strip()
+    except OSError as e:
+        raise SystemExit(f"cannot read the {what} file {path}: {e.strerror}")
+    if not value:
+        raise SystemExit(f"the {what} file {path} is empty")
+    return value
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=18812, help="0 picks a free port (printed as 'PORT n')")
-    ap.add_argument("--token", default=os.environ.get("AITRADER_MT5_TOKEN"),
-                    help="shared secret (default: $AITRADER_MT5_TOKEN)")
+    ap.add_argument("--token-file", help="file holding the shared secret (default: $AITRADER_MT5_TOKEN)")
+    ap.add_argument("--token", help=argparse.SUPPRESS)
     ap.add_argument("--terminal", help="path of terminal64.exe (default: the installed terminal)")
     ap.add_argument("--login", type=int)
-    ap.add_argument("--password")
+    ap.add_argument("--password-file", help="file holding the account password (default: $AITRADER_MT5_PASSWORD)")
+    ap.add_argument("--password", help=argparse.SUPPRESS)
     ap.add_argument("--server")
     ap.add_argument("--idle-timeout", type=float, default=300, help="seconds before an idle client is dropped")
+    ap.add_argument("--handshake-timeout", type=float, default=10,
+                    help="seconds a new client has to complete the handshake")
+    ap.add_argument("--max-connections", type=int, default=16, help="clients served at once; more are refused")
     ap.add_argument("--max-lifetime", type=float, default=0,
                     help="stop after this many seconds (0 = run until stopped; tests use it as a safety net)")
     ap.add_argument("--log-level", default="INFO")
@@ -254,8 +391,23 @@ def main(argv=None):
     if mt5 is None:
         log.error("the MetaTrader5 package is not installed (pip install MetaTrader5, on Windows or Wine)")
         return 2
-    if not args.token or len(args.token) < 8:
-        log.error("a shared token of at least 8 characters is required (--token or AITRADER_MT5_TOKEN)")
+    for flag in ("token", "password"):
+        if getattr(args, flag) is not None:
+            log.error("--%s on the command line is visible to every user of this machine (ps); use "
+                      "AITRADER_MT5_%s or --%s-file instead", flag, flag.upper(), flag)
+            return 2
+    if not (args.handshake_timeout > 0 and args.idle_timeout > 0 and args.max_connections > 0):
+        log.error("--handshake-timeout, --idle-timeout and --max-connections must be positive")
+        return 2
+    try:
+        token = read_secret(args.token_file, "token") if args.token_file else os.environ.get("AITRADER_MT5_TOKEN")
+        password = read_secret(args.password_file, "password") if args.password_file \
+            else os.environ.get("AITRADER_MT5_PASSWORD")
+    except SystemExit as e:
+        log.error("%s", e)
+        return 2
+    if not token or len(token) < 8:
+        log.error("a shared token of at least 8 characters is required (AITRADER_MT5_TOKEN or --token-file)")
         return 2
     global TIMEFRAMES
     TIMEFRAMES = _timeframes()
@@ -263,15 +415,16 @@ def main(argv=None):
     if args.terminal:
         init["path"] = args.terminal
     if args.login:
-        init.update(login=args.login, password=args.password or "", server=args.server or "")
+        init.update(login=args.login, password=password or "", server=args.server or "")
     terminal = Terminal(init)
     try:
         terminal.initialize()
     except BridgeError as e:
         log.warning("%s (will retry on the first request)", e.message)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with Server((args.host, args.port), Handler) as server:
-        server.token, server.terminal, server.idle_timeout = args.token, terminal, args.idle_timeout
+    with Server((args.host, args.port), Handler, args.max_connections) as server:
+        server.token, server.terminal = token, terminal
+        server.idle_timeout, server.handshake_timeout = args.idle_timeout, args.handshake_timeout
         host, port = server.server_address[:2]
         log.info("aitrader-mt5-bridge %s listening on %s:%s", VERSION, host, port)
         print(f"PORT {port}", flush=True)

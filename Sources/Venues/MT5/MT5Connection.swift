@@ -97,7 +97,10 @@ actor MT5Connection {
             let message = "\(method): \(UntrustedText.sanitized(error["message"] as? String ?? ""))"
             switch code {
             case "unauthorized", "protocol": onProtocolError(); throw .unauthorized(message)
-            case "bad_request", "unknown_method", "too_large": throw .invalidRequest(message)
+            // The bridge closes the connection after these: drop ours so the next call reconnects.
+            case "too_large": onProtocolError(); throw .invalidRequest(message)
+            case "busy", "timeout": onProtocolError(); throw .transient("\(code): \(message)")
+            case "bad_request", "unknown_method": throw .invalidRequest(message)
             case "mt5_error" where (error["mt5_code"] as? Int) == -2: throw .invalidRequest(message)
             default: throw .transient("\(UntrustedText.sanitized(code, limit: 40)): \(message)")
             }

@@ -80,6 +80,11 @@ final class LineSocket: @unchecked Sendable {
     func writeLine(_ text: String) throws(SourceError) {
         var bytes = Array(text.utf8)
         bytes.append(0x0A)
+        try write(bytes)
+    }
+
+    /// Sends `bytes` as they are (no newline added); closes the socket and throws `.transient` on failure.
+    func write(_ bytes: [UInt8]) throws(SourceError) {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
