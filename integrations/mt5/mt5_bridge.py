@@ -168,7 +168,78 @@ def handle(terminal, method, params):
         t = terminal.call("symbol_info_tick", symbol)
         return {"symbol": symbol, "bid": float(t.bid), "ask": float(t.ask), "last": float(t.last),
                 "volume": float(t.volume), "time_ms": int(getattr(t, "time_msc", 0) or _ms(t.time))}
+    if method in TRADING:
+        return TRADING[method](terminal, params)
     raise BridgeError("unknown_method", f"unknown method '{method}'")
+
+
+# ---- Trading: the MetaTrader5 calls for orders, positions, deals and the account, records passed through as objects
+# with MetaTrader's own field names and numeric constants (TRADE_ACTION_*, ORDER_TYPE_*, ORDER_STATE_*, ...).
+
+ORDER_FIELDS = {"action": int, "magic": int, "order": int, "symbol": str, "volume": (int, float),
+                "price": (int, float), "stoplimit": (int, float), "sl": (int, float), "tp": (int, float),
+                "deviation": int, "type": int, "type_filling": int, "type_time": int, "expiration": int,
+                "comment": str, "position": int, "position_by": int}
+MAX_COMMENT = 31            # MetaTrader's limit on an order comment
+
+
+def _record(obj):
+    return obj._asdict() if hasattr(obj, "_asdict") else {k: getattr(obj, k) for k in dir(obj) if not k.startswith("_")}
+
+
+def _records(raw):
+    return [_record(r) for r in raw]
+
+
+def _order_request(params):
+    request = params.get("request")
+    if not isinstance(request, dict):
+        raise BridgeError("bad_request", "parameter 'request' is missing or not an object")
+    for key, value in request.items():
+        kind = ORDER_FIELDS.get(key)
+        if kind is None:
+            raise BridgeError("bad_request", f"unknown order field '{key}'")
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise BridgeError("bad_request", f"order field '{key}' has the wrong type")
+    if "action" not in request:
+        raise BridgeError("bad_request", "order field 'action' is required")
+    if len(request.get("comment", "")) > MAX_COMMENT:
+        raise BridgeError("bad_request", f"order comment longer than {MAX_COMMENT} characters")
+    return request
+
+
+def _order_send(terminal, params):
+    result = terminal.call("order_send", _order_request(params))
+    out = _record(result)
+    out.pop("request", None)
+    return out
+
+
+def _range(params):
+    start, end = _utc(_param(params, "from", (int, float))), _utc(_param(params, "to", (int, float)))
+    if end < start:
+        raise BridgeError("bad_request", "'to' is before 'from'")
+    return start, end
+
+
+def _filtered(terminal, name, params):
+    symbol = params.get("symbol")
+    if symbol is not None and not isinstance(symbol, str):
+        raise BridgeError("bad_request", "parameter 'symbol' is not a str")
+    return _records(terminal.call(name, symbol=symbol) if symbol else terminal.call(name))
+
+
+TRADING = {
+    "order_send": _order_send,
+    "account_info": lambda terminal, params: _record(terminal.call("account_info")),
+    "symbol_info": lambda terminal, params: _record(terminal.call("symbol_info", _param(params, "symbol", str))),
+    "positions_get": lambda terminal, params: {"positions": _filtered(terminal, "positions_get", params)},
+    "orders_get": lambda terminal, params: {"orders": _filtered(terminal, "orders_get", params)},
+    "history_orders_get": lambda terminal, params: {"orders": _records(terminal.call("history_orders_get",
+                                                                                    *_range(params)))},
+    "history_deals_get": lambda terminal, params: {"deals": _records(terminal.call("history_deals_get",
+                                                                                  *_range(params)))},
+}
 
 
 class LineReader:

@@ -57,7 +57,8 @@ public struct MT5Configuration: Sendable, CustomStringConvertible {
 public struct MT5Source: DataSource {
     public let name = "mt5"
     public let configuration: MT5Configuration
-    private let connection: MT5Connection
+    /// The bridge connection; an `MT5Broker` built on this source shares it (one connection for bars and orders).
+    let connection: MT5Connection
 
     public init(configuration: MT5Configuration) {
         self.configuration = configuration
@@ -73,9 +74,13 @@ public struct MT5Source: DataSource {
         public var time: Int64
     }
 
-    private func call(_ method: String, _ params: [String: Any] = [:]) async throws(SourceError) -> [String: Any] {
+    func call(_ method: String, _ params: [String: Any] = [:]) async throws(SourceError) -> [String: Any] {
+        try await call(method, box: ParamsBox(params))
+    }
+
+    /// A bridge call with retries on transient errors (reads only: never `order_send`).
+    func call(_ method: String, box: ParamsBox) async throws(SourceError) -> [String: Any] {
         let connection = self.connection
-        let box = ParamsBox(params)
         let reply = try await configuration.retry.run("mt5 \(method)") { () async throws(SourceError) -> ParamsBox in
             try await connection.call(method, box)
         }

@@ -3,7 +3,10 @@
 Same function names, constants and result shapes as the real package (rates are records indexed by field name,
 ticks and symbols are named tuples), with deterministic data: hourly EURUSD/GBPUSD bars on weekdays, timestamps in
 "server time" seconds as the terminal returns them. Environment switches for failure tests:
-FAKE_MT5_FAIL_INIT=1 (initialize fails), FAKE_MT5_DROP_ONCE=1 (the first data call reports a lost IPC connection).
+FAKE_MT5_FAIL_INIT=1 (initialize fails), FAKE_MT5_DROP_ONCE=1 (the first data call reports a lost IPC connection),
+FAKE_MT5_AUTOTRADING_OFF=1 (order_send answers 10027). Trading: a netting account of 10,000 USD at 1:100, market
+orders filled at the tick's ask/bid with 3.5 USD a lot commission (10009), pending orders placed (10008) and removed,
+MetaTrader's checks for volume (10014), requotes (10004), margin (10019) and unknown symbols (None, last_error -2).
 """
 import os
 from collections import namedtuple
@@ -128,3 +131,218 @@ def symbol_info_tick(symbol):
         _state["error"] = (-1, "Terminal: Call failed")
         return None
     return Tick(1704888000, 1.10012, 1.10025, 0.0, 0, 1704888000123, 6, 0.0)
+
+
+# ---- Trading: constants, result shapes and behaviour of the real package (netting account) --------------------------
+# Environment switches: FAKE_MT5_AUTOTRADING_OFF=1 (order_send answers 10027, as a terminal with AutoTrading off).
+
+TRADE_ACTION_DEAL, TRADE_ACTION_PENDING, TRADE_ACTION_SLTP, TRADE_ACTION_MODIFY, TRADE_ACTION_REMOVE = 1, 5, 6, 7, 8
+ORDER_TYPE_BUY, ORDER_TYPE_SELL, ORDER_TYPE_BUY_LIMIT, ORDER_TYPE_SELL_LIMIT = 0, 1, 2, 3
+ORDER_TYPE_BUY_STOP, ORDER_TYPE_SELL_STOP, ORDER_TYPE_BUY_STOP_LIMIT, ORDER_TYPE_SELL_STOP_LIMIT = 4, 5, 6, 7
+ORDER_FILLING_FOK, ORDER_FILLING_IOC, ORDER_FILLING_RETURN = 0, 1, 2
+ORDER_TIME_GTC, ORDER_TIME_DAY, ORDER_TIME_SPECIFIED, ORDER_TIME_SPECIFIED_DAY = 0, 1, 2, 3
+ORDER_STATE_STARTED, ORDER_STATE_PLACED, ORDER_STATE_CANCELED, ORDER_STATE_PARTIAL = 0, 1, 2, 3
+ORDER_STATE_FILLED, ORDER_STATE_REJECTED, ORDER_STATE_EXPIRED = 4, 5, 6
+DEAL_TYPE_BUY, DEAL_TYPE_SELL, DEAL_TYPE_BALANCE = 0, 1, 2
+DEAL_ENTRY_IN, DEAL_ENTRY_OUT, DEAL_ENTRY_INOUT = 0, 1, 2
+POSITION_TYPE_BUY, POSITION_TYPE_SELL = 0, 1
+SYMBOL_FILLING_FOK, SYMBOL_FILLING_IOC = 1, 2
+TRADE_RETCODE_REQUOTE, TRADE_RETCODE_REJECT, TRADE_RETCODE_PLACED, TRADE_RETCODE_DONE = 10004, 10006, 10008, 10009
+TRADE_RETCODE_INVALID, TRADE_RETCODE_INVALID_VOLUME, TRADE_RETCODE_INVALID_PRICE = 10013, 10014, 10015
+TRADE_RETCODE_INVALID_STOPS, TRADE_RETCODE_NO_MONEY, TRADE_RETCODE_CLIENT_DISABLES_AT = 10016, 10019, 10027
+TRADE_RETCODE_INVALID_ORDER = 10035
+
+OrderSendResult = namedtuple("OrderSendResult",
+                             "retcode deal order volume price bid ask comment request_id retcode_external request")
+TradeOrder = namedtuple("TradeOrder", "ticket time_setup time_setup_msc time_done time_done_msc time_expiration type "
+                        "type_time type_filling state magic position_id position_by_id reason volume_initial "
+                        "volume_current price_open sl tp price_current price_stoplimit symbol comment external_id")
+TradePosition = namedtuple("TradePosition", "ticket time time_msc time_update time_update_msc type magic identifier "
+                           "reason volume price_open sl tp price_current swap profit symbol comment external_id")
+TradeDeal = namedtuple("TradeDeal", "ticket order time time_msc type entry magic position_id reason volume price "
+                       "commission swap profit fee symbol comment external_id")
+AccountInfo = namedtuple("AccountInfo", "login trade_mode leverage limit_orders margin_so_mode trade_allowed "
+                         "trade_expert margin_mode currency_digits fifo_close balance credit profit equity margin "
+                         "margin_free margin_level margin_so_call margin_so_so margin_initial margin_maintenance assets "
+                         "liabilities commission_blocked name server currency company")
+SymbolDetails = namedtuple("SymbolDetails", "name description path digits visible point trade_contract_size "
+                           "volume_min volume_max volume_step trade_stops_level filling_mode trade_mode bid ask "
+                           "currency_base currency_profit")
+
+_book = {"orders": {}, "history": {}, "deals": [], "positions": {}, "balance": 10_000.0, "next": 1000}
+_NOW_S = 1704888000          # the fake's clock (server time), as copy_rates_from_pos
+_CONTRACT = 100_000.0
+_COMMISSION_PER_LOT = 3.5
+
+
+def _ticket():
+    _book["next"] += 1
+    return _book["next"]
+
+
+def _result(retcode, request, comment, deal=0, order=0, volume=0.0, price=0.0):
+    tick = symbol_info_tick(request.get("symbol", "EURUSD")) if request.get("symbol") in ("EURUSD", "GBPUSD") else None
+    return OrderSendResult(retcode, deal, order, volume, price, tick.bid if tick else 0.0, tick.ask if tick else 0.0,
+                           comment, 1, 0, request)
+
+
+def symbol_info(symbol):
+    if not _guard():
+        return None
+    for s in _SYMBOLS:
+        if s.name == symbol:
+            tick = Tick(1704888000, 1.10012, 1.10025, 0.0, 0, 1704888000123, 6, 0.0)
+            return SymbolDetails(s.name, s.description, s.path, s.digits, s.visible, 10.0 ** -s.digits, _CONTRACT,
+                                 0.01, 100.0, 0.01, 10, SYMBOL_FILLING_FOK | SYMBOL_FILLING_IOC, 4,
+                                 tick.bid, tick.ask, s.name[:3], s.name[3:])
+    _state["error"] = (-1, "Terminal: Call failed")
+    return None
+
+
+def account_info():
+    if not _guard():
+        return None
+    profit = sum(_position_profit(p) for p in _book["positions"].values())
+    margin = sum(p.volume * _CONTRACT * p.price_open / 100 for p in _book["positions"].values())
+    equity = _book["balance"] + profit
+    return AccountInfo(5550001, 0, 100, 200, 0, True, os.environ.get("FAKE_MT5_AUTOTRADING_OFF") != "1", 0, 2, False,
+                       _book["balance"], 0.0, profit, equity, margin, equity - margin,
+                       equity / margin * 100 if margin else 0.0, 50.0, 30.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+                       "Fake Trader", "FakeBroker-Demo", "USD", "Fake Broker Ltd")
+
+
+def _position_profit(p):
+    tick = symbol_info_tick(p.symbol)
+    close = tick.bid if p.type == POSITION_TYPE_BUY else tick.ask
+    sign = 1 if p.type == POSITION_TYPE_BUY else -1
+    return sign * (close - p.price_open) * p.volume * _CONTRACT
+
+
+def _fill(order_ticket, request, side_buy, volume, price):
+    """A deal for `volume` lots at `price` and the netting position it changes."""
+    symbol = request["symbol"]
+    deal = _ticket()
+    current = _book["positions"].get(symbol)
+    signed = volume if side_buy else -volume
+    if current is None:
+        entry, new_volume, open_price, ident = DEAL_ENTRY_IN, signed, price, order_ticket
+    else:
+        held = current.volume if current.type == POSITION_TYPE_BUY else -current.volume
+        new_volume = round(held + signed, 8)
+        ident = current.identifier
+        if held * signed > 0:
+            entry, open_price = DEAL_ENTRY_IN, (abs(held) * current.price_open + volume * price) / (abs(held) + volume)
+        else:
+            closed = min(abs(held), volume)
+            _book["balance"] += (1 if held > 0 else -1) * (price - current.price_open) * closed * _CONTRACT
+            entry = DEAL_ENTRY_OUT if abs(new_volume) < 1e-9 or held * new_volume > 0 else DEAL_ENTRY_INOUT
+            open_price = current.price_open if held * new_volume > 0 else price
+    commission = -_COMMISSION_PER_LOT * volume
+    _book["balance"] += commission
+    t = _NOW_S + len(_book["deals"])
+    _book["deals"].append(TradeDeal(deal, order_ticket, t, t * 1000, DEAL_TYPE_BUY if side_buy else DEAL_TYPE_SELL,
+                                    entry, request.get("magic", 0), ident, 3, volume, price, commission, 0.0, 0.0, 0.0,
+                                    symbol, request.get("comment", ""), ""))
+    if abs(new_volume) < 1e-9:
+        del _book["positions"][symbol]
+    else:
+        _book["positions"][symbol] = TradePosition(
+            ident, t, t * 1000, t, t * 1000, POSITION_TYPE_BUY if new_volume > 0 else POSITION_TYPE_SELL,
+            request.get("magic", 0), ident, 3, abs(new_volume), open_price, request.get("sl", 0.0),
+            request.get("tp", 0.0), price, 0.0, 0.0, symbol, request.get("comment", ""), "")
+    return deal
+
+
+def _order(ticket, request, state, volume_current, t):
+    return TradeOrder(ticket, t, t * 1000, t if state != ORDER_STATE_PLACED else 0,
+                      t * 1000 if state != ORDER_STATE_PLACED else 0, 0, request["type"],
+                      request.get("type_time", ORDER_TIME_GTC), request.get("type_filling", ORDER_FILLING_FOK), state,
+                      request.get("magic", 0), 0, 0, 3, request["volume"], volume_current, request.get("price", 0.0),
+                      request.get("sl", 0.0), request.get("tp", 0.0), request.get("price", 0.0),
+                      request.get("stoplimit", 0.0), request["symbol"], request.get("comment", ""), "")
+
+
+def order_send(request):
+    """The real package's checks in order: arguments (None + last_error), AutoTrading, symbol, volume, price, then
+    execution: a market deal fills at once (10009), a pending order is placed (10008), a remove cancels (10009)."""
+    if not _guard():
+        return None
+    if not isinstance(request, dict) or "action" not in request:
+        _state["error"] = (-2, "Invalid arguments")
+        return None
+    if os.environ.get("FAKE_MT5_AUTOTRADING_OFF") == "1":
+        return _result(TRADE_RETCODE_CLIENT_DISABLES_AT, request, "AutoTrading disabled by client")
+    action = request["action"]
+    t = _NOW_S + len(_book["deals"]) + len(_book["history"])
+    if action == TRADE_ACTION_REMOVE:
+        order = _book["orders"].pop(request.get("order"), None)
+        if order is None:
+            return _result(TRADE_RETCODE_INVALID_ORDER, request, "Invalid order")
+        _book["history"][order.ticket] = order._replace(state=ORDER_STATE_CANCELED, time_done=t, time_done_msc=t * 1000)
+        return _result(TRADE_RETCODE_DONE, request, "Request executed", order=order.ticket)
+    symbol = request.get("symbol")
+    if symbol not in ("EURUSD", "GBPUSD"):
+        _state["error"] = (-2, 'Invalid "symbol" argument')
+        return None
+    volume = request.get("volume", 0.0)
+    steps = round(volume / 0.01)
+    if not 0.01 <= volume <= 100.0 or abs(steps * 0.01 - volume) > 1e-9:
+        return _result(TRADE_RETCODE_INVALID_VOLUME, request, "Invalid volume")
+    tick = symbol_info_tick(symbol)
+    otype = request.get("type")
+    if action == TRADE_ACTION_DEAL:
+        if otype not in (ORDER_TYPE_BUY, ORDER_TYPE_SELL):
+            return _result(TRADE_RETCODE_INVALID, request, "Invalid request")
+        price = tick.ask if otype == ORDER_TYPE_BUY else tick.bid
+        if abs(request.get("price", price) - price) > request.get("deviation", 0) * 0.00001 + 1e-12:
+            return _result(TRADE_RETCODE_REQUOTE, request, "Requote")
+        margin = volume * _CONTRACT * price / 100
+        if margin > account_info().margin_free:
+            return _result(TRADE_RETCODE_NO_MONEY, request, "No money")
+        ticket = _ticket()
+        deal = _fill(ticket, request, otype == ORDER_TYPE_BUY, volume, price)
+        _book["history"][ticket] = _order(ticket, dict(request, price=price), ORDER_STATE_FILLED, 0.0, t)
+        return _result(TRADE_RETCODE_DONE, request, "Request executed", deal=deal, order=ticket, volume=volume,
+                       price=price)
+    if action == TRADE_ACTION_PENDING:
+        if otype not in range(2, 8) or not request.get("price"):
+            return _result(TRADE_RETCODE_INVALID_PRICE, request, "Invalid price")
+        ticket = _ticket()
+        _book["orders"][ticket] = _order(ticket, request, ORDER_STATE_PLACED, volume, t)
+        return _result(TRADE_RETCODE_PLACED, request, "Request executed", order=ticket, volume=volume)
+    return _result(TRADE_RETCODE_INVALID, request, "Invalid request")
+
+
+def orders_get(symbol=None, group=None, ticket=None):
+    if not _guard():
+        return None
+    return tuple(o for o in _book["orders"].values() if (symbol is None or o.symbol == symbol)
+                 and (ticket is None or o.ticket == ticket))
+
+
+def history_orders_get(date_from=None, date_to=None, ticket=None, position=None):
+    if not _guard():
+        return None
+    if ticket is not None:
+        return tuple(o for o in _book["history"].values() if o.ticket == ticket)
+    lo, hi = _seconds(date_from), _seconds(date_to)
+    return tuple(o for o in _book["history"].values() if lo <= o.time_setup <= hi)
+
+
+def positions_get(symbol=None, group=None, ticket=None):
+    if not _guard():
+        return None
+    return tuple(p for p in _book["positions"].values() if symbol is None or p.symbol == symbol)
+
+
+def history_deals_get(date_from=None, date_to=None, ticket=None, position=None):
+    if not _guard():
+        return None
+    lo, hi = _seconds(date_from), _seconds(date_to)
+    return tuple(d for d in _book["deals"] if lo <= d.time <= hi)
+
+
+def _seconds(value):
+    if isinstance(value, datetime):
+        return int(value.replace(tzinfo=value.tzinfo or timezone.utc).timestamp())
+    return int(value or 0)
