@@ -14,7 +14,7 @@ import TestSupport
     static let fakeNow: Int64 = 1_704_888_000_000
     static let bid = 1.10012, ask = 1.10025
 
-    func withBroker(_ environment: [String: String] = [:],
+    func withBroker(_ environment: [String: String] = [:], cleanLog: Bool = true,
                     _ body: (MT5Broker, MT5Source) async throws -> Void) async throws {
         var env = environment
         env["PYTHONPATH"] = MT5SourceTests.fakeModule
@@ -32,7 +32,7 @@ import TestSupport
         let broker = MT5Broker(source: source, historyStart: UTCTime.milliseconds(year: 2024, month: 1, day: 1))
         await broker.setClock { Self.fakeNow }
         try await body(broker, source)
-        #expect(!server.stderrText.contains("Traceback"), "\(server.stderrText)")
+        if cleanLog { #expect(!server.stderrText.contains("Traceback"), "\(server.stderrText)") }
     }
 
     @Test func marketOrdersFillAndTheAccountReconciles() async throws {
@@ -151,6 +151,22 @@ import TestSupport
                 guard case .refused(let why) = error else { Issue.record("\(error)"); return }
                 #expect(why.contains("retcode 10027") && why.contains("enable AutoTrading"), "\(why)")
             }
+        }
+    }
+
+    /// The order executed but its answer was lost: the broker looks the id up and reports the fill; sending the same
+    /// id again is refused, so the order exists once.
+    @Test func anAmbiguousFailureIsLookedUpNotResent() async throws {
+        // The bridge logs the failed terminal call with its traceback, as it should.
+        try await withBroker(["FAKE_MT5_LOSE_REPLY_ONCE": "1"], cleanLog: false) { broker, _ in
+            let request = OrderRequest(symbol: "EURUSD", side: .sell, size: .units(5_000))
+            let report = try await broker.submit(request, clientOrderID: "robot-7-EURUSD")
+            #expect(report.status == .filled && report.filledQuantity == 5_000 && report.averageFillPrice == Self.bid)
+            await #expect(throws: VenueError.duplicateClientOrderID("robot-7-EURUSD")) {
+                try await broker.submit(request, clientOrderID: "robot-7-EURUSD")
+            }
+            #expect(try await broker.fills(since: 0).count == 1)
+            #expect(try await broker.account().positions.first?.quantity == -5_000)
         }
     }
 

@@ -318,14 +318,15 @@ class Handler(socketserver.BaseRequestHandler):
                     continue
                 rid = msg.get("id")
                 try:
-                    self.reply({"id": rid, "result": handle(self.server.terminal, msg["method"], msg.get("params") or {})})
+                    result = handle(self.server.terminal, msg["method"], msg.get("params") or {})
                 except BridgeError as e:
                     self.fail(rid, e)
-                except OSError:  # the client went away mid-reply
-                    raise
-                except Exception as e:  # keep serving; report what broke
+                    continue
+                except Exception as e:  # the terminal call broke (even with an OSError): keep serving, report it
                     log.exception("request %s failed", rid)
                     self.reply({"id": rid, "error": {"code": "internal", "message": f"{type(e).__name__}: {e}"}})
+                    continue
+                self.reply({"id": rid, "result": result})  # an OSError here: the client went away
         except (TimeoutError, socket.timeout) as e:  # socket.timeout is TimeoutError from Python 3.10
             log.info("client %s dropped: %s", peer, e)
         except OSError as e:

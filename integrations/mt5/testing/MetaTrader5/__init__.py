@@ -4,7 +4,8 @@ Same function names, constants and result shapes as the real package (rates are 
 ticks and symbols are named tuples), with deterministic data: hourly EURUSD/GBPUSD bars on weekdays, timestamps in
 "server time" seconds as the terminal returns them. Environment switches for failure tests:
 FAKE_MT5_FAIL_INIT=1 (initialize fails), FAKE_MT5_DROP_ONCE=1 (the first data call reports a lost IPC connection),
-FAKE_MT5_AUTOTRADING_OFF=1 (order_send answers 10027). Trading: a netting account of 10,000 USD at 1:100, market
+FAKE_MT5_AUTOTRADING_OFF=1 (order_send answers 10027), FAKE_MT5_LOSE_REPLY_ONCE=1 (the first order_send executes,
+then fails as if its reply were lost). Trading: a netting account of 10,000 USD at 1:100, market
 orders filled at the tick's ask/bid with 3.5 USD a lot commission (10009), pending orders placed (10008) and removed,
 MetaTrader's checks for volume (10014), requotes (10004), margin (10019) and unknown symbols (None, last_error -2).
 """
@@ -263,6 +264,14 @@ def _order(ticket, request, state, volume_current, t):
 
 
 def order_send(request):
+    result = _order_send(request)
+    if os.environ.get("FAKE_MT5_LOSE_REPLY_ONCE") == "1" and not _state.get("lost_reply") and result is not None:
+        _state["lost_reply"] = True  # executed, but the answer never reaches the client: an ambiguous failure
+        raise ConnectionResetError("the terminal's reply was lost")
+    return result
+
+
+def _order_send(request):
     """The real package's checks in order: arguments (None + last_error), AutoTrading, symbol, volume, price, then
     execution: a market deal fills at once (10009), a pending order is placed (10008), a remove cancels (10009)."""
     if not _guard():
