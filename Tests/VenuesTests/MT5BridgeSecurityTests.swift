@@ -19,7 +19,7 @@ import TestSupport
         env["PYTHONPATH"] = MT5SourceTests.fakeModule
         let server = try #require(try PythonServer.start(script: MT5SourceTests.bridge,
                                                          arguments: ["--port", "0", "--log-level", "WARNING",
-                                                                     "--max-lifetime", "120"] + arguments,
+                                                                     "--max-lifetime", "600"] + arguments,
                                                          environment: env),
                                   "python3 is not on PATH")
         defer { server.stop() }

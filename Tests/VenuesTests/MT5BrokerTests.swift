@@ -21,7 +21,7 @@ import TestSupport
         env["AITRADER_MT5_TOKEN"] = MT5SourceTests.token
         let server = try #require(try PythonServer.start(script: MT5SourceTests.bridge,
                                                          arguments: ["--port", "0", "--log-level", "WARNING",
-                                                                     "--max-connections", "1", "--max-lifetime", "60"],
+                                                                     "--max-connections", "1", "--max-lifetime", "600"],
                                                          environment: env),
                                   "python3 is not on PATH")
         defer { server.stop() }
