@@ -56,3 +56,39 @@ import MarketData
         #expect(failure("datasets:\n  - {symbol: X, timeframe: 1h, calendar: lunar}\n").contains("unknown market calendar"))
     }
 }
+
+@Suite struct DataConfigurationSourcesAndErrorsTests {
+    func parse(_ yaml: String, environment: [String: String] = [:]) throws -> DataConfiguration {
+        try DataConfiguration.parse(try YAMLNode.parse(yaml, file: "d.yaml"), environment: environment)
+    }
+
+    /// Each configured source is built by name; the MT5 bridge needs its token first.
+    @Test func sourcesByName() throws {
+        let c = try parse("sources:\n  mt5: {token: t, server_time_zone: \"+02:00\"}\n  csv: {volume: tick}\n",
+                          environment: ["APCA_API_KEY_ID": "k", "APCA_API_SECRET_KEY": "s"])
+        #expect(try c.source(named: "alpaca").name == "alpaca")
+        #expect(try c.source(named: "mt5").name == "mt5")
+        #expect(c.csv.format.volume == .tick)
+        #expect(throws: SourceError.self) { try c.source(named: "bloomberg") }
+        let noToken = try parse("sources: {}\n")
+        #expect(throws: SourceError.self) { try noToken.source(named: "mt5") }   // the bridge token is required
+    }
+
+    /// Bad values name the file, line and what was expected.
+    @Test func badValuesNameTheLine() {
+        let cases = [
+            ("datasets:\n  - {symbol: X, timeframe: 1h, start: yesterday}\n", "expected a date"),
+            ("datasets:\n  - {symbol: X, timeframe: 1h, source: bloomberg}\n", "unknown source 'bloomberg'"),
+            ("sources:\n  csv: {volume: lots}\n", "volume must be auto, tick or real"),
+            ("datasets:\n  - {symbol: X, timeframe: 7y}\n", "d.yaml"),
+        ]
+        for (yaml, text) in cases {
+            do {
+                _ = try parse(yaml)
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect("\(error)".contains(text) && "\(error)".contains("d.yaml:"), "\(error)")
+            }
+        }
+    }
+}

@@ -71,6 +71,59 @@ import TestSupport
         }
     }
 
+    /// Requests MT5 cannot take are refused before anything is sent, in the user's terms; a stop-limit order is
+    /// placed as MT5's pending stop-limit (price = the stop, stoplimit = the limit).
+    @Test func requestsMT5CannotTakeAreRefusedAndStopLimitsArePlaced() async throws {
+        try await withBroker { broker, _ in
+            for kind in [OrderKind.limit(1.09), .stop(1.2), .stopLimit(stop: 1.2, limit: 1.21)] {
+                await #expect(throws: VenueError.self) {
+                    _ = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .units(10_000), kind: kind,
+                                                             timeInForce: .ioc), clientOrderID: "robot-ioc-\(kind.name)")
+                }
+            }
+            do {
+                _ = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .sell, size: .closePosition),
+                                            clientOrderID: "robot-close-flat")
+                Issue.record("closing a flat position was accepted")
+            } catch {
+                #expect("\(error)".contains("no long EURUSD position to close"), "\(error)")
+            }
+            do {
+                _ = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .units(1e12)),
+                                            clientOrderID: "robot-huge")
+                Issue.record("an order beyond the volume limit was accepted")
+            } catch {
+                #expect("\(error)".contains("is outside"), "\(error)")
+            }
+            await #expect(throws: VenueError.self) {
+                _ = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .equityFraction(0.5)),
+                                            clientOrderID: "robot-fraction")
+            }
+            let placed = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .units(10_000),
+                                                              kind: .stopLimit(stop: 1.2, limit: 1.21), timeInForce: .day),
+                                                 clientOrderID: "robot-stop-limit")
+            #expect(placed.status == .accepted && placed.filledQuantity == 0, "\(placed)")
+            #expect(try await broker.orders(openOnly: true).map(\.clientOrderID).contains("robot-stop-limit"))
+            #expect(try await broker.cancel(clientOrderID: "robot-stop-limit").status == .cancelled)
+        }
+    }
+
+    /// The broker built from a configuration opens its own source (and so its own connection to the bridge).
+    @Test func aBrokerFromAConfigurationReachesTheBridge() async throws {
+        var env: [String: String] = ["PYTHONPATH": MT5SourceTests.fakeModule, "AITRADER_MT5_TOKEN": MT5SourceTests.token]
+        env["PYTHONPATH"] = MT5SourceTests.fakeModule
+        let server = try #require(try PythonServer.start(script: MT5SourceTests.bridge,
+                                                         arguments: ["--port", "0", "--log-level", "WARNING", "--max-lifetime", "600"],
+                                                         environment: env), "python3 is not on PATH")
+        defer { server.stop() }
+        let config = MT5Configuration(host: "127.0.0.1", port: server.port, token: MT5SourceTests.token, serverTimeZone: .utc,
+                                      timeout: 10, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.05, maxDelay: 0.2))
+        let broker = MT5Broker(configuration: config)
+        #expect(broker.name == "mt5")
+        let account = try await broker.account()
+        #expect(account.balance == 10_000 && account.positions.isEmpty)
+    }
+
     @Test func pendingOrdersArePlacedListedAndCancelled() async throws {
         try await withBroker { broker, _ in
             let placed = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .units(20_000),
