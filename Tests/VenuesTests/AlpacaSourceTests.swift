@@ -115,6 +115,15 @@ import TestSupport
         #expect(clock.now - began >= .milliseconds(150))
     }
 
+    @Test func tokenBucketStartsFullAndSpends() async throws {
+        let bucket = TokenBucket(capacity: 3, ratePerSecond: 1e-6)     // refills about never within the test
+        #expect(await bucket.available == 3)
+        try await bucket.acquire()
+        try await bucket.acquire()
+        let left = await bucket.available
+        #expect(left >= 1 && left < 1.001)
+    }
+
     @Test func backoffGrowsAndRespectsRetryAfter() {
         let seed = SplitMix64.testSeed()
         var rng = SplitMix64(seed: seed)
