@@ -118,18 +118,17 @@ public class MetricFamily: @unchecked Sendable {
     }
 }
 
-/// A value that only goes up (requests served, errors).
-public final class Counter: MetricFamily, @unchecked Sendable {
+/// One number per label set, in first-seen order: what a counter and a gauge share.
+public class ScalarFamily: MetricFamily, @unchecked Sendable {
     private var values: [[String]: Double] = [:]
     private var order: [[String]] = []
-    override var type: String { "counter" }
 
-    public func increment(_ labels: [String] = [], by amount: Double = 1) {
-        guard amount >= 0, amount.isFinite else { return }
+    /// Changes the series of `labels` (created at 0 on first use) under the family's lock.
+    func update(_ labels: [String], _ body: (inout Double) -> Void) {
         let k = key(labels)
         lock.lock()
         if values[k] == nil { order.append(k) }
-        values[k, default: 0] += amount
+        body(&values[k, default: 0])
         lock.unlock()
     }
 
@@ -146,39 +145,23 @@ public final class Counter: MetricFamily, @unchecked Sendable {
     }
 }
 
+/// A value that only goes up (requests served, errors).
+public final class Counter: ScalarFamily, @unchecked Sendable {
+    override var type: String { "counter" }
+
+    public func increment(_ labels: [String] = [], by amount: Double = 1) {
+        guard amount >= 0, amount.isFinite else { return }
+        update(labels) { $0 += amount }
+    }
+}
+
 /// A value that goes up and down (requests in flight, queue depth).
-public final class Gauge: MetricFamily, @unchecked Sendable {
-    private var values: [[String]: Double] = [:]
-    private var order: [[String]] = []
+public final class Gauge: ScalarFamily, @unchecked Sendable {
     override var type: String { "gauge" }
 
-    public func set(_ value: Double, _ labels: [String] = []) {
-        let k = key(labels)
-        lock.lock()
-        if values[k] == nil { order.append(k) }
-        values[k] = value
-        lock.unlock()
-    }
+    public func set(_ value: Double, _ labels: [String] = []) { update(labels) { $0 = value } }
 
-    public func add(_ amount: Double, _ labels: [String] = []) {
-        let k = key(labels)
-        lock.lock()
-        if values[k] == nil { order.append(k) }
-        values[k, default: 0] += amount
-        lock.unlock()
-    }
-
-    public func value(_ labels: [String] = []) -> Double {
-        lock.lock()
-        defer { lock.unlock() }
-        return values[key(labels)] ?? 0
-    }
-
-    override func samples() -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        return order.map { "\(name)\(MetricsRegistry.labelText(labelNames, $0)) \(MetricsRegistry.number(values[$0]!))\n" }.joined()
-    }
+    public func add(_ amount: Double, _ labels: [String] = []) { update(labels) { $0 += amount } }
 }
 
 /// Observations counted into cumulative buckets (`le`), with their sum and count.
