@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
 
         // Shared plumbing: errors, logging, YAML configuration, JSON output.
-        .target(name: "Common", dependencies: ["CYAML"]),
+        .target(name: "Common", dependencies: ["CYAML"], exclude: ["README.md"]),
         // Tensors, devices, layers with forward/backward, optimizers, safetensors.
         .target(name: "Engine", dependencies: ["CKernels", "Common"], exclude: ["README.md"]),
         // Bars, timeframes, the data-source protocol and the CSV source, Parquet + SQLite storage, pipeline, resampling.
