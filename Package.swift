@@ -75,11 +75,14 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Common"], resources: [.copy("Fixtures")]),
         // Test helpers shared by test targets (the python fake servers' launcher).
         .target(name: "TestSupport", dependencies: ["Common"], path: "Tests/TestSupport"),
+        // Small checkpoints of the three models for the tests that need an ensemble (Prediction, Robot).
+        .target(name: "EnsembleTestSupport", dependencies: ["Models", "Features", "MarketData", "Engine", "Common"],
+                path: "Tests/EnsembleTestSupport"),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingTests", dependencies: ["Trading"]),
         .testTarget(name: "VenuesTests", dependencies: ["Venues", "Trading", "MarketData", "Common", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "RobotTests", dependencies: ["Robot", "HTTPService", "Risk", "Trading", "Simulation", "Models", "MarketData",
+        .testTarget(name: "RobotTests", dependencies: ["EnsembleTestSupport", "Robot", "HTTPService", "Risk", "Trading", "Simulation", "Models", "MarketData",
                                                      "Prediction", "Features", "Engine", "Common"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),
@@ -91,7 +94,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Models", "Engine", "Common"]),
-        .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common"]),
+        .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common",
+                                                            "EnsembleTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]

@@ -28,7 +28,9 @@ public actor TradingRobot {
     private var positions: PositionManager
     private var account = AccountManager()
     private var stopRequested = false
+    /// Cycle latencies of this run, kept sorted (a status after every cycle reads its median and p99), and the last.
     private var latencies: [Double] = []
+    private var lastLatency: Double?
     private var current: RobotStatus
     /// Wall clock for `dataAge` in live modes (nil: data age 0, a simulation's own clock).
     private let wallClock: (@Sendable () -> Int64)?
@@ -78,8 +80,8 @@ public actor TradingRobot {
         let started = DispatchTime.now().uptimeNanoseconds
         let time = view.time
         let seq = try journal.beginCycle(time: time)
-        let (fills, open) = try await orders.sync()
-        positions.apply(fills)
+        // New fills are journaled by the sync; the venue's account (the authority) then replaces the positions.
+        let (_, open) = try await orders.sync()
         try await refreshAccount(open: open)
         for s in view.updated {
             if let c = view.close(s) { positions.mark(view.symbols[s], price: c, at: time) }
@@ -106,7 +108,7 @@ public actor TradingRobot {
         for signal in log.signals { current.lastSignals[signal.symbol] = "\(signal.action.rawValue): \(signal.reason)" }
         try await orders.execute(context.drainOutbox(), cycle: seq, time: time)
         strategy.state.nextOrderID = context.nextOrderID
-        latencies.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
+        recordLatency(Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6)
 
         // Positions after the orders went out (market orders fill with the next bar), then the cycle's end.
         try await refreshAccount(open: try await orders.openOrders())
@@ -147,12 +149,22 @@ public actor TradingRobot {
         current.breakers = strategy.state.breakers.reasons
         current.trippedBreakers = strategy.state.breakers.tripped.keys.sorted().map(\.rawValue)
         current.dataAgeMs = strategy.state.dataAge
-        current.lastCycleLatencyMs = latencies.last
-        let sorted = latencies.sorted()
-        if !sorted.isEmpty {
-            current.latencyMedianMs = sorted[sorted.count / 2]
-            current.latencyP99Ms = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+        current.lastCycleLatencyMs = lastLatency
+        if !latencies.isEmpty {
+            current.latencyMedianMs = latencies[latencies.count / 2]
+            current.latencyP99Ms = latencies[min(latencies.count - 1, Int((Double(latencies.count) * 0.99).rounded(.up)) - 1)]
         }
+    }
+
+    /// Inserts a cycle's latency in order (a binary search and one move, not a sort of the whole run per cycle).
+    private func recordLatency(_ ms: Double) {
+        lastLatency = ms
+        var lo = 0, hi = latencies.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if latencies[mid] <= ms { lo = mid + 1 } else { hi = mid }
+        }
+        latencies.insert(ms, at: lo)
     }
 
     private func encode<T: Encodable>(_ value: T) throws(RobotError) -> String {

@@ -7,7 +7,7 @@ import Testing
 /// (CKernels/tests/fake_backend.c, compiled here with `cc`) that loads like libaitrader_cuda.so but reports
 /// "no CUDA-capable device is detected (fake backend)", and with the real library when `make cuda` built it.
 ///
-///     AITRADER_CUDA_LIB=/tmp/libfake_nodevice.so aitrader devices
+///     AITRADER_CUDA_LIB=CKernels/tests/libfake_nodevice.so aitrader devices
 ///     // cuda   unavailable: no CUDA-capable device is detected (fake backend)
 ///
 /// Skipped (reported as skips) without a C compiler, and the real-library test without `make cuda`'s library;

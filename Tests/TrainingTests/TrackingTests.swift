@@ -152,7 +152,7 @@ func closedLocalPort() -> Int {
         #expect(try store.metrics(runID: record.id, key: "train_loss").count == 2)
         #expect(warnings.all.count == 1, "\(warnings.all)")
         #expect(warnings.all.first?.contains("the run is tracked in the local store only") == true, "\(warnings.all)")
-        #expect(throws: TrackingError.self) { try MLflowTracker(uri: "file:///tmp/mlruns") }
+        #expect(throws: TrackingError.self) { try MLflowTracker(uri: "file:mlruns") }
         #expect(try MLflowTracker(uri: "http://user:secret@127.0.0.1:5000/").destination == "http://127.0.0.1:5000")
     }
 

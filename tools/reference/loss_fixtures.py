@@ -13,8 +13,8 @@ backend's evidential_beta kernels) and the rank-target BetaNLL, independent of A
 Inputs are float32-representable, so the Swift test feeds exactly these values. Writes
 Tests/ModelsTests/Fixtures/evidential_loss.json.
 
-    python3 -m venv /tmp/ref && /tmp/ref/bin/pip install numpy scipy==1.17.1
-    /tmp/ref/bin/python tools/reference/loss_fixtures.py
+    python3 -m venv .venv-ref && .venv-ref/bin/pip install numpy scipy==1.17.1
+    .venv-ref/bin/python tools/reference/loss_fixtures.py
 """
 import json
 import os

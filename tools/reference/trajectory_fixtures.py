@@ -3,8 +3,8 @@
 records the loss of every step; Tests/TrainingTests/LossTrajectoryTests.swift takes the same 10 steps with our
 engine from the same weights and batches and checks every loss within 1e-4.
 
-    python3 -m venv /tmp/torch-venv && /tmp/torch-venv/bin/pip install torch==2.15.0 numpy safetensors==0.8.0
-    /tmp/torch-venv/bin/python tools/reference/trajectory_fixtures.py Tests/TrainingTests/Fixtures
+    python3 -m venv .venv-torch && .venv-torch/bin/pip install torch==2.15.0 numpy safetensors==0.8.0
+    .venv-torch/bin/python tools/reference/trajectory_fixtures.py Tests/TrainingTests/Fixtures
     (or .venv/bin/python after `make reference-venv`; requirements.txt pins the versions)
 
 One training step is exactly Sources/Training/Trainer.swift's `Trainer.optimize`:

@@ -4,7 +4,7 @@ tensors, the repository extension, the error answers, and every horizon model's 
 `aitrader model forward` on the same inputs (make test-serving; scripts/test-serving.sh starts the server).
 
     python tools/serving/tritonclient_check.py --url 127.0.0.1:8000 --aitrader .build/debug/aitrader \
-        --inputs Tests/ModelsTests/Fixtures --work /tmp/check
+        --inputs Tests/ModelsTests/Fixtures --work "$(mktemp -d)"
 
 Inputs: <inputs>/<model>_small_io.safetensors (x, and close for long_term), the windows the PyTorch reference
 fixtures were computed on. Exit status 0 when every check passes, 1 with the failed checks listed.

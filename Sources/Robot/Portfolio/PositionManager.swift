@@ -1,11 +1,12 @@
 import Trading
 
-/// The robot's positions: a `Portfolio` kept from the venue's fills and marks between reconciliations, replaced by
-/// the venue's account at every cycle (the venue is the authority), and the position changes the journal records.
+/// The robot's positions: a `Portfolio` taken from the venue's account at every cycle (the venue is the authority;
+/// its fills are journaled by the `OrderManager`), marked with each closed bar, and the position changes the journal
+/// records.
 ///
 ///     var positions = PositionManager(symbols: ["EURUSD"], balance: 10_000)
-///     positions.apply(newFills)
 ///     positions.reconcile(with: try await venue.account(), open: openOrders)
+///     positions.mark("EURUSD", price: close, at: barClose)
 public struct PositionManager: Sendable {
     public private(set) var portfolio: Portfolio
     /// Signed quantity per symbol at the last `changes()` call.
@@ -16,13 +17,6 @@ public struct PositionManager: Sendable {
         var p = Portfolio(balance: balance)
         for s in symbols { _ = p.slot(for: s) }
         portfolio = p
-    }
-
-    public mutating func apply(_ fills: [FillReport]) {
-        for f in fills {
-            portfolio.apply(Fill(orderID: -1, symbol: f.symbol, side: f.side, units: f.units, price: f.price,
-                                 commission: f.commission, time: f.time, bar: -1))
-        }
     }
 
     public mutating func mark(_ symbol: String, price: Double, at time: Int64) { portfolio.mark(symbol, price: price, at: time) }

@@ -113,6 +113,16 @@ struct OptionValues {
         return given[name]?.last ?? option.defaultValue
     }
 
+    /// A configuration file: the option's path when given, else `shipped` (a file of the repository's configs/)
+    /// when it exists there, else nil (the built-in defaults). Explicit paths are not checked here: loading one that
+    /// does not exist is the loader's error, naming the file.
+    func configPath(_ name: String, default shipped: String) -> String? {
+        string(name) ?? Self.shipped(shipped)
+    }
+
+    /// `path` when it exists (a configs/ file of the repository the command runs in), else nil.
+    static func shipped(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
+
     func flag(_ name: String) -> Bool {
         guard let text = string(name) else { return false }
         return ["true", "1", "yes"].contains(text.lowercased())

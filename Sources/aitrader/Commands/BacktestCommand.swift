@@ -132,10 +132,6 @@ enum BacktestCommand: AITraderCommand {
         }
     }
 
-    static func existing(_ path: String) -> String? {
-        FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-
     /// configs/features/profiles.yaml's profiles, for runs outside the repository.
     static let builtInTradingProfiles: [TradingProfile] = [
         TradingProfile(name: "scalper", timeframes: [.shortTerm: .m5, .mediumTerm: .m15, .longTerm: .h1]),

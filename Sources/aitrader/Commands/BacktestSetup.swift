@@ -35,16 +35,16 @@ struct BacktestSetup {
 
         // Configuration files: explicit paths must exist; the defaults are used when present.
         var config = SimulationConfig()
-        if let p = values.string("config") ?? BacktestCommand.existing("configs/simulation.yaml") {
+        if let p = values.configPath("config", default: "configs/simulation.yaml") {
             config = try SimulationConfig.load(path: p)
         }
-        let tradingProfiles = try (values.string("profiles") ?? BacktestCommand.existing("configs/features/profiles.yaml"))
+        let tradingProfiles = try (values.configPath("profiles", default: "configs/features/profiles.yaml"))
             .map { try TradingProfile.load(path: $0) } ?? BacktestCommand.builtInTradingProfiles
         guard let tradingProfile = tradingProfiles.first(where: { $0.name == profileName }) else {
             throw UsageError("unknown --profile '\(profileName)' (\(tradingProfiles.map(\.name).joined(separator: ", ")))")
         }
         self.tradingProfile = tradingProfile
-        riskProfiles = try (values.string("risk-profiles") ?? BacktestCommand.existing("configs/risk_profiles.yaml"))
+        riskProfiles = try (values.configPath("risk-profiles", default: "configs/risk_profiles.yaml"))
             .map { try RiskProfiles.load(path: $0) } ?? .builtIn
         guard let risk = riskProfiles.profiles[riskName] else {
             throw UsageError("unknown --risk-profile '\(riskName)' (\(riskProfiles.profiles.keys.sorted().joined(separator: ", ")))")

@@ -29,7 +29,7 @@ enum EnsembleBacktestCommand {
         }
 
         // The predictor: checkpoints + feature store + ensemble configuration, as `aitrader predict` builds it.
-        let configPath = values.string("ensemble-config") ?? BacktestCommand.existing("configs/ensemble.yaml")
+        let configPath = values.configPath("ensemble-config", default: "configs/ensemble.yaml")
         var ensembleConfig = try configPath.map { try EnsembleConfig.load(path: $0) } ?? EnsembleConfig()
         ensembleConfig.maxDataAgeHours = 0   // decisions at stored bar closes: the data is never stale
         let barStore = try DataContext.readOnlyStore(dataRoot: setup.dataRoot)

@@ -40,7 +40,7 @@ enum EvaluateCommand: AITraderCommand {
         if let c = values.double("commission") {
             commission = c
         } else {
-            let configPath = values.string("config") ?? (FileManager.default.fileExists(atPath: "configs/simulation.yaml") ? "configs/simulation.yaml" : nil)
+            let configPath = values.configPath("config", default: "configs/simulation.yaml")
             var config = SimulationConfig()
             if let configPath { config = try SimulationConfig.load(path: configPath) }
             switch config.models.commission {

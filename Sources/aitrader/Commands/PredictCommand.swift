@@ -34,7 +34,7 @@ enum PredictCommand: AITraderCommand {
 
     static func run(_ values: OptionValues) async throws {
         let symbols = values.list("symbol") ?? []
-        let configPath = values.string("config") ?? (FileManager.default.fileExists(atPath: "configs/ensemble.yaml") ? "configs/ensemble.yaml" : nil)
+        let configPath = values.configPath("config", default: "configs/ensemble.yaml")
         let config = try configPath.map { try EnsembleConfig.load(path: $0) } ?? EnsembleConfig()
         let dataRoot = try DataContext.dataRoot(values)
         let store = try FeatureStore(root: dataRoot, bars: DataContext.readOnlyStore(dataRoot: dataRoot),

@@ -53,10 +53,10 @@ struct RobotSetup {
             throw UsageError("--speed is max or a number > 0 (times real time), got '\(speedText)'")
         }
         let dataRoot = try DataContext.dataRoot(values)
-        let configPath = values.string("config") ?? Self.existing("configs/simulation.yaml")
+        let configPath = values.configPath("config", default: "configs/simulation.yaml")
         let config = try configPath.map { try SimulationConfig.load(path: $0) } ?? SimulationConfig()
         let configText = try configPath.map { try String(contentsOfFile: $0, encoding: .utf8) }
-        let riskProfiles = try (values.string("risk-profiles") ?? Self.existing("configs/risk_profiles.yaml"))
+        let riskProfiles = try values.configPath("risk-profiles", default: "configs/risk_profiles.yaml")
             .map { try RiskProfiles.load(path: $0) } ?? .builtIn
         let riskName = values.string("risk-profile") ?? "moderate"
         guard let profile = riskProfiles.profiles[riskName] else {
@@ -70,11 +70,11 @@ struct RobotSetup {
             source = PrecomputedPredictions(predictions)
             sourceName = "predictions:" + predictionsFile
             let profileName = values.string("profile") ?? "trader"
-            let profiles = try Self.existing("configs/features/profiles.yaml").map { try TradingProfile.load(path: $0) } ?? []
+            let profiles = try OptionValues.shipped("configs/features/profiles.yaml").map { try TradingProfile.load(path: $0) } ?? []
             timeframe = values.timeframe("timeframe")
                 ?? profiles.first { $0.name == profileName }?.timeframe(for: .shortTerm) ?? .h1
         } else {
-            let ensemblePath = values.string("ensemble-config") ?? Self.existing("configs/ensemble.yaml")
+            let ensemblePath = values.configPath("ensemble-config", default: "configs/ensemble.yaml")
             let ensemble = try ensemblePath.map { try EnsembleConfig.load(path: $0) } ?? EnsembleConfig()
             let store = try FeatureStore(root: dataRoot, bars: DataContext.readOnlyStore(dataRoot: dataRoot),
                                          configDirectory: values.string("features-config") ?? "configs/features")
@@ -113,10 +113,7 @@ struct RobotSetup {
         speed = .max
         var config = SimulationConfig()
         if let yaml = recorded.simulationConfig {
-            let file = NSTemporaryDirectory() + "aitrader-replay-\(UUID().uuidString).yaml"
-            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            config = try SimulationConfig.load(path: file)
+            config = try SimulationConfig.parse(try YAMLNode.parse(yaml, file: journal.path + " (recorded simulation config)"))
         }
         models = config.models
         models.maxLeverage = recorded.riskProfile.maxLeverage
@@ -200,7 +197,6 @@ struct RobotSetup {
         return out
     }
 
-    static func existing(_ path: String) -> String? { FileManager.default.fileExists(atPath: path) ? path : nil }
 }
 
 /// The robot's printed lines.

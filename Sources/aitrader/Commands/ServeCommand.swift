@@ -59,8 +59,7 @@ enum ServeCommand: AITraderCommand {
             guard !text.isEmpty else { throw UsageError("--auth-token-file \(file) is empty") }
             token = text
         }
-        let configPath = values.string("ensemble-config")
-            ?? (FileManager.default.fileExists(atPath: "configs/ensemble.yaml") ? "configs/ensemble.yaml" : nil)
+        let configPath = values.configPath("ensemble-config", default: "configs/ensemble.yaml")
         let ensembleConfig = try configPath.map { try EnsembleConfig.load(path: $0) } ?? EnsembleConfig()
         let backend = try Devices.select(device: values.string("device") ?? "auto", threads: values.int("threads"))
         let policy = BatchingPolicy(enabled: !values.flag("no-batching"), maxBatch: maxBatch, preferredBatchSizes: preferred,
