@@ -22,6 +22,11 @@ public actor OrderManager {
     /// Consecutive failed venue calls (reset by a successful one).
     public private(set) var consecutiveFailures = 0
     private var fillsSeen = 0
+    /// Fills are asked for from here on (UTC ms): the newest fill seen less `fillLag`, so a broker that books an
+    /// execution a little after a later one is still heard; the journal drops what it already holds (by fill id).
+    private var fillCursor: Int64 = .min
+    /// How far behind the newest fill seen each sync looks again.
+    public static let fillLag: Int64 = 10 * 60_000
 
     public init(venue: any Venue, journal: RobotJournal, sessionTag: String) {
         self.venue = venue
@@ -105,26 +110,26 @@ public actor OrderManager {
     }
 
     /// New fills (journaled; returned for the positions), the venue's report of every working order, and bracket
-    /// children the venue created since the last sync. Returns the new fills and the open orders.
+    /// children the venue created since the last sync. Returns the new fills and the open orders. Fills are read
+    /// from a cursor (`fillLag` behind the newest seen), not from the start: a live account's history grows.
     public func sync() async throws(RobotError) -> (fills: [FillReport], open: [OrderReport]) {
-        let all = try await call { () async throws(VenueError) in try await self.venue.fills(since: .min) }
+        let since = fillCursor
+        let all = try await call { () async throws(VenueError) in try await self.venue.fills(since: since) }
         var reports: [OrderReport] = []
         for id in working.sorted() {
             reports.append(try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) })
         }
         let open = try await openOrders()
         let newcomers = open.filter { !working.contains($0.clientOrderID) }
-        let seen = fillsSeen
         let fresh: [FillReport] = try journal.batch { () throws(RobotError) in
             var fresh: [FillReport] = []
-            if all.count > seen {
-                for f in all[seen...] where try journal.recordFill(f) { fresh.append(f) }
-            }
+            for f in all where try journal.recordFill(f) { fresh.append(f) }
             for r in reports { try journal.recordOrderReport(r) }
             for r in newcomers { try journal.recordOrderReportIfKnown(r) }
             return fresh
         }
-        fillsSeen = max(fillsSeen, all.count)
+        fillsSeen += fresh.count
+        advanceCursor(all)
         for r in reports where r.status.isTerminal { working.remove(r.clientOrderID) }
         for r in newcomers { working.insert(r.clientOrderID) }
         return (fresh, open)
@@ -163,6 +168,12 @@ public actor OrderManager {
         let fills = try await call { () async throws(VenueError) in try await self.venue.fills(since: .min) }
         for f in fills { try journal.recordFill(f) }
         fillsSeen = fills.count
+        advanceCursor(fills)
+    }
+
+    private func advanceCursor(_ fills: [FillReport]) {
+        guard let newest = fills.map(\.time).max() else { return }
+        fillCursor = max(fillCursor, newest - Self.fillLag)
     }
 
     /// A venue call: failures counted and turned into the robot's error.
