@@ -80,6 +80,23 @@ public struct HTTPClient: Sendable {
                      contentType: String = "application/json", headers: [String: String] = [:])
         async throws(SourceError) -> Response
     {
+        let result = try await perform(method, base, query: query, body: body, contentType: contentType, headers: headers)
+        switch result.status {
+        case 200..<300: return result
+        case 429: throw .rateLimited(retryAfter: Self.retryAfter(result))
+        case 401, 403: throw .unauthorized("HTTP \(result.status): \(Self.message(result.body))")
+        case 408, 500..<600: throw .transient("HTTP \(result.status): \(Self.message(result.body))")
+        default: throw .invalidRequest("HTTP \(result.status): \(Self.message(result.body))")
+        }
+    }
+
+    /// Sends `method` and returns the response whatever its HTTP status (a broker maps 4xx answers itself: a
+    /// duplicate client order id, insufficient buying power); throws only when no response arrived (timeouts and
+    /// connection errors are `.transient`), with the same limits and redirect rules as `send`.
+    public func perform(_ method: String, _ base: String, query: [(String, String)] = [], body: Data? = nil,
+                        contentType: String = "application/json", headers: [String: String] = [:])
+        async throws(SourceError) -> Response
+    {
         let url = try Self.url(base, query: query)
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -114,13 +131,7 @@ public struct HTTPClient: Sendable {
         for (k, v) in http.allHeaderFields { fields["\(k)"] = "\(v)" }
         let result = Response(status: http.statusCode, headers: fields, body: data)
         Log.debug("http", ["url": "\(url.scheme ?? "")://\(url.host ?? "")\(url.path)", "status": "\(http.statusCode)"])
-        switch http.statusCode {
-        case 200..<300: return result
-        case 429: throw .rateLimited(retryAfter: Self.retryAfter(result))
-        case 401, 403: throw .unauthorized("HTTP \(http.statusCode): \(Self.message(data))")
-        case 408, 500..<600: throw .transient("HTTP \(http.statusCode): \(Self.message(data))")
-        default: throw .invalidRequest("HTTP \(http.statusCode): \(Self.message(data))")
-        }
+        return result
     }
 
     /// Seconds until the rate limit resets: `Retry-After` (delay-seconds or an HTTP-date), or
