@@ -64,10 +64,9 @@ public final class LiveBarFeed: BarFeed, @unchecked Sendable {
             do {
                 let now = try await clock()
                 let last = lock.withLock { delivered }
-                if now >= last + step || last == .min {
-                    if let view = try await poll(now: now) { return view }
-                }
+                let view = now >= last + step || last == .min ? try await poll(now: now) : nil
                 lock.withLock { failures = 0 }
+                if let view { return view }
                 if now >= end { return nil }
             } catch {
                 let n = lock.withLock { () -> Int in
