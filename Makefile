@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev libmicroh
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps pydeps reference-venv build release test test-c test-mlflow test-serving bench-serving coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
+.PHONY: all deps pydeps reference-venv build release test test-c test-fakes test-mlflow test-serving bench-serving coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
 
 # CUDA backend (optional; nothing else needs it). nvcc from PATH, /usr/local/cuda, or PyPI wheels in $(CUDA_VENV).
 CUDA_VENV ?= .venv-cuda
@@ -87,6 +87,11 @@ cuda-ci: deps cuda-toolchain cuda
 test: deps test-c
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+
+## test-fakes: the fake Alpaca broker's own tests (integrations/alpaca/testing; Python standard library only, about
+## 20 s). Not part of `make test`.
+test-fakes:
+	python3 -m unittest discover -s integrations/alpaca/testing -p 'test_*.py'
 
 ## test-mlflow: the MLflow tracker against a real `mlflow server` on 127.0.0.1 (mlflow==3.18.0 in .venv-mlflow, about
 ## 5 minutes to install the first time; skipped with a clear message when pip cannot install it; a server that does

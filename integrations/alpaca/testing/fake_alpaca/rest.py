@@ -219,7 +219,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "502":
             return self.send_body(502, GATEWAY_502, content_type="text/html")
         message = {"500": "internal server error", "503": "service unavailable"}[kind]
-        return self.send_body(int(kind), {"code": int(kind) * 100000, "message": message})
+        return self.send_body(int(kind), {"code": int(kind) * 100000 + 10000, "message": message})
 
     def route(self, method, path):
         """-> (handler or None when the method is wrong, extra args) or None when no such endpoint."""

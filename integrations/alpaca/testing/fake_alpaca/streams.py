@@ -30,7 +30,7 @@ import json
 import threading
 import time
 
-from .websocket import OP_BINARY, Closed, ServerWebSocket
+from .websocket import Closed, ServerWebSocket
 
 PING_EVERY_S = 10
 DEAD_AFTER_S = 35
@@ -180,6 +180,9 @@ class StreamHub:
                 self._on_message(c, opcode, data)
         except Closed as why:
             self.log(f"{stream} stream connection {c.id} ended: {why}")
+        except Exception as error:             # a bug in the fake: say so and cut this client only
+            self.log(f"{stream} stream connection {c.id}: internal error {error!r}")
+            ws.abort()
         finally:
             with self.lock:
                 self.connections.pop(c.id, None)
