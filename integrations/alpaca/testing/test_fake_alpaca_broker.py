@@ -605,6 +605,21 @@ class Startup(unittest.TestCase):
             self.assertIn("bad.csv:3: High 'nan?' is not a number", r.stderr)
             self.assertNotIn("PORT", r.stdout)
 
+    def test_faults_from_the_command_line(self):
+        b = Broker(self, args=("--faults", "429:count=2:reset_in=5,partial_fill:parts=3,drop_data_stream:after=4"))
+        pending = b.ok("GET", "/_fake/faults")["pending"]
+        self.assertEqual([(f["kind"], f.get("count"), f.get("parts"), f.get("after")) for f in pending],
+                         [("429", 2, None, None), ("partial_fill", None, 3, None), ("drop_data_stream", None, None, 4)])
+        r = b.call("POST", "/_fake/faults", [{"kind": "501"}])
+        self.assertEqual(r.status, 400)
+        self.assertIn("unknown fault kind '501'", r.json["message"])
+        r = b.call("POST", "/_fake/faults", [{"kind": "429", "cuont": 2}])
+        self.assertIn("unknown parameter(s) cuont", r.json["message"])
+        bad = subprocess.run([sys.executable, SCRIPT, "--key", KEY, "--secret", SECRET, "--bars", "x.csv", "--symbol",
+                              "EURUSD", "--faults", "partial_fill:parts=1"], capture_output=True, text=True, timeout=20)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("partial_fill: parts must be between 2 and 100", bad.stderr)
+
     def test_keys_from_the_environment_are_not_printed(self):
         env = {**os.environ, "FAKE_ALPACA_KEY": KEY, "FAKE_ALPACA_SECRET": SECRET}
         with tempfile.TemporaryDirectory() as d:
