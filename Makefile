@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 SWIFT_FLAGS ?=
-APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev libmicrohttpd-dev
+APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev libmicrohttpd-dev libwebsockets-dev
 # The reference Python (tools/reference/requirements*.txt) in the project's venv; tests and benchmarks find it
 # through AITRADER_PYTHON, else $(VENV)/bin/python (Common/ReferencePython.swift).
 VENV ?= .venv

@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML"),
         .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD"),
+        .systemLibrary(name: "CWebSockets", path: "Sources/CWebSockets"),
 
         // Shared plumbing: errors, logging, YAML configuration, JSON output.
         .target(name: "Common", dependencies: ["CYAML"], exclude: ["README.md"]),
@@ -40,8 +41,9 @@ let package = Package(
         // Orders and their state machine, fills, instruments, the portfolio, the strategy protocol, the venue protocol.
         .target(name: "Trading", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
         // One home per broker (Alpaca, MT5: configuration + market data + execution) and the transport they share
-        // (HTTP client, line socket, retry, Retry-After, token bucket); the data configuration that picks a source.
-        .target(name: "Venues", dependencies: ["Trading", "MarketData", "Common"], exclude: ["README.md"]),
+        // (HTTP client, WebSocket client on libwebsockets, line socket, retry, Retry-After, token bucket); the data
+        // configuration that picks a source.
+        .target(name: "Venues", dependencies: ["Trading", "MarketData", "Common", "CWebSockets"], exclude: ["README.md"]),
         // Position sizing from risk profiles, the pre-trade risk engine, circuit breakers, the order throttle.
         .target(name: "Risk", dependencies: ["Trading", "MarketData", "Common"], exclude: ["README.md"]),
         // Execution models, market simulator, the simulated venue, backtester, metrics, reports.
