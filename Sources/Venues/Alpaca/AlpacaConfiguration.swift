@@ -13,8 +13,14 @@ import Foundation
 public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
     /// Market data endpoint (`https://data.alpaca.markets`); tests point it at a local fake server.
     public var dataURL: String
-    /// Trading endpoint, used for the asset list (`https://paper-api.alpaca.markets`).
+    /// Trading endpoint (`https://paper-api.alpaca.markets`; live: `https://api.alpaca.markets`).
     public var tradingURL: String
+    /// Market-data stream host (`wss://stream.data.alpaca.markets`); the feed's path is appended (`/v2/iex`).
+    public var dataStreamURL: String
+    /// The trading stream (`trade_updates`); nil: the trading endpoint's host with `wss://` and `/stream`.
+    public var tradingStreamURL: String?
+    /// Seconds without any frame (data, ping or pong) after which a stream counts as silent and is reconnected.
+    public var streamSilenceLimit: Double
     public var keyID: String?
     public var secretKey: String?
     /// Stock feed: `iex`, `sip`, `otc`, `boats`; nil = the account's default.
@@ -34,9 +40,14 @@ public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
     public init(dataURL: String = "https://data.alpaca.markets", tradingURL: String = "https://paper-api.alpaca.markets",
                 keyID: String? = nil, secretKey: String? = nil, feed: String? = nil, adjustment: String = "raw",
                 cryptoLocation: String = "us", pageLimit: Int = 10_000, requestsPerMinute: Int = 200,
-                retry: RetryPolicy = RetryPolicy(), timeout: Double = 30) {
+                retry: RetryPolicy = RetryPolicy(), timeout: Double = 30,
+                dataStreamURL: String = "wss://stream.data.alpaca.markets", tradingStreamURL: String? = nil,
+                streamSilenceLimit: Double = 30) {
         self.dataURL = dataURL
         self.tradingURL = tradingURL
+        self.dataStreamURL = dataStreamURL
+        self.tradingStreamURL = tradingStreamURL
+        self.streamSilenceLimit = streamSilenceLimit.isFinite && streamSilenceLimit > 0 ? min(streamSilenceLimit, 3_600) : 30
         self.keyID = keyID
         self.secretKey = secretKey
         self.feed = feed
@@ -48,7 +59,9 @@ public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
         self.timeout = timeout
     }
 
-    /// Reads `APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`, `APCA_API_DATA_URL`, `APCA_API_BASE_URL`, `ALPACA_FEED`.
+    /// Reads `APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`, `APCA_API_DATA_URL`, `APCA_API_BASE_URL`,
+    /// `APCA_API_STREAM_URL` (the market-data stream host, as Alpaca's Python SDK reads it),
+    /// `APCA_API_TRADING_STREAM_URL` (the trading stream, when it is not the base URL's `/stream`), `ALPACA_FEED`.
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
         -> AlpacaConfiguration
     {
@@ -57,6 +70,8 @@ public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
         c.secretKey = environment["APCA_API_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         if let url = environment["APCA_API_DATA_URL"], !url.isEmpty { c.dataURL = url }
         if let url = environment["APCA_API_BASE_URL"], !url.isEmpty { c.tradingURL = url }
+        if let url = environment["APCA_API_STREAM_URL"], !url.isEmpty { c.dataStreamURL = url }
+        if let url = environment["APCA_API_TRADING_STREAM_URL"], !url.isEmpty { c.tradingStreamURL = url }
         if let feed = environment["ALPACA_FEED"], !feed.isEmpty { c.feed = feed }
         return c
     }
@@ -74,6 +89,27 @@ public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
         }
     }
 
+    /// True for Alpaca's live trading endpoint (real money); any other server (paper, a local fake) is not live.
+    public var isLiveTrading: Bool {
+        URLComponents(string: tradingURL)?.host?.lowercased() == "api.alpaca.markets"
+    }
+
+    /// The trading stream's URL: `tradingStreamURL`, else the trading endpoint with `ws(s)://` and `/stream`.
+    public var resolvedTradingStreamURL: String {
+        if let tradingStreamURL { return tradingStreamURL }
+        var base = tradingURL.hasSuffix("/") ? String(tradingURL.dropLast()) : tradingURL
+        if base.hasPrefix("https://") { base = "wss://" + base.dropFirst(8) } else if base.hasPrefix("http://") {
+            base = "ws://" + base.dropFirst(7)
+        }
+        return base + "/stream"
+    }
+
+    /// The market-data stream's URL for stocks (`/v2/<feed>`) or crypto (`/v1beta3/crypto/<location>`).
+    public func resolvedDataStreamURL(crypto: Bool) -> String {
+        let base = dataStreamURL.hasSuffix("/") ? String(dataStreamURL.dropLast()) : dataStreamURL
+        return crypto ? base + "/v1beta3/crypto/\(cryptoLocation)" : base + "/v2/\(feed ?? "iex")"
+    }
+
     var authHeaders: [String: String] {
         var h: [String: String] = [:]
         if let keyID { h["APCA-API-KEY-ID"] = keyID }
@@ -82,7 +118,7 @@ public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "AlpacaConfiguration(dataURL: \(dataURL), key: \(keyID == nil ? "none" : "***"), feed: \(feed ?? "default"), "
+        "AlpacaConfiguration(tradingURL: \(tradingURL), dataURL: \(dataURL), key: \(keyID == nil ? "none" : "***"), feed: \(feed ?? "default"), "
             + "adjustment: \(adjustment))"
     }
 
