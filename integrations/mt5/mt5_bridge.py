@@ -75,7 +75,9 @@ class Terminal:
             raise BridgeError("not_initialized", f"MetaTrader5.initialize failed: {message}", code)
         self.ready = True
 
-    def call(self, name, *args, **kwargs):
+    def call(self, name, *args, empty_ok=False, **kwargs):
+        """`name(*args, **kwargs)` of the package. `empty_ok`: the call answers a list, and None with last_error
+        still 1 (success) means an empty one (some builds answer a query that matches nothing that way)."""
         with self.lock:
             for attempt in (1, 2):
                 if not self.ready:
@@ -84,6 +86,8 @@ class Terminal:
                 if result is not None:
                     return result
                 code, message = mt5.last_error()
+                if empty_ok and code == 1:
+                    return ()
                 # -10004 no IPC connection, -10005 IPC timeout: the terminal went away; reconnect once.
                 if code in (-10004, -10005) and attempt == 1:
                     log.warning("terminal connection lost (%s %s); re-initialising", code, message)
@@ -222,11 +226,46 @@ def _range(params):
     return start, end
 
 
+def _ticket(params):
+    """The optional `ticket` parameter: None, or a positive integer."""
+    ticket = params.get("ticket")
+    if ticket is None:
+        return None
+    if not isinstance(ticket, int) or isinstance(ticket, bool) or ticket <= 0:
+        raise BridgeError("bad_request", "parameter 'ticket' is not a positive integer")
+    return ticket
+
+
 def _filtered(terminal, name, params):
-    symbol = params.get("symbol")
+    """`orders_get` / `positions_get`: all, one symbol's, or one ticket's."""
+    symbol, ticket = params.get("symbol"), _ticket(params)
     if symbol is not None and not isinstance(symbol, str):
         raise BridgeError("bad_request", "parameter 'symbol' is not a str")
-    return _records(terminal.call(name, symbol=symbol) if symbol else terminal.call(name))
+    if ticket is not None:
+        return _records(terminal.call(name, ticket=ticket, empty_ok=True))
+    return _records(terminal.call(name, symbol=symbol, empty_ok=True) if symbol else terminal.call(name, empty_ok=True))
+
+
+def _history(terminal, name, params):
+    """`history_orders_get` / `history_deals_get`: one order's records by `ticket` (for deals: the order's deals),
+    else those in the range `from`...`to`."""
+    ticket = _ticket(params)
+    if ticket is not None:
+        return _records(terminal.call(name, ticket=ticket, empty_ok=True))
+    return _records(terminal.call(name, *_range(params), empty_ok=True))
+
+
+def _clock(terminal, params):
+    """A symbol's market clock as the terminal sees it: its last tick's time (server time, ms), its trade mode
+    (SYMBOL_TRADE_MODE_*), whether the terminal is connected to the trade server and allows algorithmic trading,
+    and the bridge machine's own clock (UTC ms). The package exposes no trading sessions (those are MQL5-only)."""
+    symbol = _param(params, "symbol", str)
+    tick = terminal.call("symbol_info_tick", symbol)
+    info = terminal.call("symbol_info", symbol)
+    term = terminal.call("terminal_info")
+    return {"symbol": symbol, "time_ms": int(getattr(tick, "time_msc", 0) or _ms(tick.time)),
+            "trade_mode": int(getattr(info, "trade_mode", 0)), "connected": bool(getattr(term, "connected", False)),
+            "trade_allowed": bool(getattr(term, "trade_allowed", False)), "bridge_time_ms": int(time.time() * 1000)}
 
 
 TRADING = {
@@ -235,10 +274,9 @@ TRADING = {
     "symbol_info": lambda terminal, params: _record(terminal.call("symbol_info", _param(params, "symbol", str))),
     "positions_get": lambda terminal, params: {"positions": _filtered(terminal, "positions_get", params)},
     "orders_get": lambda terminal, params: {"orders": _filtered(terminal, "orders_get", params)},
-    "history_orders_get": lambda terminal, params: {"orders": _records(terminal.call("history_orders_get",
-                                                                                    *_range(params)))},
-    "history_deals_get": lambda terminal, params: {"deals": _records(terminal.call("history_deals_get",
-                                                                                  *_range(params)))},
+    "history_orders_get": lambda terminal, params: {"orders": _history(terminal, "history_orders_get", params)},
+    "history_deals_get": lambda terminal, params: {"deals": _history(terminal, "history_deals_get", params)},
+    "clock": _clock,
 }
 
 

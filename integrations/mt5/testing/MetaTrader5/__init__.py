@@ -6,9 +6,18 @@ ticks and symbols are named tuples), with deterministic data: hourly EURUSD/GBPU
 FAKE_MT5_FAIL_INIT=1 (initialize fails), FAKE_MT5_DROP_ONCE=1 (the first data call reports a lost IPC connection),
 FAKE_MT5_AUTOTRADING_OFF=1 (order_send answers 10027), FAKE_MT5_LOSE_REPLY_ONCE=1 (the first order_send executes,
 then fails as if its reply were lost). Trading: a netting account of 10,000 USD at 1:100, market
-orders filled at the tick's ask/bid with 3.5 USD a lot commission (10009), pending orders placed (10008) and removed,
-MetaTrader's checks for volume (10014), requotes (10004), margin (10019) and unknown symbols (None, last_error -2).
+orders filled at the tick's ask/bid with 3.5 USD a lot commission (10009), pending orders placed (10008), modified in
+place (TRADE_ACTION_MODIFY: price, stop-limit, SL/TP, time; never the volume) and removed, a position's SL/TP moved
+(TRADE_ACTION_SLTP), MetaTrader's checks for volume (10014), pending prices on the wrong side of the market (10015),
+stops (10016), requotes (10004), margin (10019), unchanged modifications (10025) and unknown symbols (None, -2).
+
+The market stands still (EURUSD and GBPUSD bid 1.10012 / ask 1.10025 at 2024-01-10 12:00 server time) unless
+FAKE_MT5_MARKET_FILE names a JSON file, re-read whenever it changes: {"EURUSD": {"bid": 1.089, "ask": 1.0891,
+"time": 1704888060, "trade_mode": 4}, ...} (time in server seconds, trade_mode a SYMBOL_TRADE_MODE_*). A move fills
+the pending orders the new prices reach, as a trade server would: limits at their price, stops at the market, a
+stop-limit becoming its limit order when its stop is reached.
 """
+import json
 import os
 from collections import namedtuple
 from datetime import datetime, timezone
@@ -20,12 +29,18 @@ _SECONDS = {1: 60, 5: 300, 15: 900, 30: 1800, 16385: 3600, 16388: 14400, 16408: 
 
 SymbolInfo = namedtuple("SymbolInfo", "name description path digits visible")
 Tick = namedtuple("Tick", "time bid ask last volume time_msc flags volume_real")
-TerminalInfo = namedtuple("TerminalInfo", "connected company name build")
+TerminalInfo = namedtuple("TerminalInfo", "connected trade_allowed company name build")
 
 _SYMBOLS = [SymbolInfo("EURUSD", "Euro vs US Dollar", "Forex\\Majors\\EURUSD", 5, True),
             SymbolInfo("GBPUSD", "Pound vs US Dollar", "Forex\\Majors\\GBPUSD", 5, True),
             SymbolInfo("US500", "S&P 500 CFD", "Indices\\US500", 2, False)]
 _state = {"ready": False, "error": (1, "Success"), "dropped": False, "calls": []}
+SYMBOL_TRADE_MODE_DISABLED, SYMBOL_TRADE_MODE_LONGONLY, SYMBOL_TRADE_MODE_SHORTONLY = 0, 1, 2
+SYMBOL_TRADE_MODE_CLOSEONLY, SYMBOL_TRADE_MODE_FULL = 3, 4
+# The market: per symbol bid, ask, last tick time (server seconds; time_msc adds 123 ms to the default) and trade mode.
+_market = {name: {"bid": 1.10012, "ask": 1.10025, "time": 1704888000, "msc": 123, "trade_mode": SYMBOL_TRADE_MODE_FULL}
+           for name in ("EURUSD", "GBPUSD")}
+_market_file = {"mtime": None}
 
 
 def initialize(path=None, login=None, password=None, server=None, timeout=None, portable=False):
@@ -52,10 +67,12 @@ def version():
 
 
 def terminal_info():
-    return TerminalInfo(True, "Fake Broker Ltd", "MetaTrader 5 (fake)", 4000)
+    return TerminalInfo(True, os.environ.get("FAKE_MT5_AUTOTRADING_OFF") != "1", "Fake Broker Ltd",
+                        "MetaTrader 5 (fake)", 4000)
 
 
 def _guard():
+    _refresh_market()
     if not _state["ready"]:
         _state["error"] = (-10004, "No IPC connection")
         return False
@@ -125,13 +142,74 @@ def copy_rates_from_pos(symbol, timeframe, start_pos, count):
     return list(reversed(out))
 
 
+def _tick(symbol):
+    m = _market[symbol]
+    return Tick(m["time"], m["bid"], m["ask"], 0.0, 0, m["time"] * 1000 + m["msc"], 6, 0.0)
+
+
 def symbol_info_tick(symbol):
     if not _guard():
         return None
     if symbol not in ("EURUSD", "GBPUSD"):
         _state["error"] = (-1, "Terminal: Call failed")
         return None
-    return Tick(1704888000, 1.10012, 1.10025, 0.0, 0, 1704888000123, 6, 0.0)
+    return _tick(symbol)
+
+
+def _refresh_market():
+    """Re-reads FAKE_MT5_MARKET_FILE when it changed (an unreadable or half-written file is skipped), then fills
+    the pending orders the new prices reach."""
+    path = os.environ.get("FAKE_MT5_MARKET_FILE")
+    if not path:
+        return
+    try:
+        mtime = os.stat(path).st_mtime_ns
+        if mtime == _market_file["mtime"]:
+            return
+        with open(path, encoding="utf-8") as f:
+            update = json.load(f)
+    except (OSError, ValueError):
+        return
+    _market_file["mtime"] = mtime
+    for name, fields in update.items():
+        if name in _market and isinstance(fields, dict):
+            for key in ("bid", "ask", "time", "trade_mode"):
+                if key in fields:
+                    _market[name][key] = fields[key]
+            if "time" in fields:
+                _market[name]["msc"] = 0
+    _match_pending()
+
+
+def _match_pending():
+    """A trade server's matching after a price move: a buy limit fills when the ask comes down to it, a sell limit
+    when the bid comes up to it (at the order's price); a buy stop when the ask reaches it, a sell stop when the bid
+    does (at the market); a stop-limit whose stop is reached becomes the limit order at its stop-limit price."""
+    for ticket in list(_book["orders"]):
+        order = _book["orders"][ticket]
+        m = _market[order.symbol]
+        bid, ask = m["bid"], m["ask"]
+        if order.type == ORDER_TYPE_BUY_STOP_LIMIT and ask >= order.price_open:
+            order = order._replace(type=ORDER_TYPE_BUY_LIMIT, price_open=order.price_stoplimit, price_stoplimit=0.0)
+        elif order.type == ORDER_TYPE_SELL_STOP_LIMIT and bid <= order.price_open:
+            order = order._replace(type=ORDER_TYPE_SELL_LIMIT, price_open=order.price_stoplimit, price_stoplimit=0.0)
+        _book["orders"][ticket] = order
+        buy = order.type % 2 == 0
+        if order.type in (ORDER_TYPE_BUY_LIMIT, ORDER_TYPE_SELL_LIMIT):
+            price = order.price_open if (ask <= order.price_open if buy else bid >= order.price_open) else None
+        elif order.type in (ORDER_TYPE_BUY_STOP, ORDER_TYPE_SELL_STOP):
+            price = (ask if buy else bid) if (ask >= order.price_open if buy else bid <= order.price_open) else None
+        else:
+            price = None
+        if price is None:
+            continue
+        request = {"symbol": order.symbol, "magic": order.magic, "comment": order.comment, "sl": order.sl,
+                   "tp": order.tp}
+        _fill(ticket, request, buy, order.volume_current, price)
+        t = _NOW_S + len(_book["deals"]) + len(_book["history"])
+        del _book["orders"][ticket]
+        _book["history"][ticket] = order._replace(state=ORDER_STATE_FILLED, volume_current=0.0, time_done=t,
+                                                  time_done_msc=t * 1000)
 
 
 # ---- Trading: constants, result shapes and behaviour of the real package (netting account) --------------------------
@@ -151,7 +229,7 @@ SYMBOL_FILLING_FOK, SYMBOL_FILLING_IOC = 1, 2
 TRADE_RETCODE_REQUOTE, TRADE_RETCODE_REJECT, TRADE_RETCODE_PLACED, TRADE_RETCODE_DONE = 10004, 10006, 10008, 10009
 TRADE_RETCODE_INVALID, TRADE_RETCODE_INVALID_VOLUME, TRADE_RETCODE_INVALID_PRICE = 10013, 10014, 10015
 TRADE_RETCODE_INVALID_STOPS, TRADE_RETCODE_NO_MONEY, TRADE_RETCODE_CLIENT_DISABLES_AT = 10016, 10019, 10027
-TRADE_RETCODE_INVALID_ORDER = 10035
+TRADE_RETCODE_NO_CHANGES, TRADE_RETCODE_INVALID_ORDER, TRADE_RETCODE_POSITION_CLOSED = 10025, 10035, 10036
 
 OrderSendResult = namedtuple("OrderSendResult",
                              "retcode deal order volume price bid ask comment request_id retcode_external request")
@@ -182,7 +260,7 @@ def _ticket():
 
 
 def _result(retcode, request, comment, deal=0, order=0, volume=0.0, price=0.0):
-    tick = symbol_info_tick(request.get("symbol", "EURUSD")) if request.get("symbol") in ("EURUSD", "GBPUSD") else None
+    tick = _tick(request["symbol"]) if request.get("symbol") in ("EURUSD", "GBPUSD") else None
     return OrderSendResult(retcode, deal, order, volume, price, tick.bid if tick else 0.0, tick.ask if tick else 0.0,
                            comment, 1, 0, request)
 
@@ -192,10 +270,10 @@ def symbol_info(symbol):
         return None
     for s in _SYMBOLS:
         if s.name == symbol:
-            tick = Tick(1704888000, 1.10012, 1.10025, 0.0, 0, 1704888000123, 6, 0.0)
+            m = _market.get(s.name, {"bid": 0.0, "ask": 0.0, "trade_mode": SYMBOL_TRADE_MODE_FULL})
             return SymbolDetails(s.name, s.description, s.path, s.digits, s.visible, 10.0 ** -s.digits, _CONTRACT,
-                                 0.01, 100.0, 0.01, 10, SYMBOL_FILLING_FOK | SYMBOL_FILLING_IOC, 4,
-                                 tick.bid, tick.ask, s.name[:3], s.name[3:])
+                                 0.01, 100.0, 0.01, 10, SYMBOL_FILLING_FOK | SYMBOL_FILLING_IOC, m["trade_mode"],
+                                 m["bid"], m["ask"], s.name[:3], s.name[3:])
     _state["error"] = (-1, "Terminal: Call failed")
     return None
 
@@ -213,7 +291,7 @@ def account_info():
 
 
 def _position_profit(p):
-    tick = symbol_info_tick(p.symbol)
+    tick = _tick(p.symbol)
     close = tick.bid if p.type == POSITION_TYPE_BUY else tick.ask
     sign = 1 if p.type == POSITION_TYPE_BUY else -1
     return sign * (close - p.price_open) * p.volume * _CONTRACT
@@ -289,6 +367,10 @@ def _order_send(request):
             return _result(TRADE_RETCODE_INVALID_ORDER, request, "Invalid order")
         _book["history"][order.ticket] = order._replace(state=ORDER_STATE_CANCELED, time_done=t, time_done_msc=t * 1000)
         return _result(TRADE_RETCODE_DONE, request, "Request executed", order=order.ticket)
+    if action == TRADE_ACTION_MODIFY:
+        return _modify(request)
+    if action == TRADE_ACTION_SLTP:
+        return _sltp(request)
     symbol = request.get("symbol")
     if symbol not in ("EURUSD", "GBPUSD"):
         _state["error"] = (-2, 'Invalid "symbol" argument')
@@ -297,7 +379,7 @@ def _order_send(request):
     steps = round(volume / 0.01)
     if not 0.01 <= volume <= 100.0 or abs(steps * 0.01 - volume) > 1e-9:
         return _result(TRADE_RETCODE_INVALID_VOLUME, request, "Invalid volume")
-    tick = symbol_info_tick(symbol)
+    tick = _tick(symbol)
     otype = request.get("type")
     if action == TRADE_ACTION_DEAL:
         if otype not in (ORDER_TYPE_BUY, ORDER_TYPE_SELL):
@@ -314,12 +396,65 @@ def _order_send(request):
         return _result(TRADE_RETCODE_DONE, request, "Request executed", deal=deal, order=ticket, volume=volume,
                        price=price)
     if action == TRADE_ACTION_PENDING:
-        if otype not in range(2, 8) or not request.get("price"):
+        if otype not in range(2, 8) or not request.get("price") or not _pending_price_valid(otype, request["price"], tick):
             return _result(TRADE_RETCODE_INVALID_PRICE, request, "Invalid price")
         ticket = _ticket()
         _book["orders"][ticket] = _order(ticket, request, ORDER_STATE_PLACED, volume, t)
         return _result(TRADE_RETCODE_PLACED, request, "Request executed", order=ticket, volume=volume)
     return _result(TRADE_RETCODE_INVALID, request, "Invalid request")
+
+
+def _pending_price_valid(otype, price, tick):
+    """A pending order's price must be on the side of the market it waits for: buy limit below the ask, sell limit
+    above the bid, buy stop (and stop-limit) above the ask, sell stop (and stop-limit) below the bid."""
+    if otype == ORDER_TYPE_BUY_LIMIT:
+        return price < tick.ask
+    if otype == ORDER_TYPE_SELL_LIMIT:
+        return price > tick.bid
+    if otype in (ORDER_TYPE_BUY_STOP, ORDER_TYPE_BUY_STOP_LIMIT):
+        return price > tick.ask
+    return price < tick.bid
+
+
+def _modify(request):
+    """TRADE_ACTION_MODIFY: a working order's price, stop-limit price, SL/TP, time type and expiration change in place
+    (same ticket, magic and comment; the volume never changes)."""
+    order = _book["orders"].get(request.get("order"))
+    if order is None:
+        return _result(TRADE_RETCODE_INVALID_ORDER, request, "Invalid order")
+    price = request.get("price", 0.0)
+    if not price or not _pending_price_valid(order.type, price, _tick(order.symbol)):
+        return _result(TRADE_RETCODE_INVALID_PRICE, request, "Invalid price")
+    changed = order._replace(price_open=price, price_current=price,
+                             price_stoplimit=request.get("stoplimit", 0.0) if order.type >= ORDER_TYPE_BUY_STOP_LIMIT
+                             else order.price_stoplimit,
+                             sl=request.get("sl", 0.0), tp=request.get("tp", 0.0),
+                             type_time=request.get("type_time", ORDER_TIME_GTC),
+                             time_expiration=request.get("expiration", 0))
+    if changed == order:
+        return _result(TRADE_RETCODE_NO_CHANGES, request, "No changes")
+    _book["orders"][order.ticket] = changed
+    return _result(TRADE_RETCODE_DONE, request, "Request executed", order=order.ticket)
+
+
+def _sltp(request):
+    """TRADE_ACTION_SLTP on a netting account: the symbol's position gets new SL/TP (0 removes one); a stop loss must
+    be below the bid of a long position (above the ask of a short) and a take profit beyond it (10016)."""
+    position = _book["positions"].get(request.get("symbol"))
+    if position is None or (request.get("position") and request["position"] != position.ticket):
+        return _result(TRADE_RETCODE_POSITION_CLOSED, request, "Position doesn't exist")
+    tick = _tick(position.symbol)
+    sl, tp = request.get("sl", 0.0), request.get("tp", 0.0)
+    if position.type == POSITION_TYPE_BUY:
+        valid = (not sl or sl < tick.bid) and (not tp or tp > tick.bid)
+    else:
+        valid = (not sl or sl > tick.ask) and (not tp or tp < tick.ask)
+    if not valid:
+        return _result(TRADE_RETCODE_INVALID_STOPS, request, "Invalid stops")
+    if (sl, tp) == (position.sl, position.tp):
+        return _result(TRADE_RETCODE_NO_CHANGES, request, "No changes")
+    _book["positions"][position.symbol] = position._replace(sl=sl, tp=tp)
+    return _result(TRADE_RETCODE_DONE, request, "Request executed")
 
 
 def orders_get(symbol=None, group=None, ticket=None):
@@ -345,8 +480,13 @@ def positions_get(symbol=None, group=None, ticket=None):
 
 
 def history_deals_get(date_from=None, date_to=None, ticket=None, position=None):
+    """Deals in a time range, or (the package's `ticket=`) the deals of one order, or of one position."""
     if not _guard():
         return None
+    if ticket is not None:
+        return tuple(d for d in _book["deals"] if d.order == ticket)
+    if position is not None:
+        return tuple(d for d in _book["deals"] if d.position_id == position)
     lo, hi = _seconds(date_from), _seconds(date_to)
     return tuple(d for d in _book["deals"] if lo <= d.time <= hi)
 
