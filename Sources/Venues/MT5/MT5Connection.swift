@@ -5,6 +5,9 @@ import Foundation
 /// One authenticated connection to `integrations/mt5/mt5_bridge.py` (protocol: integrations/mt5/PROTOCOL.md).
 /// Opens lazily, performs the token handshake, matches reply ids, and drops the socket after any transport error
 /// so the next request reconnects. Blocking socket calls run on a private queue, not on Swift's cooperative pool.
+/// Callers that arrive while the connection is being opened wait for that one attempt (a bridge that admits a single
+/// client must never see two), and `handshakes` counts the connections made, so a watcher can tell that the
+/// connection was lost and re-established between two of its calls.
 actor MT5Connection {
     let host: String
     let port: Int
@@ -12,6 +15,10 @@ actor MT5Connection {
     private let timeout: Double
     private var socket: LineSocket?
     private var nextID = 1
+    /// The connection being opened, awaited by every caller that needs it meanwhile.
+    private var opening: Task<Result<LineSocket, SourceError>, Never>?
+    /// Successful handshakes so far (a reconnect adds one).
+    private(set) var handshakes = 0
     private let queue = DispatchQueue(label: "aitrader.mt5.socket")
     static let maxReplyBytes = 256 << 20
 
@@ -63,18 +70,40 @@ actor MT5Connection {
 
     private func connected() async throws(SourceError) -> LineSocket {
         if let socket, socket.isOpen { return socket }
+        if let opening { return try await opening.value.get() }
+        let attempt = Task { await self.open() }
+        opening = attempt
+        let result = await attempt.value
+        if opening == attempt { opening = nil }
+        return try result.get()
+    }
+
+    /// Connects and performs the handshake (one attempt); a socket whose handshake failed is closed, never kept.
+    private func open() async -> Result<LineSocket, SourceError> {
         let host = self.host, port = self.port, timeout = self.timeout
-        let fresh = try await blocking { () throws(SourceError) -> LineSocket in try LineSocket.connect(host: host, port: port, timeout: timeout) }
-        let hello = try Self.encode(["id": 0, "method": "hello",
-                                     "params": ["token": token, "protocol": 1, "client": "aitrader"] as [String: Any]])
-        let reply = try await blocking { () throws(SourceError) -> String in
-            try fresh.writeLine(hello)
-            return try fresh.readLine(maxBytes: 1 << 20)
+        do throws(SourceError) {
+            let hello = try Self.encode(["id": 0, "method": "hello",
+                                         "params": ["token": token, "protocol": 1, "client": "aitrader"] as [String: Any]])
+            let fresh = try await blocking { () throws(SourceError) -> LineSocket in
+                try LineSocket.connect(host: host, port: port, timeout: timeout)
+            }
+            do throws(SourceError) {
+                let reply = try await blocking { () throws(SourceError) -> String in
+                    try fresh.writeLine(hello)
+                    return try fresh.readLine(maxBytes: 1 << 20)
+                }
+                _ = try Self.result(of: reply, id: 0, method: "hello") {}
+            } catch {
+                fresh.close()
+                throw error
+            }
+            Log.debug("mt5 bridge connected", ["host": host, "port": "\(port)"])
+            socket = fresh
+            handshakes += 1
+            return .success(fresh)
+        } catch {
+            return .failure(error)
         }
-        _ = try Self.result(of: reply, id: 0, method: "hello") { fresh.close() }
-        Log.debug("mt5 bridge connected", ["host": host, "port": "\(port)"])
-        socket = fresh
-        return fresh
     }
 
     static func encode(_ object: [String: Any]) throws(SourceError) -> String {
