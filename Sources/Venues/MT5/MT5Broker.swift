@@ -4,8 +4,10 @@ import MarketData
 import Trading
 
 /// Orders on a MetaTrader 5 account through `integrations/mt5/mt5_bridge.py` (`order_send`, `orders_get`,
-/// `history_orders_get`, `history_deals_get`, `positions_get`, `account_info`, `symbol_info`), over the same bridge
-/// connection as the `MT5Source` it is built on: one connection serves bars and orders.
+/// `history_orders_get`, `history_deals_get`, `positions_get`, `account_info`, `symbol_info`, `clock`), over the same
+/// bridge connection as the `MT5Source` it is built on: one connection serves bars and orders. A `BrokerAdapter`:
+/// pending orders are modified in place (`replace`, MT5Broker+Adapter.swift), and `updates()` polls the bridge
+/// (MT5Broker+Updates.swift), since MetaTrader pushes nothing to a Python client.
 ///
 /// Idempotency: every order carries our client order id in MetaTrader's `comment` (at most 31 characters) and a
 /// 52-bit hash of it in `magic`; an order is ours only when both match, so orders of other experts or typed by hand
@@ -23,7 +25,7 @@ import Trading
 ///     let broker = MT5Broker(source: source)                 // shares source's bridge connection
 ///     let ack = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .units(10_000)),
 ///                                       clientOrderID: "robot-20240110T1200-EURUSD-1")
-public actor MT5Broker: Venue {
+public actor MT5Broker: BrokerAdapter {
     public nonisolated let name: String
     let source: MT5Source
     /// Price deviation accepted on market orders, in points.
@@ -33,16 +35,38 @@ public actor MT5Broker: Venue {
     /// The wall clock (UTC ms); replaceable in tests (the fake terminal's clock is fixed).
     var now: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     private var symbols: [String: SymbolSpec] = [:]
+    /// How `updates()` polls and which symbol `clock()` reads.
+    public nonisolated let options: MT5BrokerOptions
 
-    public init(source: MT5Source, name: String = "mt5", deviationPoints: Int = 20, historyStart: Int64? = nil) {
+    // The update stream's state (MT5Broker+Updates.swift).
+    var subscribers: [Int: AsyncStream<BrokerUpdate>.Continuation] = [:]
+    var nextSubscriber = 0
+    var pollTask: Task<Void, Never>?
+    var tracker: MT5UpdateTracker?
+    /// Whether the stream last found the bridge reachable (nil before its first poll).
+    var bridgeUp: Bool?
+    /// `MT5Connection.handshakes` after the last successful poll: a change means a silent reconnect.
+    var lastHandshakes: Int?
+    /// The last poll failure logged (each distinct one is logged once, not every poll).
+    var lastProblem: String?
+    var closed = false
+
+    public init(source: MT5Source, name: String = "mt5", deviationPoints: Int = 20, historyStart: Int64? = nil,
+                options: MT5BrokerOptions = MT5BrokerOptions()) {
         self.source = source
         self.name = name
         self.deviationPoints = max(0, deviationPoints)
         self.historyStart = historyStart ?? (Int64(Date().timeIntervalSince1970 * 1000) - 7 * UTCTime.msPerDay)
+        self.options = options
     }
 
-    public init(configuration: MT5Configuration, name: String = "mt5") {
-        self.init(source: MT5Source(configuration: configuration), name: name)
+    public init(configuration: MT5Configuration, name: String = "mt5", options: MT5BrokerOptions = MT5BrokerOptions()) {
+        self.init(source: MT5Source(configuration: configuration), name: name, options: options)
+    }
+
+    deinit {
+        pollTask?.cancel()
+        for continuation in subscribers.values { continuation.finish() }
     }
 
     func setClock(_ clock: @escaping @Sendable () -> Int64) { now = clock }
@@ -59,6 +83,12 @@ public actor MT5Broker: Venue {
     // MARK: Venue
 
     public func submit(_ request: OrderRequest, clientOrderID: String) async throws(VenueError) -> OrderReport {
+        let report = try await send(request, clientOrderID: clientOrderID)
+        announce(report)
+        return report
+    }
+
+    private func send(_ request: OrderRequest, clientOrderID: String) async throws(VenueError) -> OrderReport {
         try Self.check(clientOrderID)
         if try await find(clientOrderID) != nil { throw .duplicateClientOrderID(clientOrderID) }
         let spec = try await symbol(request.symbol)
@@ -137,6 +167,12 @@ public actor MT5Broker: Venue {
     }
 
     public func cancel(clientOrderID: String) async throws(VenueError) -> OrderReport {
+        let report = try await remove(clientOrderID)
+        announce(report)
+        return report
+    }
+
+    private func remove(_ clientOrderID: String) async throws(VenueError) -> OrderReport {
         guard let report = try await find(clientOrderID) else { throw .unknownOrder(clientOrderID) }
         guard !report.status.isTerminal, let ticket = Int(report.venueOrderID) else { return report }
         let result: [String: Any]
@@ -170,23 +206,30 @@ public actor MT5Broker: Venue {
     }
 
     public func fills(since: Int64) async throws(VenueError) -> [FillReport] {
-        var fills: [FillReport] = []
-        for deal in try await history("history_deals_get", from: since, key: "deals") {
+        try await fills(in: history("history_deals_get", from: since, key: "deals"), since: since).map(\.fill)
+    }
+
+    /// Our buy and sell deals among `deals` stamped at or after `since` (UTC ms), oldest first, each with the
+    /// ticket of the order it executed.
+    func fills(in deals: [[String: Any]], since: Int64) async throws(VenueError) -> [(fill: FillReport, order: Int)] {
+        var fills: [(fill: FillReport, order: Int)] = []
+        for deal in deals {
             guard let comment = deal["comment"] as? String, Self.int(deal["magic"]) == Int(Self.magic(for: comment)),
                   let type = Self.int(deal["type"]), type == MT5Trade.dealBuy || type == MT5Trade.dealSell,
                   let symbol = deal["symbol"] as? String, let ticket = Self.int(deal["ticket"]),
                   let lots = Self.double(deal["volume"]), let price = Self.double(deal["price"]),
-                  let time = Self.int(deal["time_msc"]) else { continue }
+                  let time = Self.int(deal["time_msc"]), UTCTime.supportedRange.contains(Int64(time)) else { continue }
             let spec = try await self.symbol(symbol)
             let utc = source.configuration.serverTimeZone.utc(fromLocal: Int64(time))
             guard utc >= since else { continue }
-            fills.append(FillReport(clientOrderID: comment, fillID: "\(ticket)", symbol: symbol,
-                                    side: type == MT5Trade.dealBuy ? .buy : .sell, units: lots * spec.contractSize,
-                                    price: price,
-                                    commission: -((Self.double(deal["commission"]) ?? 0) + (Self.double(deal["fee"]) ?? 0)),
-                                    time: utc))
+            fills.append((FillReport(clientOrderID: comment, fillID: "\(ticket)", symbol: symbol,
+                                     side: type == MT5Trade.dealBuy ? .buy : .sell, units: lots * spec.contractSize,
+                                     price: price,
+                                     commission: -((Self.double(deal["commission"]) ?? 0) + (Self.double(deal["fee"]) ?? 0)),
+                                     time: utc),
+                          Self.int(deal["order"]) ?? 0))
         }
-        return fills.sorted { ($0.time, $0.fillID) < ($1.time, $1.fillID) }
+        return fills.sorted { ($0.fill.time, $0.fill.fillID) < ($1.fill.time, $1.fill.fillID) }
     }
 
     public func account() async throws(VenueError) -> AccountReport {
@@ -196,26 +239,51 @@ public actor MT5Broker: Venue {
             throw .invalidResponse("account_info: missing balance, equity or margin_free")
         }
         let leverage = Self.double(info["leverage"]) ?? 1
-        var positions: [PositionReport] = []
+        return AccountReport(time: now(), balance: balance, equity: equity, buyingPower: free * max(1, leverage),
+                             positions: try await positions())
+    }
+
+    /// The account's open positions (all of them, ours or not: the account's truth), by symbol. A hedging account's
+    /// several positions in one symbol are netted into one report (volume-weighted entry).
+    public func positions() async throws(VenueError) -> [PositionReport] {
+        var bySymbol: [String: (units: Double, cost: Double, mark: Double?, count: Int, open: Double)] = [:]
         for p in try await records("positions_get", [:], key: "positions") {
             guard let symbol = p["symbol"] as? String, let lots = Self.double(p["volume"]),
                   let open = Self.double(p["price_open"]) else { throw .invalidResponse("positions_get: malformed position") }
             let spec = try await self.symbol(symbol)
             let sign: Double = Self.int(p["type"]) == MT5Trade.positionBuy ? 1 : -1
-            positions.append(PositionReport(symbol: symbol, quantity: sign * lots * spec.contractSize, averagePrice: open,
-                                            mark: Self.double(p["price_current"])))
+            var entry = bySymbol[symbol] ?? (0, 0, nil, 0, open)
+            entry.units += sign * lots * spec.contractSize
+            entry.cost += sign * lots * spec.contractSize * open
+            entry.mark = Self.double(p["price_current"]) ?? entry.mark
+            entry.count += 1
+            bySymbol[symbol] = entry
         }
-        return AccountReport(time: now(), balance: balance, equity: equity, buyingPower: free * max(1, leverage),
-                             positions: positions.sorted { $0.symbol < $1.symbol })
+        return bySymbol.compactMap { symbol, entry in
+            // One position (every netting account): its own entry price, exactly.
+            entry.units == 0 ? nil : PositionReport(symbol: symbol, quantity: entry.units,
+                                                    averagePrice: entry.count == 1 ? entry.open : entry.cost / entry.units,
+                                                    mark: entry.mark)
+        }.sorted { $0.symbol < $1.symbol }
     }
 
     // MARK: Lookups
 
+    /// Whether an order, deal or position record carries this client order id (comment and magic both match).
+    static func carries(_ clientOrderID: String) -> ([String: Any]) -> Bool {
+        let magic = Int(Self.magic(for: clientOrderID))
+        return { $0["comment"] as? String == clientOrderID && Self.int($0["magic"]) == magic }
+    }
+
+    /// Our working order with this client order id, as MetaTrader's record.
+    func workingRecord(_ clientOrderID: String) async throws(VenueError) -> [String: Any]? {
+        try await records("orders_get", [:], key: "orders").first(where: Self.carries(clientOrderID))
+    }
+
     /// Our order with this client order id: working orders first, then the history since `historyStart`.
     func find(_ clientOrderID: String) async throws(VenueError) -> OrderReport? {
-        let magic = Int(Self.magic(for: clientOrderID))
-        let mine: ([String: Any]) -> Bool = { $0["comment"] as? String == clientOrderID && Self.int($0["magic"]) == magic }
-        if let working = try await records("orders_get", [:], key: "orders").first(where: mine) {
+        let mine = Self.carries(clientOrderID)
+        if let working = try await workingRecord(clientOrderID) {
             return try await report(working, deals: [])
         }
         let past = try await history("history_orders_get", from: historyStart, key: "orders").filter(mine)
@@ -315,7 +383,7 @@ public actor MT5Broker: Venue {
         return try await records(method, ["from": start, "to": zone.local(fromUTC: to)], key: key)
     }
 
-    private func call<T>(_ body: () async throws(SourceError) -> T) async throws(VenueError) -> T {
+    func call<T>(_ body: () async throws(SourceError) -> T) async throws(VenueError) -> T {
         do throws(SourceError) { return try await body() } catch { throw Self.venueError(error) }
     }
 

@@ -6,11 +6,14 @@ import Trading
 ///     MT5Retcode.outcome(10009) == .executed          // TRADE_RETCODE_DONE
 ///     MT5Retcode.outcome(10027) == .venueError(...)   // AutoTrading disabled in the terminal: no order will pass
 enum MT5Trade {
-    static let actionDeal = 1, actionPending = 5, actionRemove = 8
+    static let actionDeal = 1, actionPending = 5, actionSLTP = 6, actionModify = 7, actionRemove = 8
     static let typeBuy = 0, typeSell = 1, typeBuyLimit = 2, typeSellLimit = 3, typeBuyStop = 4, typeSellStop = 5
     static let typeBuyStopLimit = 6, typeSellStopLimit = 7
     static let fillingFOK = 0, fillingIOC = 1, fillingReturn = 2
-    static let timeGTC = 0, timeDay = 1
+    static let timeGTC = 0, timeDay = 1, timeSpecified = 2, timeSpecifiedDay = 3
+    /// `SYMBOL_TRADE_MODE_*`: what the server lets this symbol do now.
+    static let symbolTradeDisabled = 0, symbolTradeLongOnly = 1, symbolTradeShortOnly = 2, symbolTradeCloseOnly = 3
+    static let symbolTradeFull = 4
     /// `SYMBOL_FILLING_FOK` / `SYMBOL_FILLING_IOC` bits of `symbol_info().filling_mode`.
     static let symbolFillingFOK = 1, symbolFillingIOC = 2
     static let dealBuy = 0, dealSell = 1

@@ -163,7 +163,8 @@ def _refresh_market():
     if not path:
         return
     try:
-        mtime = os.stat(path).st_mtime_ns
+        info = os.stat(path)
+        mtime = (info.st_ino, info.st_mtime_ns, info.st_size)   # a file replaced within one clock tick still differs
         if mtime == _market_file["mtime"]:
             return
         with open(path, encoding="utf-8") as f:
