@@ -295,6 +295,24 @@ import Glibc
         }
     }
 
+    /// A broker dropped without `close()` is freed (the poll holds it only weakly between polls), and freeing it
+    /// ends its streams.
+    @Test func aDroppedBrokerEndsItsPollAndStreams() async throws {
+        let marketFile = NSTemporaryDirectory() + "aitrader-mt5-market-\(UUID().uuidString).json"
+        let server = try #require(try Self.startBridge(marketFile: marketFile), "python3 is not on PATH")
+        defer { server.stop() }
+        let config = MT5Configuration(host: "127.0.0.1", port: server.port, token: MT5SourceTests.token, serverTimeZone: .utc,
+                                      timeout: 10, retry: RetryPolicy(maxAttempts: 2, baseDelay: 0.02, maxDelay: 0.05))
+        var broker: MT5Broker? = MT5Broker(configuration: config, options: MT5BrokerOptions(pollInterval: 0.02,
+                                                                                             quoteSymbols: ["EURUSD"]))
+        weak let weakBroker = broker
+        let log = UpdateLog(try #require(broker).updates())
+        #expect(await log.waitFor { !$0.isEmpty })
+        broker = nil
+        #expect(await waitUntil { weakBroker == nil })
+        #expect(await log.waitForEnd())
+    }
+
     /// A reconnect no poll saw fail (the connection dropped and reopened between two polls): reported as both
     /// `.disconnected` and `.reconnected`, since updates may have been missed meanwhile.
     @Test func aReconnectBetweenTwoPollsIsReported() async throws {
