@@ -12,8 +12,11 @@ import Glibc
 /// MT5Broker as a `BrokerAdapter` against the real integrations/mt5/mt5_bridge.py with the fake `MetaTrader5` module
 /// (EURUSD bid 1.10012 / ask 1.10025 at 2024-01-10 12:00 server time = UTC here, contract 100,000, 0.01-lot steps).
 /// The fake's market moves when the test rewrites its market file (FAKE_MT5_MARKET_FILE), filling the pending orders
-/// the new prices reach. The bridge admits one connection: the poll and the test's calls share it.
-@Suite(.enabled(if: PythonServer.shouldRun, Comment(rawValue: PythonServer.skipReason))) struct MT5BrokerAdapterTests {
+/// the new prices reach. The bridge admits one connection: the poll and the test's calls share it. Serialized: each
+/// test runs a bridge and a poll, and waits on what the poll reports (deadlines are generous for a loaded machine,
+/// and a wait ends as soon as its condition holds).
+@Suite(.serialized, .enabled(if: PythonServer.shouldRun, Comment(rawValue: PythonServer.skipReason)))
+struct MT5BrokerAdapterTests {
     static let fakeNow: Int64 = 1_704_888_000_000
     static let bid = 1.10012, ask = 1.10025
 
@@ -389,15 +392,15 @@ final class UpdateLog: @unchecked Sendable {
     func stop() { task?.cancel() }
 
     /// Waits (at most `timeout` seconds) until the updates so far satisfy `condition`.
-    func waitFor(timeout: Double = 5, _ condition: @escaping @Sendable ([BrokerUpdate]) -> Bool) async -> Bool {
+    func waitFor(timeout: Double = 30, _ condition: @escaping @Sendable ([BrokerUpdate]) -> Bool) async -> Bool {
         await waitUntil(timeout: timeout) { condition(self.locked { self.received }) }
     }
 
-    func waitForEnd(timeout: Double = 5) async -> Bool { await waitUntil(timeout: timeout) { self.hasEnded } }
+    func waitForEnd(timeout: Double = 30) async -> Bool { await waitUntil(timeout: timeout) { self.hasEnded } }
 }
 
 /// Polls `condition` every 5 ms for at most `timeout` seconds.
-func waitUntil(timeout: Double = 5, _ condition: @Sendable () async -> Bool) async -> Bool {
+func waitUntil(timeout: Double = 30, _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if await condition() { return true }
