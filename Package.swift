@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Models", "Engine", "Common"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common",
                                                             "EnsembleTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot"]),
+        .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot", "Venues", "TestSupport"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )

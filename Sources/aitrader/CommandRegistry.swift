@@ -25,6 +25,7 @@ enum CommandRegistry {
         RunsCompareCommand.self,
         EvaluateCommand.self,
         RobotRunCommand.self,
+        DeployCommand.self,
         RobotStatusCommand.self,
         RobotReplayCommand.self,
         RobotKillSwitchCommand.self,

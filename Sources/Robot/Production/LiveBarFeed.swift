@@ -28,7 +28,8 @@ public final class LiveBarFeed: BarFeed, @unchecked Sendable {
     public let timeframe: Timeframe
     /// Seconds between polls of the clock (and of the bars once a period has ended).
     public let pollInterval: Double
-    /// The feed ends (nil) once the clock passes this time (UTC ms) with no bar left to deliver.
+    /// The feed ends (nil) once the clock reaches this time (UTC ms) and every bar closing by then was delivered;
+    /// bars closing later are never delivered.
     public let end: Int64
     private let clock: Clock
     private let fetch: Fetch
@@ -38,6 +39,7 @@ public final class LiveBarFeed: BarFeed, @unchecked Sendable {
     private var delivered: Int64
     private var skipped = 0
     private var failures = 0
+    private var lastClock: Int64?
 
     public init(name: String = "live", symbols: [String], timeframe: Timeframe, history: [BarSeries], clock: @escaping Clock,
                 fetch: @escaping Fetch, record: Record? = nil, pollInterval: Double = 2, end: Int64 = .max) {
@@ -55,6 +57,9 @@ public final class LiveBarFeed: BarFeed, @unchecked Sendable {
 
     /// Bar closes that arrived together with a newer one and were not decided on.
     public var skippedCloses: Int { lock.withLock { skipped } }
+    /// The broker's clock at the last poll (UTC ms): the robot's "now" for data age, so a server replaying history
+    /// at an accelerated clock is judged by its own time.
+    public var brokerTime: Int64? { lock.withLock { lastClock } }
     /// Consecutive failed polls (clock or bars).
     public var consecutiveFailures: Int { lock.withLock { failures } }
 
@@ -62,12 +67,15 @@ public final class LiveBarFeed: BarFeed, @unchecked Sendable {
         let step = timeframe.milliseconds
         while !Task.isCancelled {
             do {
-                let now = try await clock()
+                // Bars closing after `end` are not this session's.
+                let clockNow = try await clock()
+                lock.withLock { lastClock = clockNow }
+                let now = min(clockNow, end)
                 let last = lock.withLock { delivered }
                 let view = now >= last + step || last == .min ? try await poll(now: now) : nil
                 lock.withLock { failures = 0 }
                 if let view { return view }
-                if now >= end { return nil }
+                if clockNow >= end { return nil }
             } catch {
                 let n = lock.withLock { () -> Int in
                     failures += 1

@@ -24,8 +24,10 @@ public actor AlpacaBroker: BrokerAdapter {
     public nonisolated let name: String
     public nonisolated let configuration: AlpacaConfiguration
     let client: AlpacaTradingClient
-    /// Orders and fills are read from here on (UTC ms): `orders(openOnly: false)`, fills of unknown orders.
-    let historyStart: Int64
+    /// Orders and fills are read from here on (UTC ms): `orders(openOnly: false)`, `fills(since: .min)`. Given,
+    /// or else a week before the broker's clock at the first call that needs it (the broker's clock, not this
+    /// machine's: a server replaying history is read in its own time).
+    private var start: Int64?
     /// Submit attempts after ambiguous failures (each preceded by a lookup) before giving up.
     let maxSubmitAttempts = 4
     /// Alpaca's order id → our client order id (parents as sent; legs as `<parent>-sl|-tp`).
@@ -39,7 +41,7 @@ public actor AlpacaBroker: BrokerAdapter {
         self.configuration = configuration
         self.name = name ?? (configuration.isLiveTrading ? "alpaca-live" : "alpaca-paper")
         client = AlpacaTradingClient(configuration: configuration)
-        self.historyStart = historyStart ?? (Int64(Date().timeIntervalSince1970 * 1000) - 7 * UTCTime.msPerDay)
+        start = historyStart
         streams = AlpacaStreams(configuration: configuration)
     }
 
@@ -121,7 +123,7 @@ public actor AlpacaBroker: BrokerAdapter {
     public func fills(since: Int64) async throws(VenueError) -> [FillReport] {
         var activities: [[String: Any]] = []
         var token: String?
-        let after = since == .min ? historyStart : since - 1
+        let after = since == .min ? try await historyStart() : since - 1
         repeat {
             var query: [(String, String)] = [("direction", "asc"), ("page_size", "100"), ("after", UTCTime.iso8601(after))]
             if let token { query.append(("page_token", token)) }
@@ -161,7 +163,11 @@ public actor AlpacaBroker: BrokerAdapter {
         guard let cash = try AlpacaOrder.number(a["cash"], "cash"), let equity = try AlpacaOrder.number(a["equity"], "equity"),
               let power = try AlpacaOrder.number(a["buying_power"], "buying_power")
         else { throw .invalidResponse("account: missing cash, equity or buying_power") }
-        return AccountReport(time: Self.now(), balance: cash, equity: equity, buyingPower: power, positions: try await positions())
+        // Our balance is cash with open positions at their cost (Portfolio's meaning): Alpaca's `cash` has paid for
+        // longs and received the proceeds of shorts.
+        let positions = try await positions()
+        let balance = cash + positions.reduce(0) { $0 + $1.quantity * $1.averagePrice }
+        return AccountReport(time: Self.now(), balance: balance, equity: equity, buyingPower: power, positions: positions)
     }
 
     // MARK: BrokerAdapter
@@ -266,7 +272,7 @@ public actor AlpacaBroker: BrokerAdapter {
     func list(status: String) async throws(VenueError) -> [AlpacaOrder] {
         var seen = Set<String>()
         var out: [AlpacaOrder] = []
-        var after = historyStart - 1
+        var after = try await historyStart() - 1
         while true {
             let r = try await client.idempotent("GET", "/v2/orders", query: [
                 ("status", status), ("nested", "true"), ("direction", "asc"), ("limit", "500"), ("after", UTCTime.iso8601(after)),
@@ -286,6 +292,13 @@ public actor AlpacaBroker: BrokerAdapter {
             after = last.createdAt - 1
         }
         return out
+    }
+
+    func historyStart() async throws(VenueError) -> Int64 {
+        if let start { return start }
+        let t = try await clock().time - 7 * UTCTime.msPerDay
+        start = t
+        return t
     }
 
     /// Records the ids of an order and its legs.

@@ -61,7 +61,9 @@ public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
 
     /// Reads `APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`, `APCA_API_DATA_URL`, `APCA_API_BASE_URL`,
     /// `APCA_API_STREAM_URL` (the market-data stream host, as Alpaca's Python SDK reads it),
-    /// `APCA_API_TRADING_STREAM_URL` (the trading stream, when it is not the base URL's `/stream`), `ALPACA_FEED`.
+    /// `APCA_API_TRADING_STREAM_URL` (the trading stream, when it is not the base URL's `/stream`), `ALPACA_FEED`,
+    /// `ALPACA_REQUESTS_PER_MINUTE` (the client-side rate limit; Alpaca's is 200 — raise it only for a server that
+    /// allows more, such as the local fake replaying history at an accelerated clock).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
         -> AlpacaConfiguration
     {
@@ -73,6 +75,7 @@ public struct AlpacaConfiguration: Sendable, CustomStringConvertible {
         if let url = environment["APCA_API_STREAM_URL"], !url.isEmpty { c.dataStreamURL = url }
         if let url = environment["APCA_API_TRADING_STREAM_URL"], !url.isEmpty { c.tradingStreamURL = url }
         if let feed = environment["ALPACA_FEED"], !feed.isEmpty { c.feed = feed }
+        if let text = environment["ALPACA_REQUESTS_PER_MINUTE"], let n = Int(text), n > 0 { c.requestsPerMinute = min(n, 1_000_000) }
         return c
     }
 

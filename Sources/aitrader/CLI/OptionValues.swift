@@ -104,6 +104,9 @@ struct OptionValues {
     /// Whether the user wrote the option (defaults do not count).
     func isGiven(_ name: String) -> Bool { given[name] != nil }
 
+    /// Whether the command declares the option (code shared by commands asks before reading one they may lack).
+    func declares(_ name: String) -> Bool { declared[name] != nil }
+
     /// The raw text: the last value given, else the declared default.
     func string(_ name: String) -> String? {
         guard let option = declared[name] else {

@@ -162,7 +162,7 @@ enum RobotReplayCommand: AITraderCommand {
 enum RobotMonitoring {
     static let webhookVariable = "AITRADER_ALERT_WEBHOOK"
 
-    static func start(port: Int) throws -> TradingMonitor {
+    static func start(port: Int, killSwitch: KillSwitch? = nil) throws -> TradingMonitor {
         var sinks: [any AlertSink] = []
         if let text = ProcessInfo.processInfo.environment[webhookVariable], !text.isEmpty {
             guard let url = URL(string: text) else {
@@ -170,7 +170,7 @@ enum RobotMonitoring {
             }
             sinks.append(try WebhookAlertSink(url: url))
         }
-        let monitor = TradingMonitor(sinks: sinks)
+        let monitor = TradingMonitor(killSwitch: killSwitch, sinks: sinks)
         do { try monitor.start(port: port) } catch {
             throw RobotError.configuration("--monitor-port: \(error)")
         }

@@ -37,14 +37,15 @@ struct RobotSetup {
     var speed: SimulationMode.Speed
     var cash: Double { recorded.cash }
 
-    init(_ values: OptionValues) throws {
+    /// `mode` and `session` override the options of those names (`aitrader deploy` names its own).
+    init(_ values: OptionValues, mode: String? = nil, session: String? = nil) throws {
         let symbols = values.list("symbol") ?? []
         guard symbols.count == Set(symbols).count else { throw UsageError("--symbol names a symbol twice") }
         let checkpoints = values.string("checkpoints"), predictionsFile = values.string("predictions")
         guard (checkpoints == nil) != (predictionsFile == nil) else {
             throw UsageError("give --checkpoints DIR (run the models) or --predictions FILE (recorded predictions), one of them")
         }
-        let speedText = values.string("speed") ?? "max"
+        let speedText = (values.declares("speed") ? values.string("speed") : nil) ?? "max"
         if speedText == "max" {
             speed = .max
         } else if let n = Double(speedText), n > 0, n.isFinite {
@@ -53,7 +54,8 @@ struct RobotSetup {
             throw UsageError("--speed is max or a number > 0 (times real time), got '\(speedText)'")
         }
         let dataRoot = try DataContext.dataRoot(values)
-        let configPath = values.configPath("config", default: "configs/simulation.yaml")
+        let configPath = values.declares("config") ? values.configPath("config", default: "configs/simulation.yaml")
+            : OptionValues.shipped("configs/simulation.yaml")
         let config = try configPath.map { try SimulationConfig.load(path: $0) } ?? SimulationConfig()
         let configText = try configPath.map { try String(contentsOfFile: $0, encoding: .utf8) }
         let riskProfiles = try values.configPath("risk-profiles", default: "configs/risk_profiles.yaml")
@@ -85,12 +87,14 @@ struct RobotSetup {
             sourceName = "checkpoints:" + (checkpoints ?? "")
             timeframe = values.timeframe("timeframe") ?? predictor.decisionTimeframe
         }
-        let mode = values.string("mode") ?? "simulation"
-        recorded = Recorded(mode: mode, symbols: symbols, start: values.time("start"), end: values.inclusiveEnd("end"),
-                            timeframe: timeframe.description, cash: values.double("cash") ?? config.cash,
+        let mode = mode ?? values.string("mode") ?? "simulation"
+        let declared = { (name: String) in values.declares(name) }
+        recorded = Recorded(mode: mode, symbols: symbols, start: declared("start") ? values.time("start") : nil,
+                            end: declared("end") ? values.inclusiveEnd("end") : nil,
+                            timeframe: timeframe.description, cash: (declared("cash") ? values.double("cash") : nil) ?? config.cash,
                             riskProfile: profile, breakers: riskProfiles.breakers.forBarInterval(timeframe.milliseconds),
                             simulationConfig: configText, source: sourceName, dataRoot: dataRoot)
-        session = values.string("session") ?? "sessions/\(symbols.joined(separator: "_"))-\(mode)"
+        self.session = session ?? values.string("session") ?? "sessions/\(symbols.joined(separator: "_"))-\(mode)"
         models = config.models
         models.maxLeverage = profile.maxLeverage
         settings = RobotSettings(symbols: symbols, profile: profile, breakers: recorded.breakers)
