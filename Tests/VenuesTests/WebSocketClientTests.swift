@@ -97,6 +97,29 @@ func connectError(_ url: String, timeout: Double = 10, allowSelfSigned: Bool = f
         #expect(try WebSocketEndpoint.validated(headers: ["APCA-API-KEY-ID": "PK123", "Origin": "https://app"]).count == 2)
     }
 
+    @Test func errorsSayWhatHappened() {
+        let cases: [(WebSocketError, String, Bool)] = [
+            (.timeout(host: "::1", port: 9, seconds: 0.5), "WebSocket connection to [::1]:9 not open within 0.5 s", true),
+            (.connectionLost(host: "h", port: 1, reason: ""), "WebSocket connection to h:1 lost without a close frame", true),
+            (.messageTooLarge(atLeast: 5, limit: 4),
+             "a WebSocket message of at least 5 bytes arrived, over the limit of 4 bytes (connection closed with 1009)", false),
+            (.protocolViolation("x"), "WebSocket protocol violation by the server: x", false),
+            (.notOpen, "the WebSocket connection is not open", false), (.cancelled, "cancelled", false),
+            (.handshakeRefused(host: "h", port: 443, status: 503, reason: ""), "WebSocket handshake with h:443 refused: HTTP 503", true),
+            (.handshakeRefused(host: "h", port: 443, status: 101, reason: "Accept hash wrong"),
+             "WebSocket handshake with h:443 refused: HTTP 101 (Accept hash wrong)", false),
+            (.invalidHeader(name: "X", reason: "r"), "WebSocket handshake header 'X' cannot be sent: r", false),
+            (.closedByPeer(code: 4003, reason: ""), "the server closed the WebSocket with 4003 (application code)", true),
+        ]
+        for (error, text, transient) in cases {
+            #expect(error.description == text)
+            #expect(error.isTransient == transient, "\(error)")
+        }
+        let meanings = [1000, 1001, 1002, 1003, 1005, 1007, 1009, 1010, 1011, 1012, 1013, 3001, 1234]
+            .map { WebSocketError.meaning(of: UInt16($0)) }
+        #expect(Set(meanings).count == meanings.count && meanings.last == "unknown code")
+    }
+
     @Test func closeCodesAndReasons() {
         #expect(WebSocketSession.isSendableCloseCode(1000) && WebSocketSession.isSendableCloseCode(4001))
         #expect(!WebSocketSession.isSendableCloseCode(1005) && !WebSocketSession.isSendableCloseCode(1006)
@@ -339,6 +362,17 @@ struct WebSocketClientTests {
             let started = Date()
             let error = await connectError(url(server, "/hang"), timeout: 0.5)
             #expect(error == .timeout(host: "127.0.0.1", port: server.port, seconds: 0.5))
+            #expect(Date().timeIntervalSince(started) < 3)
+        }
+    }
+
+    @Test func cancelledConnectEndsAtOnce() async throws {
+        try await withServer { server in
+            let started = Date()
+            let attempt = Task { await connectError(url(server, "/hang"), timeout: 20) }
+            try await Task.sleep(nanoseconds: 150_000_000)
+            attempt.cancel()
+            #expect(await attempt.value == .cancelled)
             #expect(Date().timeIntervalSince(started) < 3)
         }
     }
