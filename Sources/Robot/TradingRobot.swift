@@ -74,6 +74,25 @@ public actor TradingRobot {
         return current
     }
 
+    /// After the last cycle against a live broker: one more look at it (fills, order states, account), journaled,
+    /// so a stopped session's journal holds what the broker did with the last cycle's orders (a market order sent
+    /// at the last bar close fills after that cycle's own look). Positions are recorded under the last cycle.
+    public func settle() async throws(RobotError) {
+        guard let last = try journal.lastCompletedCycle() else { return }
+        let (_, open) = try await orders.sync()
+        try await refreshAccount(open: open)
+        try await updateStatus(time: last.time)
+        let changed = positions.changes()
+        let status = try encode(current)
+        try journal.batch { () throws(RobotError) in
+            for p in changed {
+                try journal.recordPosition(cycle: last.seq, time: last.time, symbol: p.symbol, quantity: p.quantity,
+                                           averagePrice: p.averagePrice)
+            }
+            try journal.setSession("status", status)
+        }
+    }
+
     // MARK: Cycle
 
     func cycle(_ view: MarketView) async throws(RobotError) {

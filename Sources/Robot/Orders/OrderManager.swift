@@ -25,6 +25,10 @@ public actor OrderManager {
     /// Fills are asked for from here on (UTC ms): the newest fill seen less `fillLag`, so a broker that books an
     /// execution a little after a later one is still heard; the journal drops what it already holds (by fill id).
     private var fillCursor: Int64 = .min
+    /// Bracket parents whose exits (`-sl`, `-tp`) are not journaled yet: checked at each sync once the parent has
+    /// filled, so exits that the venue opened and finished between two syncs (or while the robot was down) are
+    /// journaled too.
+    private var pendingChildren: [String: [String]] = [:]
     /// How far behind the newest fill seen each sync looks again.
     public static let fillLag: Int64 = 10 * 60_000
 
@@ -97,6 +101,36 @@ public actor OrderManager {
         for r in reports {
             if r.status.isTerminal { working.remove(r.clientOrderID) } else { working.insert(r.clientOrderID) }
         }
+        for c in toSend {
+            if case .submit(let localID, let request) = c { noteBracket(clientOrderID(localID: localID), request) }
+        }
+    }
+
+    private func noteBracket(_ id: String, _ request: OrderRequest) {
+        var children: [String] = []
+        if request.stopLoss != nil { children.append(id + "-sl") }
+        if request.takeProfit != nil { children.append(id + "-tp") }
+        if !children.isEmpty { pendingChildren[id] = children }
+    }
+
+    /// The exits of filled bracket parents that the journal does not hold yet, as the venue reports them.
+    private func missingChildren(parents: [OrderReport]) async throws(RobotError) -> [OrderReport] {
+        var out: [OrderReport] = []
+        for p in parents where p.filledQuantity > 0 {
+            guard let children = pendingChildren[p.clientOrderID] else { continue }
+            for child in children where !working.contains(child) {
+                do {
+                    out.append(try await venue.order(clientOrderID: child))
+                } catch .unknownOrder {
+                    continue
+                } catch {
+                    if error.isTransient { consecutiveFailures += 1 }
+                    throw .venue(error)
+                }
+            }
+            if p.status == .filled { pendingChildren[p.clientOrderID] = nil }
+        }
+        return out
     }
 
     /// One order: `execute` of a single submit.
@@ -120,7 +154,9 @@ public actor OrderManager {
             reports.append(try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) })
         }
         let open = try await openOrders()
-        let newcomers = open.filter { !working.contains($0.clientOrderID) }
+        var newcomers = open.filter { !working.contains($0.clientOrderID) }
+        let adopted = Set(newcomers.map(\.clientOrderID))
+        newcomers += try await missingChildren(parents: reports).filter { !adopted.contains($0.clientOrderID) }
         let fresh: [FillReport] = try journal.batch { () throws(RobotError) in
             var fresh: [FillReport] = []
             for f in all where try journal.recordFill(f) { fresh.append(f) }
@@ -131,7 +167,7 @@ public actor OrderManager {
         fillsSeen += fresh.count
         advanceCursor(all)
         for r in reports where r.status.isTerminal { working.remove(r.clientOrderID) }
-        for r in newcomers { working.insert(r.clientOrderID) }
+        for r in newcomers where !r.status.isTerminal { working.insert(r.clientOrderID) }
         return (fresh, open)
     }
 
@@ -152,7 +188,20 @@ public actor OrderManager {
         let reports = try await call { () async throws(VenueError) in try await self.venue.orders(openOnly: false) }
         let byID = Dictionary(reports.map { ($0.clientOrderID, $0) }, uniquingKeysWith: { a, _ in a })
         working = []
-        for o in try journal.orders() where !o.isTerminal {
+        pendingChildren = [:]
+        let journaled = try journal.orders()
+        let known = Set(journaled.map(\.clientOrderID))
+        for o in journaled where o.cycle >= 0 {
+            // A bracket's exits the journal never saw (opened and finished while the robot was down): adopted now.
+            for suffix in ["-sl", "-tp"] where !known.contains(o.clientOrderID + suffix) {
+                if let child = byID[o.clientOrderID + suffix] {
+                    try journal.recordOrderReportIfKnown(child)
+                    if !child.status.isTerminal { working.insert(child.clientOrderID) }
+                }
+            }
+            if !o.isTerminal || o.status == OrderStatus.filled.rawValue { noteBracket(o.clientOrderID, o.request) }
+        }
+        for o in journaled where !o.isTerminal {
             if let r = byID[o.clientOrderID] {
                 try journal.recordOrderReport(r)
                 if !r.status.isTerminal { working.insert(o.clientOrderID) }
