@@ -5,6 +5,9 @@ import Robot
 import TestSupport
 import Testing
 import Venues
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `aitrader deploy --mode paper --broker alpaca` end to end against the fake Alpaca broker
 /// (integrations/alpaca/testing) replaying the EURUSD sample at an accelerated clock: a day of bars traded, then the
@@ -20,6 +23,10 @@ struct CLIDeployTests {
         var environment: [String: String] {
             ["APCA_API_BASE_URL": base, "APCA_API_DATA_URL": base, "APCA_API_TRADING_STREAM_URL": "ws://127.0.0.1:\(server.port)/stream",
              "ALPACA_REQUESTS_PER_MINUTE": "1000000"]
+        }
+
+        func control(_ path: String, _ body: Any) async throws {
+            _ = try await HTTPClient(timeout: 30).send("POST", base + path, body: try JSONSerialization.data(withJSONObject: body))
         }
 
         func state() async throws -> [String: Any] {
@@ -118,5 +125,85 @@ struct CLIDeployTests {
         #expect(down.status == 1 && down.stderr.contains("alpaca-paper"), "\(down)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/s/journal.sqlite"))
         #expect(!(down.stderr + live.stderr + production.stderr).contains(Self.secret))
+    }
+
+    /// Our ids for the broker's orders (legs named after their parent, as the robot names them).
+    static func brokerOrdersByOurID(_ state: [String: Any]) -> [String: [String: Any]] {
+        let orders = state["orders"] as? [[String: Any]] ?? []
+        let byVenueID = Dictionary(orders.map { ($0["id"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [String: [String: Any]] = [:]
+        for o in orders {
+            if let parent = (o["parent_id"] as? String).flatMap({ byVenueID[$0] }) {
+                let suffix = ["stop", "stop_limit"].contains(o["type"] as? String ?? "") ? "-sl" : "-tp"
+                out[(parent["client_order_id"] as? String ?? "") + suffix] = o
+            } else {
+                out[o["client_order_id"] as? String ?? ""] = o
+            }
+        }
+        return out
+    }
+
+    @Test func aStopThatFillsWhileTheRobotIsDownIsFoundAtRestart() async throws {
+        let (dir, predictions) = try CLIRobotTests.prepare()
+        let fake = try Self.startFake(start: "2017-05-08T00:00:00Z", barsPerSecond: 0)     // step mode: the test moves the market
+        defer { fake.server.stop() }
+        let env = fake.environment.merging(["APCA_API_KEY_ID": Self.key, "APCA_API_SECRET_KEY": Self.secret]) { _, b in b }
+        let session = dir + "/down"
+        let arguments = Self.arguments(dir, predictions, session: session, until: "2017-06-01T00:00:00Z") + ["--quiet"]
+        // The robot runs in the background; the market moves one bar at a time until it holds a bracketed position.
+        let robot = Process()
+        robot.executableURL = URL(fileURLWithPath: try #require(CLI.executable))
+        robot.arguments = arguments
+        robot.currentDirectoryURL = CLI.root
+        robot.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
+        robot.standardOutput = FileHandle.nullDevice
+        robot.standardError = FileHandle.nullDevice
+        try robot.run()
+        var stop: [String: Any]?
+        var journal: RobotJournal?
+        for _ in 0..<80 where stop == nil {
+            let before = (try? journal?.cycleCount()) ?? 0
+            try await fake.control("/_fake/advance", ["bars": 1])
+            for _ in 0..<200 {
+                if journal == nil, FileManager.default.fileExists(atPath: session + "/journal.sqlite") {
+                    journal = try? RobotJournal(path: session + "/journal.sqlite")
+                }
+                if let n = try? journal?.cycleCount(), n > before { break }
+                try await Task.sleep(nanoseconds: 50_000_000)
+            }
+            let state = try await fake.state()
+            let held = (state["positions"] as? [[String: Any]] ?? []).isEmpty == false
+            stop = held ? (state["orders"] as? [[String: Any]] ?? []).first {
+                $0["type"] as? String == "stop" && $0["parent_id"] is String && ["held", "new", "accepted"].contains($0["status"] as? String ?? "")
+            } : nil
+        }
+        kill(robot.processIdentifier, SIGKILL)
+        robot.waitUntilExit()
+        let leg = try #require(stop, "the robot opened a bracketed position")
+        // While it is down, the market goes through the stop: the broker fills it and cancels the take-profit.
+        let stopPrice = try #require(Double(leg["stop_price"] as? String ?? ""))
+        let long = leg["side"] as? String == "sell"
+        try await fake.control("/_fake/price", ["symbol": "EURUSD", "price": String(format: "%.5f", long ? stopPrice - 0.0010 : stopPrice + 0.0010)])
+        #expect((try await fake.state()["positions"] as? [[String: Any]] ?? []).isEmpty)
+
+        // Restarted, the robot reconciles with the broker before its first cycle: the stop's fill and the position.
+        try await fake.control("/_fake/advance", ["bars": 1])
+        let restart = try CLI.run(arguments + ["--max-cycles", "1"], environment: env, timeout: 120)
+        #expect(restart.status == 0, "\(restart)")
+        let state = try await fake.state()
+        let broker = Self.brokerOrdersByOurID(state)
+        let j = try RobotJournal(path: session + "/journal.sqlite")
+        let stopID = try #require(broker.first { $0.value["id"] as? String == leg["id"] as? String }?.key)
+        let journaled = try #require(try j.orders().first { $0.clientOrderID == stopID })
+        #expect(journaled.status == "filled", "\(journaled)")
+        // The restart settled with the broker before it stopped: every order and fill matches.
+        for o in try j.orders() where o.venueOrderID.map({ !$0.isEmpty }) ?? false {
+            let b = try #require(broker[o.clientOrderID], "\(o.clientOrderID) is at the broker")
+            #expect(abs((Double(b["filled_qty"] as? String ?? "") ?? -1) - o.filledQuantity) < 1e-9, "\(o.clientOrderID)")
+        }
+        let brokerFills = Set((state["fills"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+        #expect(Set(try j.fills().map(\.fillID)) == brokerFills)
+        let report = try #require(try j.session("reconciliation"))
+        #expect(report.contains(stopID), "the start-up reconciliation names the stop that filled while the robot was down")
     }
 }

@@ -118,9 +118,11 @@ enum DeployCommand: AITraderCommand {
         let watcher = BrokerStreamWatcher(broker: broker, alerts: alerts, onReconnect: { monitor?.recordReconnect() })
         watcher.start()
 
-        // History: the store's bars that had closed by the broker's clock; newer ones come from the broker.
+        // History: the store's bars that had closed by the broker's clock — and, when the session resumes, by its
+        // last completed cycle: bars that closed while the robot was down come from the broker as new ones.
         let step = timeframe.milliseconds
-        let history = setup.series.map { s in s[0..<(s.bars.lastIndex { $0.timestamp + step <= clock.time }.map { $0 + 1 } ?? 0)] }
+        let cutoff = min(clock.time, try journal.lastCompletedCycle()?.time ?? .max)
+        let history = setup.series.map { s in s[0..<(s.bars.lastIndex { $0.timestamp + step <= cutoff }.map { $0 + 1 } ?? 0)] }
         let store = try DataContext.store(dataRoot: setup.recorded.dataRoot)
         let feed = LiveBarFeed(name: brokerName, symbols: symbols, timeframe: timeframe, history: history,
                                clock: { try await broker.clock().time }, fetch: connection.fetch,
@@ -136,10 +138,13 @@ enum DeployCommand: AITraderCommand {
         Interrupts.install()
         let final: RobotStatus
         do {
-            final = try await robot.start(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested }) { status, log in
+            try await robot.start(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested }) { status, log in
                 if !quiet { print(RobotLines.cycle(status, log)) }
                 monitor?.record(status, orderStates: (try? journal.orderCountsByStatus()) ?? [:])
             }
+            // What the broker did with the last cycle's orders, journaled before the process ends.
+            try await robot.settle()
+            final = await robot.status()
         } catch {
             await watcher.stop()
             throw error
