@@ -207,4 +207,22 @@ struct AlpacaBrokerTests {
             #expect(lost)
         }
     }
+
+    @Test func aTradeStreamThatGoesQuietAfterAnOrderIsReconnected() async throws {
+        try await withBroker { broker, fake in
+            let updates = broker.updates()
+            var iterator = updates.makeAsyncIterator()
+            #expect(await iterator.next() == .reconnected(stream: "trade_updates"))
+            // "Connected", answering pings, but no trade update after an order: silent (limit 3 s in these tests).
+            try await fake.faults([["kind": "silent_trade_stream", "seconds": 30]])
+            _ = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .units(1_000)), clientOrderID: "q-1")
+            var reason = ""
+            while let u = await iterator.next() {
+                if case .disconnected(_, let why) = u { reason = why }
+                if case .reconnected = u, !reason.isEmpty { break }
+            }
+            #expect(reason.contains("silent"), "\(reason)")
+            #expect(try await broker.order(clientOrderID: "q-1").status == .filled)   // re-queried after the gap
+        }
+    }
 }

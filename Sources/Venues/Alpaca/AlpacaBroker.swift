@@ -58,6 +58,7 @@ public actor AlpacaBroker: BrokerAdapter {
         for attempt in 1...maxSubmitAttempts {
             switch try await client.once("POST", "/v2/orders", json: body) {
             case .response(let r) where (200..<300).contains(r.status):
+                streams.expectActivity()
                 return learn(try Self.order(r, "the order acknowledgement")).report(as: id)
             case .response(let r):
                 let (code, message) = AlpacaTradingClient.error(r)
@@ -94,6 +95,7 @@ public actor AlpacaBroker: BrokerAdapter {
         let r = try await client.idempotent("DELETE", "/v2/orders/\(HTTPClient.encodePathSegment(current.venueOrderID))")
         switch r.status {
         case 200..<300, 422:
+            if (200..<300).contains(r.status) { streams.expectActivity() }
             // 422 "order is not cancelable": it filled or ended meanwhile. Either way the order's state now answers.
             return try await order(clientOrderID: id)
         case 404: throw .unknownOrder(id)

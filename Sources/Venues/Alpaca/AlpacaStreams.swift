@@ -21,6 +21,10 @@ final class AlpacaStreams: @unchecked Sendable {
     private var tasks: [Task<Void, Never>] = []
     private var rename: Rename?
     private var stopped = false
+    /// When the trading stream must have said something: set by an order the broker just sent, cancelled or
+    /// replaced (Alpaca pushes `new`, `fill`, `canceled`...), cleared by any trade update. A stream that stays
+    /// quiet past it is "connected" but silent: it is reconnected and the gap re-queried.
+    private var expectedBy: Date?
     /// Reconnections so far, per stream (monitoring).
     private(set) var reconnects: [String: Int] = [:]
 
@@ -63,6 +67,14 @@ final class AlpacaStreams: @unchecked Sendable {
 
     func reconnectCount(_ stream: String) -> Int { lock.withLock { reconnects[stream] ?? 0 } }
 
+    /// An order was just sent, cancelled or replaced: a trade update must follow within the silence limit.
+    func expectActivity() {
+        lock.withLock {
+            guard !tasks.isEmpty, expectedBy == nil else { return }
+            expectedBy = Date().addingTimeInterval(configuration.streamSilenceLimit)
+        }
+    }
+
     private func publish(_ update: BrokerUpdate) {
         for s in lock.withLock({ Array(subscribers.values) }) { s.yield(update) }
     }
@@ -83,6 +95,7 @@ final class AlpacaStreams: @unchecked Sendable {
             do {
                 let socket = try await connect(stream: stream)
                 failures = 0
+                if stream == "trade_updates" { lock.withLock { expectedBy = nil } }
                 if connectedBefore { lock.withLock { reconnects[stream, default: 0] += 1 } }
                 connectedBefore = true
                 publish(.reconnected(stream: stream))
@@ -164,7 +177,8 @@ final class AlpacaStreams: @unchecked Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: RetryAfter.nanoseconds(min(1, limit / 4)))
                 let last = trading ? socket.lastReceived : (lastData.value ?? Date())
-                if Date().timeIntervalSince(last) > limit {
+                let overdue = trading && (self.lock.withLock { self.expectedBy }.map { Date() > $0 } ?? false)
+                if Date().timeIntervalSince(last) > limit || overdue {
                     silent.value = Date()
                     socket.close(code: 1000, reason: "silent")
                     return
@@ -182,6 +196,9 @@ final class AlpacaStreams: @unchecked Sendable {
             guard let message else { return silent.value != nil ? "silent for more than \(Int(limit)) s" : "closed by Alpaca" }
             let objects = Self.objects(message)
             if objects.contains(where: { $0["T"] as? String == "q" || $0["T"] as? String == "b" }) { lastData.value = Date() }
+            if trading, objects.contains(where: { $0["stream"] as? String == "trade_updates" }) {
+                lock.withLock { expectedBy = nil }
+            }
             for object in objects {
                 if trading { await tradeUpdate(object) } else { quote(object) }
             }
