@@ -210,7 +210,14 @@ public actor TradingRobot {
         }
         try await orders.reconcile()
         try await refreshAccount(open: try await orders.openOrders())
-        _ = positions.changes()
+        // What changed while the robot was down (a live broker's fills), journaled under the last cycle.
+        let changed = positions.changes(since: try journal.lastPositions())
+        try journal.batch { () throws(RobotError) in
+            for p in changed {
+                try journal.recordPosition(cycle: last.seq, time: last.time, symbol: p.symbol, quantity: p.quantity,
+                                           averagePrice: p.averagePrice)
+            }
+        }
         try await updateStatus(time: last.time)
     }
 }

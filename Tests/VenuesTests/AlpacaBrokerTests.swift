@@ -48,7 +48,7 @@ struct AlpacaBrokerTests {
         }
     }
 
-    func withBroker(extra: [String] = [], timeout: Double = 10,
+    func withBroker(extra: [String] = [], timeout: Double = 10, quotes: [String] = [],
                     _ body: (AlpacaBroker, Fake) async throws -> Void) async throws {
         let server = try #require(try PythonServer.start(
             script: Self.script,
@@ -62,7 +62,8 @@ struct AlpacaBrokerTests {
                                          retry: RetryPolicy(maxAttempts: 4, baseDelay: 0.05, maxDelay: 0.2), timeout: timeout)
         config.streamSilenceLimit = 3
         config.tradingStreamURL = "ws://127.0.0.1:\(server.port)/stream"
-        let broker = AlpacaBroker(configuration: config, historyStart: 0)
+        config.dataStreamURL = "ws://127.0.0.1:\(server.port)"
+        let broker = AlpacaBroker(configuration: config, historyStart: 0, quoteSymbols: quotes)
         try await body(broker, fake)
         await broker.close()
     }
@@ -223,6 +224,26 @@ struct AlpacaBrokerTests {
             }
             #expect(reason.contains("silent"), "\(reason)")
             #expect(try await broker.order(clientOrderID: "q-1").status == .filled)   // re-queried after the gap
+        }
+    }
+
+    @Test func quotesComeFromTheMarketDataStream() async throws {
+        try await withBroker(quotes: ["EURUSD"]) { broker, fake in
+            let updates = broker.updates()
+            var connected = Set<String>()
+            var iterator = updates.makeAsyncIterator()
+            while connected.count < 2, let u = await iterator.next() {
+                if case .reconnected(let stream) = u { connected.insert(stream) }
+            }
+            #expect(connected == ["trade_updates", "quotes"])
+            try await fake.advance()
+            let close = try await fake.lastPrice
+            while let u = await iterator.next() {
+                if case .quote(let symbol, let bid, let ask, _) = u {
+                    #expect(symbol == "EURUSD" && bid < ask && abs((bid + ask) / 2 - close) < 0.001, "\(u)")
+                    break
+                }
+            }
         }
     }
 }

@@ -106,6 +106,17 @@ extension RobotJournal {
         }
     }
 
+    /// The last journaled quantity of each symbol.
+    public func lastPositions() throws(RobotError) -> [String: Double] {
+        try wrap { () throws(StorageError) in
+            var out: [String: Double] = [:]
+            for r in try database.query("SELECT symbol, quantity FROM positions WHERE id IN (SELECT MAX(id) FROM positions GROUP BY symbol)") {
+                if let s = r[0].string, let q = r[1].double { out[s] = q }
+            }
+            return out
+        }
+    }
+
     public func recordPosition(cycle: Int64, time: Int64, symbol: String, quantity: Double,
                                averagePrice: Double) throws(RobotError) {
         try wrap { () throws(StorageError) in

@@ -75,7 +75,17 @@ public actor OrderManager {
                     reports.append(report)
                 case .failure(.duplicateClientOrderID):
                     // The venue has it (sent before a crash, acknowledged after the journal's last word): adopt it.
-                    reports.append(try await call { () async throws(VenueError) in try await self.venue.order(clientOrderID: id) })
+                    // If it does not (the id was refused as used but never reached the venue), it is a rejection.
+                    do {
+                        reports.append(try await venue.order(clientOrderID: id))
+                        consecutiveFailures = 0
+                    } catch {
+                        if error.isTransient { consecutiveFailures += 1 }
+                        reports.append(OrderReport(clientOrderID: id, venueOrderID: "", symbol: request.symbol, side: request.side,
+                                                   status: .rejected, quantity: nil, filledQuantity: 0, averageFillPrice: 0,
+                                                   reason: "client order id already used, and the venue has no such order: \(error)",
+                                                   time: time))
+                    }
                 case .failure(let error):
                     if error.isTransient { consecutiveFailures += 1 }
                     reports.append(OrderReport(clientOrderID: id, venueOrderID: "", symbol: request.symbol, side: request.side,

@@ -82,10 +82,9 @@ public final class ProductionMode: ExecutionMode, @unchecked Sendable {
         let result = ReconciliationReport.compare(journalOrders: journaled, journalFills: try journal.fills(),
                                                   brokerOrders: orders, brokerFills: fills,
                                                   brokerPositions: account.positions, time: time)
-        // Ids in use: the broker's, and the journal's except intents the broker never received (recovery abandons
-        // them and the re-run cycle may send them under the same id).
-        productionVenue.noteUsed(orders.map(\.clientOrderID)
-            + journaled.filter { !$0.isPendingSend && $0.status != "abandoned" }.map(\.clientOrderID))
+        // Ids in use: the broker's. Journaled ids the broker does not have never reached it (recovery abandons
+        // them, and the re-run cycle may send them again under the same id — the broker refuses a real duplicate).
+        productionVenue.noteUsed(orders.map(\.clientOrderID))
         do {
             try journal.setSession("reconciliation", String(decoding: try RobotJSON.encoder.encode(result), as: UTF8.self))
         } catch let e as RobotError { throw e } catch {

@@ -37,12 +37,13 @@ public actor AlpacaBroker: BrokerAdapter {
     private var priceRules: [String: AlpacaPriceRule] = [:]
     let streams: AlpacaStreams
 
-    public init(configuration: AlpacaConfiguration, name: String? = nil, historyStart: Int64? = nil) {
+    /// `quoteSymbols`: symbols whose quotes `updates()` streams from the market-data stream (none: no data stream).
+    public init(configuration: AlpacaConfiguration, name: String? = nil, historyStart: Int64? = nil, quoteSymbols: [String] = []) {
         self.configuration = configuration
         self.name = name ?? (configuration.isLiveTrading ? "alpaca-live" : "alpaca-paper")
         client = AlpacaTradingClient(configuration: configuration)
         start = historyStart
-        streams = AlpacaStreams(configuration: configuration)
+        streams = AlpacaStreams(configuration: configuration, quoteSymbols: quoteSymbols)
     }
 
     // MARK: Venue
