@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libsqlite3-dev libzstd-dev libyaml-dev libmicroh
 VENV ?= .venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps pydeps reference-venv build release test test-c test-fakes test-mlflow test-serving bench-serving coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
+.PHONY: all deps pydeps reference-venv build release test test-c test-fakes soak-paper test-mlflow test-serving bench-serving coverage bench demo clean cuda-toolchain cuda cuda-check cuda-bench cuda-ci
 
 # CUDA backend (optional; nothing else needs it). nvcc from PATH, /usr/local/cuda, or PyPI wheels in $(CUDA_VENV).
 CUDA_VENV ?= .venv-cuda
@@ -92,6 +92,16 @@ test: deps test-c
 ## 20 s). Not part of `make test`.
 test-fakes:
 	python3 -m unittest discover -s integrations/alpaca/testing -p 'test_*.py'
+
+## soak-paper: 30 trading days of hourly EURUSD bars through `aitrader deploy --mode paper --broker alpaca` against the
+## fake Alpaca broker at an accelerated clock, with seeded random transport faults (429 storms, 5xx, orders accepted
+## but never answered, stream drops and silences, partial fills) and kill -9 of the robot at seeded moments; fails
+## unless journal = broker = positions with 0 lost and 0 duplicated orders and no secret in the session or its log.
+## The report (orders, fills, faults, memory and file descriptors over time) goes to results/soak_paper.json.
+soak-paper: build
+	@mkdir -p results
+	python3 tools/soak/paper_soak.py --aitrader "$$($(SWIFT) build $(SWIFT_FLAGS) --show-bin-path)/aitrader" \
+	  --days 30 --kills 8 --seed 1 --out results/soak_paper.json
 
 ## test-mlflow: the MLflow tracker against a real `mlflow server` on 127.0.0.1 (mlflow==3.18.0 in .venv-mlflow, about
 ## 5 minutes to install the first time; skipped with a clear message when pip cannot install it; a server that does

@@ -76,3 +76,58 @@ $BIN robot run --mode simulation --symbol EURUSD --checkpoints results/demo_chec
 $BIN robot status --session results/demo_robot
 $BIN robot replay --journal results/demo_robot/journal.sqlite --data-root "$DEMO_DATA"
 echo "-- results/demo_robot/journal.sqlite: every cycle, signal, order, fill, position change and breaker event"
+echo "== paper trading: aitrader deploy --mode paper --broker alpaca against the local fake Alpaca broker"
+echo "   (integrations/alpaca/testing: Alpaca's REST and trade_updates wire format) replaying the sample's last days at"
+echo "   2 bars a second; the ensemble trades through the kill switch, order validation and the journal; then the"
+echo "   monitoring output (Prometheus /metrics, /health) and the session's status"
+rm -rf results/demo_paper
+FAKE_ALPACA_KEY=demo-key FAKE_ALPACA_SECRET=demo-secret-not-for-real-use python3 integrations/alpaca/testing/fake_alpaca_broker.py \
+  --bars data/sample/EURUSD_H1.csv --symbol EURUSD --start 2018-01-29T00:00:00Z --bars-per-second 2 \
+  --rate-limit 100000 --lifetime 900 >"$DEMO_DATA/fake.out" 2>"$DEMO_DATA/fake.log" &
+FAKE=$!
+FAKE_PORT=""
+for _ in $(seq 1 100); do
+  FAKE_PORT="$(awk '/^PORT /{print $2}' "$DEMO_DATA/fake.out")"
+  [ -n "$FAKE_PORT" ] && break
+  sleep 0.1
+done
+[ -n "$FAKE_PORT" ] || { cat "$DEMO_DATA/fake.log"; kill $FAKE; exit 1; }
+# Credentials in a file only the user can read (deploy refuses any other); endpoints as Alpaca's SDKs read them.
+umask 077
+printf 'APCA_API_KEY_ID=demo-key\nAPCA_API_SECRET_KEY=demo-secret-not-for-real-use\n' >"$DEMO_DATA/alpaca-paper.env"
+umask 022
+APCA_API_BASE_URL="http://127.0.0.1:$FAKE_PORT" APCA_API_DATA_URL="http://127.0.0.1:$FAKE_PORT" \
+  APCA_API_TRADING_STREAM_URL="ws://127.0.0.1:$FAKE_PORT/stream" ALPACA_REQUESTS_PER_MINUTE=100000 \
+  $BIN deploy --mode paper --broker alpaca --symbol EURUSD --checkpoints results/demo_checkpoints \
+  --risk-profile aggressive --threads 2 --session results/demo_paper --data-root "$DEMO_DATA" \
+  --credentials "$DEMO_DATA/alpaca-paper.env" --poll-interval 0.05 --until 2018-01-31T00:00:00Z --monitor-port 0 \
+  2>"$DEMO_DATA/deploy.log" &
+DEPLOY=$!
+MONITOR=""
+for _ in $(seq 1 200); do
+  MONITOR="$(grep -o 'http://127.0.0.1:[0-9]*' "$DEMO_DATA/deploy.log" | head -1 || true)"
+  [ -n "$MONITOR" ] && break
+  kill -0 $DEPLOY 2>/dev/null || break
+  sleep 0.1
+done
+sleep 8
+if [ -n "$MONITOR" ] && kill -0 $DEPLOY 2>/dev/null; then
+  echo "-- monitoring while it runs: $MONITOR/metrics (robot lines), /health"
+  python3 - "$MONITOR" <<'PY'
+import sys, urllib.request
+base = sys.argv[1]
+text = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
+for line in text.splitlines():
+    if line.startswith("aitrader_robot_") and "_bucket" not in line:
+        print("  " + line)
+try:
+    print("  /health:", urllib.request.urlopen(base + "/health", timeout=10).read().decode().strip())
+except Exception as error:  # 503 while data is stale is an answer too
+    print("  /health:", error)
+PY
+fi
+wait $DEPLOY
+$BIN robot status --session results/demo_paper
+kill -TERM $FAKE
+wait $FAKE || true
+echo "-- results/demo_paper/: journal.sqlite (every order with its client order id, fills, positions), kill-switch.json"
