@@ -41,9 +41,9 @@ let package = Package(
         // Orders and their state machine, fills, instruments, the portfolio, the strategy protocol, the venue protocol.
         .target(name: "Trading", dependencies: ["MarketData", "Common"], exclude: ["README.md"]),
         // One home per broker (Alpaca, MT5: configuration + market data + execution) and the transport they share
-        // (HTTP client, WebSocket client on libwebsockets, line socket, retry, Retry-After, token bucket); the data
-        // configuration that picks a source.
-        .target(name: "Venues", dependencies: ["Trading", "MarketData", "Common", "CWebSockets"], exclude: ["README.md"]),
+        // (HTTP client on HTTPService's transfer, WebSocket client on libwebsockets, line socket, retry, Retry-After,
+        // token bucket); the data configuration that picks a source.
+        .target(name: "Venues", dependencies: ["Trading", "MarketData", "HTTPService", "Common", "CWebSockets"], exclude: ["README.md"]),
         // Position sizing from risk profiles, the pre-trade risk engine, circuit breakers, the order throttle.
         .target(name: "Risk", dependencies: ["Trading", "MarketData", "Common"], exclude: ["README.md"]),
         // Execution models, market simulator, the simulated venue, backtester, metrics, reports.
@@ -57,7 +57,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["Features", "Models", "Engine", "MarketData", "Simulation", "Venues", "Common"], exclude: ["README.md"]),
         // The ensemble on stored bars: checkpoints + feature store + combiner (aitrader predict, the robot, backtests).
         .target(name: "Prediction", dependencies: ["Models", "Features", "MarketData", "Engine", "Common"], exclude: ["README.md"]),
-        // An HTTP/1.1 server on libmicrohttpd and Prometheus metrics: shared by `aitrader serve` and the robot's monitor.
+        // An HTTP/1.1 server on libmicrohttpd and Prometheus metrics: shared by `aitrader serve` and the robot's monitor;
+        // the HTTP clients' transfer (size cap, redirect vetting) and a blocking client (the robot's inference calls).
         .target(name: "HTTPService", dependencies: ["CMicroHTTPD"], exclude: ["README.md"]),
         // The inference server: Open Inference Protocol (KServe v2) over HTTP (libmicrohttpd), dynamic batching,
         // model repository with reload, Prometheus metrics.
@@ -82,7 +83,7 @@ let package = Package(
                 path: "Tests/EnsembleTestSupport"),
         .testTarget(name: "MarketDataTests", dependencies: ["MarketData", "Common", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TradingTests", dependencies: ["Trading"]),
-        .testTarget(name: "VenuesTests", dependencies: ["Venues", "Trading", "MarketData", "Common", "TestSupport"],
+        .testTarget(name: "VenuesTests", dependencies: ["Venues", "HTTPService", "Trading", "MarketData", "Common", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RobotTests", dependencies: ["EnsembleTestSupport", "Robot", "HTTPService", "Risk", "Trading", "Simulation", "Models", "MarketData",
                                                      "Prediction", "Features", "Engine", "Common"]),

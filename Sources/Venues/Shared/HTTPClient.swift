@@ -1,6 +1,7 @@
 import Common
-import MarketData
 import Foundation
+import HTTPService
+import MarketData
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
