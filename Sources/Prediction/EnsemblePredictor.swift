@@ -31,6 +31,10 @@ import Models
 /// confidence differ by at most a few times that, and a direction can differ only where the confidence lies within
 /// that distance of the threshold. Times, timeframes, regime, ADX, volatility and data age are identical.
 ///
+/// Networks: in this process, or on an inference server (`load(...placement: .remote(...))`): only the forward
+/// passes move; the server's alpha and beta (float32, sent and received as raw bytes) enter the same code. A server
+/// that batches the robot's rows with other clients' sums in another order: the same 6.1e−5 relative bound.
+///
 /// Dynamic weights: outcomes recorded with `recordOutcome` change the weights of later calls; `predictSeries`
 /// weights its whole series with the record as it stands when called. A backtest that records outcomes as it walks
 /// the series applies them with `reweight(_:)` (the votes kept, the weights of the current record): this equals what
@@ -49,22 +53,41 @@ public final class EnsemblePredictor: EnsembleForecaster, @unchecked Sendable {
     private var calculator: DynamicWeightCalculator
 
     /// Loads the best checkpoint of each model type under `checkpointsDirectory` (`EnsembleCheckpoints`), checking
-    /// each against the feature store's feature set.
+    /// each against the feature store's feature set; the networks run on `backend` in this process.
     public static func load(checkpointsDirectory: String, store: FeatureStore, ensembleConfig: EnsembleConfig = EnsembleConfig(),
                             backend: Backend, now: @escaping @Sendable () -> Int64 = EnsemblePredictor.wallClock)
         throws(PredictionError) -> EnsemblePredictor
     {
-        let paths = try EnsembleCheckpoints.find(in: checkpointsDirectory)
-        return try EnsemblePredictor(checkpoints: paths, featureStore: store, ensemble: TechnicalEnsemble(config: ensembleConfig),
-                                     backend: backend, now: now)
+        try load(checkpointsDirectory: checkpointsDirectory, store: store, ensembleConfig: ensembleConfig,
+                 placement: .inProcess(backend), now: now)
     }
 
-    public init(checkpoints: [ModelType: String], featureStore: FeatureStore, ensemble: TechnicalEnsemble, backend: Backend,
+    /// The same, with the networks where `placement` says: in process, or on an inference server that serves these
+    /// very checkpoints (checked model by model before the predictor exists). Features, windows, calibration,
+    /// market conditions and weights are computed here either way.
+    ///
+    ///     let remote = try EnsemblePredictor.load(checkpointsDirectory: "checkpoints", store: store,
+    ///                                             placement: .remote(try RemoteNetworks(url: "http://127.0.0.1:8000")))
+    public static func load(checkpointsDirectory: String, store: FeatureStore, ensembleConfig: EnsembleConfig = EnsembleConfig(),
+                            placement: NetworkPlacement, now: @escaping @Sendable () -> Int64 = EnsemblePredictor.wallClock)
+        throws(PredictionError) -> EnsemblePredictor
+    {
+        let paths = try EnsembleCheckpoints.find(in: checkpointsDirectory)
+        return try EnsemblePredictor(checkpoints: paths, featureStore: store, ensemble: TechnicalEnsemble(config: ensembleConfig),
+                                     placement: placement, now: now)
+    }
+
+    public convenience init(checkpoints: [ModelType: String], featureStore: FeatureStore, ensemble: TechnicalEnsemble, backend: Backend,
+                            now: @escaping @Sendable () -> Int64 = EnsemblePredictor.wallClock) throws(PredictionError) {
+        try self.init(checkpoints: checkpoints, featureStore: featureStore, ensemble: ensemble, placement: .inProcess(backend), now: now)
+    }
+
+    public init(checkpoints: [ModelType: String], featureStore: FeatureStore, ensemble: TechnicalEnsemble, placement: NetworkPlacement,
                 now: @escaping @Sendable () -> Int64 = EnsemblePredictor.wallClock) throws(PredictionError) {
         var runners: [HorizonRunner] = []
         for model in ModelType.allCases {
             guard let path = checkpoints[model] else { throw .checkpoint(path: "", message: "no \(model.rawValue) checkpoint given") }
-            runners.append(try HorizonRunner(path: path, featureStore: featureStore, backend: backend, expecting: model))
+            runners.append(try HorizonRunner(path: path, featureStore: featureStore, placement: placement, expecting: model))
         }
         self.runners = runners
         self.checkpoints = checkpoints

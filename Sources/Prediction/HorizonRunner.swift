@@ -5,12 +5,13 @@ import Foundation
 import MarketData
 import Models
 
-/// One horizon model loaded for prediction: its checkpoint's network, the features it was trained on (checked
+/// One horizon model as the predictor uses it: its checkpoint's metadata — the features it was trained on (checked
 /// against the feature store's set: names, order, `feature_config_hash`), its scaler, calibration, timeframe and
-/// window. `run` is the only place the network runs; a lock serialises it (a model's buffers are reused between
-/// passes), so one runner may be shared by threads.
+/// window — and its network, loaded here or found on an inference server (`NetworkPlacement`). `run` is the only
+/// place the network runs.
 ///
-///     let runner = try HorizonRunner(path: "checkpoints/short_term/best.safetensors", featureStore: store, backend: .cpu)
+///     let runner = try HorizonRunner(path: "checkpoints/short_term/best.safetensors", featureStore: store,
+///                                    placement: .inProcess(.cpu), expecting: .shortTerm)
 ///     let out = try runner.run(features: windows, close: nil, count: 2)   // alpha, beta per window
 final class HorizonRunner: @unchecked Sendable {
     let path: String
@@ -23,11 +24,9 @@ final class HorizonRunner: @unchecked Sendable {
     /// The long_term Dirichlet regime head is read only when the checkpoint records it was trained
     /// (`regime_head_trained: true`); training does not train it today, so ADX decides.
     let regimeHeadTrained: Bool
-    private let model: any HorizonModel
-    private let backend: Backend
-    private let lock = NSLock()
+    let network: any HorizonNetwork
 
-    init(path: String, featureStore: FeatureStore, backend: Backend, expecting: ModelType) throws(PredictionError) {
+    init(path: String, featureStore: FeatureStore, placement: NetworkPlacement, expecting: ModelType) throws(PredictionError) {
         let contents: Checkpoint.Contents
         do { contents = try Checkpoint.read(path) } catch { throw .checkpoint(path: "", message: error.description) }
         guard contents.modelType == expecting else {
@@ -49,10 +48,21 @@ final class HorizonRunner: @unchecked Sendable {
             throw .checkpoint(path: path, message: "was trained on another version of \(meta.extra["feature_set"] ?? "its feature set") "
                 + "(feature_config_hash \(hash)); \(set.source) is now \(set.configHash), so its features would differ")
         }
-        let loaded: any HorizonModel
-        do { loaded = try Checkpoint.load(path, backend: backend, expecting: expecting).model }
-        catch { throw .checkpoint(path: "", message: error.description) }
-        loaded.training = false
+        let regimeHeadTrained = expecting == .longTerm && meta.extra["regime_head_trained"] == "true"
+        switch placement {
+        case .inProcess(let backend):
+            let loaded: any HorizonModel
+            do { loaded = try Checkpoint.load(path, backend: backend, expecting: expecting).model }
+            catch { throw .checkpoint(path: "", message: error.description) }
+            loaded.training = false
+            network = InProcessNetwork(model: loaded, backend: backend, modelType: expecting, path: path, readsRegime: regimeHeadTrained)
+        case .remote(let server):
+            let checkpoint = HorizonCheckpoint(
+                modelType: expecting, path: path, sequenceLength: contents.configuration.sequenceLength,
+                inputFeatures: contents.configuration.inputFeatures, featureNames: meta.featureNames,
+                regimeHeadTrained: regimeHeadTrained, sha256: try HorizonCheckpoint.sha256(of: path))
+            network = try server.network(for: checkpoint)
+        }
         self.path = path
         self.modelType = expecting
         self.timeframe = timeframe
@@ -60,9 +70,7 @@ final class HorizonRunner: @unchecked Sendable {
         self.featureNames = set.names
         self.scaler = scaler
         self.calibration = meta.calibrationOrIdentity
-        self.regimeHeadTrained = expecting == .longTerm && meta.extra["regime_head_trained"] == "true"
-        self.model = loaded
-        self.backend = backend
+        self.regimeHeadTrained = regimeHeadTrained
     }
 
     struct Output {
@@ -74,17 +82,11 @@ final class HorizonRunner: @unchecked Sendable {
 
     /// Runs `count` windows: `features` (count, L, F) row-major; `close` (count, L) for long_term.
     func run(features: [Float], close: [Float]?, count: Int) throws(PredictionError) -> Output {
-        lock.lock()
-        defer { lock.unlock() }
-        do {
-            let x = try Tensor(features, shape: [count, window, featureNames.count], on: backend)
-            let c = try close.map { values throws(EngineError) in try Tensor(values, shape: [count, window], on: backend) }
-            let out = try model.forward(ModelInput(features: x, close: c))
-            let (alpha, beta) = try out.prediction.values()
-            let regime = regimeHeadTrained ? try out.regime?.toArray() : nil
-            return Output(alpha: alpha, beta: beta, regime: regime)
-        } catch {
-            throw .failed(context: "running \(modelType.rawValue) (\(path)) on \(count) windows", message: error.description)
+        let out = try network.forward(features: features, close: close, rows: count)
+        guard out.alpha.count == count, out.beta.count == count else {
+            throw .failed(context: "running \(modelType.rawValue) on \(count) windows",
+                          message: "the network answered \(out.alpha.count) alphas and \(out.beta.count) betas")
         }
+        return Output(alpha: out.alpha, beta: out.beta, regime: regimeHeadTrained ? out.regime : nil)
     }
 }
