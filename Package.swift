@@ -96,7 +96,7 @@ let package = Package(
                                                           "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPServiceTests", dependencies: ["HTTPService"]),
-        .testTarget(name: "ServingTests", dependencies: ["Serving", "Models", "Engine", "Common"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Prediction", "HTTPService", "Models", "Engine", "Common"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common",
                                                             "EnsembleTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot", "Venues", "TestSupport"]),

@@ -11,7 +11,7 @@ import HTTPService
 /// | GET | `/v2/health/live` | 200 while the process serves HTTP |
 /// | GET | `/v2/health/ready` | 200 when every model is loaded and the server is not draining, else 503 |
 /// | GET | `/v2` | server metadata: name, version, extensions |
-/// | GET | `/v2/models/{m}[/versions/{v}]` | model metadata: versions, platform, inputs, outputs (datatype, shape) |
+/// | GET | `/v2/models/{m}[/versions/{v}]` | model metadata: versions, platform, inputs, outputs (datatype, shape), parameters (`checkpoint_sha256`; horizon models also `feature_names`, `run_id`, `timeframe`) |
 /// | GET | `/v2/models/{m}[/versions/{v}]/ready` | 200 ready, 400 not loaded |
 /// | GET | `/v2/models/{m}[/versions/{v}]/config` | Triton-style config: max_batch_size, dynamic_batching, input, output |
 /// | POST | `/v2/models/{m}[/versions/{v}]/infer` | inference (JSON, or the binary tensor data extension) |
@@ -20,8 +20,9 @@ import HTTPService
 /// | GET | `/metrics` | Prometheus text |
 ///
 /// Errors are `{"error": "..."}`: 400 bad request (the message names the input and what was expected), 401 without
-/// the bearer token, 404 unknown model or path, 405 wrong method, 413 body over the limit, 503 (+ Retry-After) queue
-/// full or draining, 504 timeout, 500 a model failure.
+/// the bearer token, 404 unknown model or path, 405 wrong method, 409 the request's `checkpoint_sha256` is not the
+/// loaded checkpoint's, 413 body over the limit, 503 (+ Retry-After) queue full or draining, 504 timeout, 500 a
+/// model failure.
 struct InferenceRoutes: Sendable {
     let service: InferenceService
 
@@ -118,7 +119,11 @@ struct InferenceRoutes: Sendable {
             let decoded = try InferenceRequest.decode(body: request.body, headerLength: request.header("inference-header-content-length"))
             let validator = RequestValidator(modelName: modelName, signature: model.signature, maxRows: batcher.policy.maxBatch)
             let checked = try validator.check(decoded)
-            let outputs = try batcher.submit(checked.batch, timeoutMicroseconds: decoded.timeoutMicroseconds).get()
+            if let required = decoded.requiredCheckpoint, required != model.checkpointSHA256 {
+                throw DynamicBatcher.checkpointConflict(model, required: required)
+            }
+            let outputs = try batcher.submit(checked.batch, timeoutMicroseconds: decoded.timeoutMicroseconds,
+                                             requiringCheckpoint: decoded.requiredCheckpoint).get()
             let byName = Dictionary(outputs.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             let selected = checked.outputs.compactMap { o in byName[o.name].map { (tensor: $0, binary: o.binary) } }
             response = InferenceResponse(modelName: modelName, modelVersion: ModelRepository.version, id: decoded.id,
@@ -140,8 +145,10 @@ struct InferenceRoutes: Sendable {
             "[" + specs.map { "{\"name\":\(JSONText.quote($0.name)),\"datatype\":\"\($0.datatype.rawValue)\",\"shape\":[\($0.metadataShape.map(String.init).joined(separator: ","))]}" }
                 .joined(separator: ",") + "]"
         }
+        let parameters = model.metadataParameters.map { "\(JSONText.quote($0.name)):\(JSONText.quote($0.value))" }.joined(separator: ",")
         return "{\"name\":\(JSONText.quote(name)),\"versions\":[\"\(ModelRepository.version)\"],\"platform\":\"aitrader\","
-            + "\"inputs\":\(tensors(model.signature.inputs)),\"outputs\":\(tensors(model.signature.outputs))}"
+            + "\"inputs\":\(tensors(model.signature.inputs)),\"outputs\":\(tensors(model.signature.outputs)),"
+            + "\"parameters\":{\(parameters)}}"
     }
 
     private func config(_ name: String) throws(InferenceError) -> String {

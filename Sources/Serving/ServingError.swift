@@ -42,4 +42,6 @@ public struct InferenceError: Error, CustomStringConvertible, Sendable, Equatabl
     /// The request waited longer than its timeout.
     public static func timeout(_ message: String) -> InferenceError { InferenceError(status: 504, message: message) }
     public static func failed(_ message: String) -> InferenceError { InferenceError(status: 500, message: message) }
+    /// The request asked for a checkpoint (`checkpoint_sha256`) the model does not run (any more).
+    public static func conflict(_ message: String) -> InferenceError { InferenceError(status: 409, message: message) }
 }

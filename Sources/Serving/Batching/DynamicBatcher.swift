@@ -41,14 +41,17 @@ public final class DynamicBatcher: @unchecked Sendable {
         let batch: TensorBatch
         let arrival: UInt64
         let deadline: UInt64
+        /// Run only on the model whose `checkpointSHA256` this is (nil: any).
+        let requiredCheckpoint: String?
         var started = false
         var result: Result<[OutputTensor], InferenceError>?
         let done = DispatchSemaphore(value: 0)
 
-        init(batch: TensorBatch, arrival: UInt64, deadline: UInt64) {
+        init(batch: TensorBatch, arrival: UInt64, deadline: UInt64, requiredCheckpoint: String?) {
             self.batch = batch
             self.arrival = arrival
             self.deadline = deadline
+            self.requiredCheckpoint = requiredCheckpoint
         }
     }
 
@@ -82,11 +85,14 @@ public final class DynamicBatcher: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Queues `batch` and waits for its outputs (first dimension `batch.rows`).
-    public func submit(_ batch: TensorBatch, timeoutMicroseconds: Int? = nil) -> Result<[OutputTensor], InferenceError> {
+    /// Queues `batch` and waits for its outputs (first dimension `batch.rows`). With `requiringCheckpoint`, the rows
+    /// run only on the model with that `checkpointSHA256`: one reloaded from another checkpoint meanwhile refuses
+    /// them (409) instead of answering for weights the client did not mean.
+    public func submit(_ batch: TensorBatch, timeoutMicroseconds: Int? = nil,
+                       requiringCheckpoint: String? = nil) -> Result<[OutputTensor], InferenceError> {
         let now = DispatchTime.now().uptimeNanoseconds
         let timeout = min(policy.requestTimeoutMicroseconds, timeoutMicroseconds.map { max(1, $0) } ?? .max)
-        let job = Job(batch: batch, arrival: now, deadline: now &+ UInt64(timeout) * 1_000)
+        let job = Job(batch: batch, arrival: now, deadline: now &+ UInt64(timeout) * 1_000, requiredCheckpoint: requiringCheckpoint)
         condition.lock()
         guard accepting else {
             condition.unlock()
@@ -136,6 +142,12 @@ public final class DynamicBatcher: @unchecked Sendable {
         stopped = true
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// 409 for a request made for checkpoint `required` when `model` runs another.
+    public static func checkpointConflict(_ model: any ServedModel, required: String) -> InferenceError {
+        .conflict("\(model.name) runs the checkpoint with sha256 \(model.checkpointSHA256.prefix(64)), not the one this request "
+            + "was made for (\(required.prefix(64))): the server loaded another checkpoint; read the model metadata again")
     }
 
     static func timeoutError(_ micros: Int) -> InferenceError {
@@ -194,12 +206,18 @@ public final class DynamicBatcher: @unchecked Sendable {
         let start = DispatchTime.now().uptimeNanoseconds
         for job in jobs { observer.queued(Double(start - job.arrival) / 1e9) }
         // Requests validated against a model since replaced by one of another shape are refused, not mixed in.
+        // So are requests made for another checkpoint than the one this pass runs.
         var fitting: [Job] = [], refused: [Job] = []
+        var results: [(Job, Result<[OutputTensor], InferenceError>)] = []
         for job in jobs {
+            if let required = job.requiredCheckpoint, required != model.checkpointSHA256 {
+                results.append((job, .failure(Self.checkpointConflict(model, required: required))))
+                continue
+            }
             let fits = model.signature.inputs.allSatisfy { spec in job.batch.inputs[spec.name]?.count == job.batch.rows * spec.rowElements }
             if fits { fitting.append(job) } else { refused.append(job) }
         }
-        var results: [(Job, Result<[OutputTensor], InferenceError>)] = refused.map {
+        results += refused.map {
             ($0, .failure(.unavailable("\(model.name) was reloaded with other input shapes; read its metadata again and resend")))
         }
         if !fitting.isEmpty {

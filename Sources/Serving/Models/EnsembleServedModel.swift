@@ -54,6 +54,8 @@ public final class EnsembleServedModel: ServedModel, @unchecked Sendable {
 
     public var name: String { Self.modelName }
     public var checkpointPaths: [String] { members.map(\.path) }
+    public var checkpointSHA256: String { members.map(\.sha256).joined(separator: "+") }
+    public var metadataParameters: [(name: String, value: String)] { [("checkpoint_sha256", checkpointSHA256)] }
 
     public func run(_ batch: TensorBatch) throws(InferenceError) -> [OutputTensor] {
         let n = batch.rows, k = members.count

@@ -2,10 +2,13 @@ import Common
 import Engine
 import Foundation
 import Models
+import Prediction
 
 /// One horizon model loaded from its checkpoint for serving: the network (inference mode) on the selected backend,
-/// the checkpoint's metadata (features, calibration), and the file's identity when it was read (size, modification
-/// time) so the repository can tell when it changed. `forward` is serialised by a lock (a model reuses its buffers
+/// the checkpoint's metadata (features, calibration), the file's identity when it was read (size, modification
+/// time) so the repository can tell when it changed, and its SHA-256 — what a client that scales its own features
+/// with its copy of the checkpoint checks (model metadata `checkpoint_sha256`, and the request parameter of the same
+/// name that refuses a pass on any other checkpoint). `forward` is serialised by a lock (a model reuses its buffers
 /// between passes), so the model's own batcher and the ensemble's may share one instance.
 ///
 ///     let instance = try HorizonInstance(path: "checkpoints/short_term/best.safetensors", modelType: .shortTerm, backend: .cpu)
@@ -16,6 +19,8 @@ public final class HorizonInstance: @unchecked Sendable {
     public let configuration: ModelConfiguration
     public let metadata: CheckpointMetadata
     public let fileIdentity: FileIdentity
+    /// SHA-256 (hex) of the checkpoint file loaded.
+    public let sha256: String
     /// The long_term Dirichlet regime head is read only when the checkpoint records it was trained
     /// (`regime_head_trained: true`), as `Prediction.EnsemblePredictor` does.
     public let regimeHeadTrained: Bool
@@ -25,15 +30,22 @@ public final class HorizonInstance: @unchecked Sendable {
 
     public init(path: String, modelType: ModelType, backend: Backend) throws(ServingError) {
         let identity = FileIdentity(path: path)
+        let digest: String
+        do { digest = try HorizonCheckpoint.sha256(of: path) } catch { throw .repository(path: "", message: error.description) }
         let loaded: (model: any HorizonModel, metadata: CheckpointMetadata)
         do { loaded = try Checkpoint.load(path, backend: backend, expecting: modelType) }
         catch { throw .repository(path: "", message: error.description) }
+        // Digest and weights must come from the same file: one replaced meanwhile is loaded by the next poll.
+        guard FileIdentity(path: path) == identity else {
+            throw .repository(path: path, message: "changed while it was being loaded; it is loaded again at the next check")
+        }
         loaded.model.training = false
         self.path = path
         self.modelType = modelType
         self.configuration = loaded.model.configuration
         self.metadata = loaded.metadata
         self.fileIdentity = identity
+        self.sha256 = digest
         self.regimeHeadTrained = modelType == .longTerm && loaded.metadata.extra["regime_head_trained"] == "true"
         self.model = loaded.model
         self.backend = backend

@@ -8,7 +8,18 @@ public protocol ServedModel: AnyObject, Sendable {
     var signature: ModelSignature { get }
     /// The checkpoints it runs (for the repository index and the model metadata).
     var checkpointPaths: [String] { get }
+    /// What a request's `checkpoint_sha256` parameter must equal: the checkpoint file's SHA-256 (hex); for the
+    /// ensemble its members' joined by "+" (short_term, medium_term, long_term).
+    var checkpointSHA256: String { get }
+    /// The model metadata's `parameters` (`GET /v2/models/{name}`): what a client checks before relying on it.
+    var metadataParameters: [(name: String, value: String)] { get }
     func run(_ batch: TensorBatch) throws(InferenceError) -> [OutputTensor]
+}
+
+extension ServedModel {
+    /// A model not run from a checkpoint file (a test's stand-in): no identity to require, no parameters.
+    public var checkpointSHA256: String { "" }
+    public var metadataParameters: [(name: String, value: String)] { [] }
 }
 
 /// `short_term`, `medium_term` or `long_term` served from one checkpoint.
@@ -30,6 +41,13 @@ public final class HorizonServedModel: ServedModel, @unchecked Sendable {
 
     public var name: String { instance.modelType.rawValue }
     public var checkpointPaths: [String] { [instance.path] }
+    public var checkpointSHA256: String { instance.sha256 }
+
+    /// `checkpoint_sha256`, `feature_names` (comma-separated, in input order), `run_id`, `timeframe`.
+    public var metadataParameters: [(name: String, value: String)] {
+        [("checkpoint_sha256", instance.sha256), ("feature_names", instance.metadata.featureNames.joined(separator: ",")),
+         ("run_id", instance.metadata.runID), ("timeframe", instance.metadata.extra["timeframe"] ?? "")]
+    }
 
     static func signature(of instance: HorizonInstance) -> ModelSignature {
         let l = instance.sequenceLength, f = instance.inputFeatures

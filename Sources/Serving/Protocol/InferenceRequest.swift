@@ -1,3 +1,4 @@
+import Common
 import Foundation
 
 /// A `POST /v2/models/{name}/infer` request as the Open Inference Protocol defines it, JSON or with Triton's binary
@@ -9,7 +10,9 @@ import Foundation
 /// Binary: the body is the JSON header (its length in the `Inference-Header-Content-Length` header) followed by the
 /// raw little-endian tensors of every input whose `parameters.binary_data_size` is set, in input order.
 /// `data` may be flat or nested (row-major). Request parameters read: `binary_data_output` (every output binary
-/// unless one says otherwise) and `timeout` (microseconds, as Triton's clients send it).
+/// unless one says otherwise), `timeout` (microseconds, as Triton's clients send it) and `checkpoint_sha256` (run
+/// only on that checkpoint, else 409: what the robot sends, so a server that reloaded another checkpoint never
+/// answers features scaled for the old one).
 ///
 /// Decoding checks only the protocol (well-formed JSON, shapes, sizes, numbers); whether the tensors fit the model is
 /// `RequestValidator`'s.
@@ -35,6 +38,8 @@ public struct InferenceRequest: Sendable {
     public var outputs: [RequestedOutput]?
     public var binaryOutputByDefault: Bool
     public var timeoutMicroseconds: Int?
+    /// The checkpoint the client requires (`parameters.checkpoint_sha256`), nil: whichever is loaded.
+    public var requiredCheckpoint: String?
 
     /// The most elements one input may declare (shape product), checked before anything is allocated.
     public static let maxElements = 1 << 28
@@ -54,7 +59,8 @@ public struct InferenceRequest: Sendable {
         catch { throw .badRequest("the request is not valid JSON: \(Self.reason(error))") }
         guard let root = object as? [String: Any] else { throw .badRequest("the request must be a JSON object") }
 
-        var request = InferenceRequest(id: nil, inputs: [], outputs: nil, binaryOutputByDefault: false, timeoutMicroseconds: nil)
+        var request = InferenceRequest(id: nil, inputs: [], outputs: nil, binaryOutputByDefault: false, timeoutMicroseconds: nil,
+                                       requiredCheckpoint: nil)
         if let id = root["id"] {
             guard let text = id as? String else { throw .badRequest("'id' must be a string") }
             request.id = text
@@ -65,6 +71,12 @@ public struct InferenceRequest: Sendable {
             if let t = p["timeout"] {
                 guard let n = integer(t), n >= 0 else { throw .badRequest("parameters.timeout must be a whole number of microseconds >= 0") }
                 request.timeoutMicroseconds = n
+            }
+            if let c = p["checkpoint_sha256"] {
+                guard let text = c as? String, !text.isEmpty, text.utf8.count <= 400 else {
+                    throw .badRequest("parameters.checkpoint_sha256 must be a SHA-256 in hex (the model metadata's checkpoint_sha256)")
+                }
+                request.requiredCheckpoint = text
             }
         }
         guard let inputs = root["inputs"] as? [Any] else {
@@ -205,5 +217,59 @@ public struct InferenceRequest: Sendable {
     static func reason(_ error: Error) -> String {
         let ns = error as NSError
         return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    }
+}
+
+// MARK: - the client's side
+
+extension InferenceRequest {
+    /// One input tensor a client sends (FP32, row-major).
+    public struct OutgoingInput: Sendable {
+        public var name: String
+        public var shape: [Int]
+        public var values: [Float]
+
+        public init(name: String, shape: [Int], values: [Float]) {
+            self.name = name
+            self.shape = shape
+            self.values = values
+        }
+    }
+
+    /// A request body with the binary tensor data extension, as Triton's clients send it: the JSON header (every
+    /// input with `binary_data_size`, every output asked in binary), then the inputs' little-endian bytes in input
+    /// order. `headerLength` goes in `Inference-Header-Content-Length`. `parameters` are request parameters
+    /// (strings; `timeoutMicroseconds` is sent as Triton's `timeout`).
+    ///
+    ///     let (body, n) = InferenceRequest.encodeBinary(inputs: [.init(name: "x", shape: [1, 24, 5], values: window)],
+    ///                                                   outputs: ["alpha", "beta"], parameters: [:])
+    ///     try InferenceRequest.decode(body: body, headerLength: String(n))   // the server reads back the same floats
+    public static func encodeBinary(inputs: [OutgoingInput], outputs: [String], parameters: [String: String],
+                                    timeoutMicroseconds: Int? = nil) -> (body: [UInt8], headerLength: Int) {
+        var json = "{\"inputs\":["
+        for (i, input) in inputs.enumerated() {
+            if i > 0 { json += "," }
+            json += "{\"name\":" + JSONText.quote(input.name) + ",\"datatype\":\"FP32\",\"shape\":["
+                + input.shape.map(String.init).joined(separator: ",") + "],\"parameters\":{\"binary_data_size\":\(input.values.count * 4)}}"
+        }
+        let requested: [String] = outputs.map { name in "{\"name\":" + JSONText.quote(name) + ",\"parameters\":{\"binary_data\":true}}" }
+        json += "],\"outputs\":[" + requested.joined(separator: ",")
+        json += "],\"parameters\":{\"binary_data_output\":true"
+        if let timeoutMicroseconds { json += ",\"timeout\":\(max(1, timeoutMicroseconds))" }
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) { json += "," + JSONText.quote(name) + ":" + JSONText.quote(value) }
+        json += "}}"
+        var body = Array(json.utf8)
+        let headerLength = body.count
+        body.reserveCapacity(headerLength + inputs.reduce(0) { $0 + $1.values.count * 4 })
+        for input in inputs {
+            input.values.withUnsafeBufferPointer { buffer in
+                #if _endian(big)
+                for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { body.append(contentsOf: $0) } }
+                #else
+                body.append(contentsOf: UnsafeRawBufferPointer(buffer))
+                #endif
+            }
+        }
+        return (body, headerLength)
     }
 }

@@ -1,4 +1,5 @@
 import Common
+import Foundation
 import HTTPService
 
 /// The answer to an infer request, encoded as the Open Inference Protocol's JSON, or with Triton's binary tensor
@@ -71,5 +72,75 @@ public struct InferenceResponse: Sendable {
         case .int32(let v):
             for x in v { withUnsafeBytes(of: x.littleEndian) { bytes.append(contentsOf: $0) } }
         }
+    }
+}
+
+// MARK: - the client's side
+
+extension InferenceResponse {
+    /// Reads an infer response as a client: the JSON (all of `body`, or its first `headerLength` bytes) and the binary
+    /// outputs after it. Every output's shape, datatype and byte count is checked against the body before a value
+    /// is read; a malformed answer is an error saying what is wrong, never a trap.
+    ///
+    ///     let outputs = try InferenceResponse.decode(body: response.body, headerLength: response.header("Inference-Header-Content-Length"))
+    ///     outputs["alpha"]?.values.floats
+    public static func decode(body: [UInt8], headerLength: String?) throws(InferenceError) -> [String: OutputTensor] {
+        var jsonEnd = body.count
+        if let text = headerLength {
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n >= 0, n <= body.count else {
+                throw .failed("Inference-Header-Content-Length '\(text.prefix(40))' is not a length within the \(body.count)-byte answer")
+            }
+            jsonEnd = n
+        }
+        guard let root = (try? JSONSerialization.jsonObject(with: Data(body[0..<jsonEnd]))) as? [String: Any],
+              let list = root["outputs"] as? [Any] else {
+            throw .failed("the answer is not an inference response (no 'outputs'): "
+                + String(decoding: body.prefix(min(jsonEnd, 200)), as: UTF8.self))
+        }
+        var offset = jsonEnd
+        var out: [String: OutputTensor] = [:]
+        for (i, item) in list.enumerated() {
+            guard let entry = item as? [String: Any], let name = entry["name"] as? String,
+                  let typeName = entry["datatype"] as? String, let rawShape = entry["shape"] as? [Any] else {
+                throw .failed("outputs[\(i)] lacks a name, datatype or shape")
+            }
+            var shape: [Int] = [], elements = 1
+            for d in rawShape {
+                guard let n = InferenceRequest.integer(d), n >= 0 else { throw .failed("output '\(name)': shape \(rawShape) is not whole numbers") }
+                let (product, overflow) = elements.multipliedReportingOverflow(by: n)
+                guard !overflow, product <= InferenceRequest.maxElements else { throw .failed("output '\(name)': shape \(rawShape) is too large") }
+                shape.append(n)
+                elements = product
+            }
+            guard typeName == TensorDatatype.fp32.rawValue || typeName == TensorDatatype.int32.rawValue else {
+                throw .failed("output '\(name)': datatype \(typeName.prefix(20)) (expected FP32 or INT32)")
+            }
+            let isFloat = typeName == TensorDatatype.fp32.rawValue
+            let values: TensorValues
+            if let size = (entry["parameters"] as? [String: Any])?["binary_data_size"] {
+                guard let n = InferenceRequest.integer(size), n == elements * 4, n <= body.count - offset else {
+                    throw .failed("output '\(name)': binary_data_size \(size) does not hold shape \(shape) within the \(body.count - offset) bytes left")
+                }
+                let raw = InferenceRequest.floats(body, from: offset, count: elements)
+                values = isFloat ? .fp32(raw) : .int32(raw.map { Int32(bitPattern: $0.bitPattern) })
+                offset += n
+            } else {
+                guard let data = entry["data"] as? [Any], data.count == elements else {
+                    throw .failed("output '\(name)': 'data' does not hold the \(elements) values of shape \(shape)")
+                }
+                var floats: [Float] = []
+                floats.reserveCapacity(elements)
+                for v in data {
+                    if v is NSNull { floats.append(.nan); continue }   // non-finite values are written as null
+                    guard let number = v as? NSNumber, !InferenceRequest.isBoolean(number) else {
+                        throw .failed("output '\(name)': 'data' holds \(InferenceRequest.describe(v))")
+                    }
+                    floats.append(Float(number.doubleValue))
+                }
+                values = isFloat ? .fp32(floats) : .int32(floats.map { $0.isFinite ? Int32(clamping: Int64($0)) : 0 })
+            }
+            out[name] = OutputTensor(name: name, shape: shape, values: values)
+        }
+        return out
     }
 }
