@@ -109,7 +109,8 @@ public struct DynamicWeightCalculator: Sendable, Equatable {
         let start = rules.regime.weights(regime) ?? baseWeights
         var weights: [ModelType: Double] = [:]
         for m in ModelType.allCases { weights[m] = max(0, start[m] ?? 0) * performance(m).multiplier }
-        let total = weights.values.reduce(0, +)
+        // Summed in model order: a dictionary's iteration order differs between instances, and so would the last bit.
+        let total = ModelType.allCases.reduce(0) { $0 + weights[$1]! }
         if total > 0 { for m in ModelType.allCases { weights[m]! /= total } }
         else { for m in ModelType.allCases { weights[m] = 1 / Double(ModelType.allCases.count) } }
         let v = rules.volatility
