@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "TradingTests", dependencies: ["Trading"]),
         .testTarget(name: "VenuesTests", dependencies: ["Venues", "HTTPService", "Trading", "MarketData", "Common", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "RobotTests", dependencies: ["EnsembleTestSupport", "Robot", "HTTPService", "Risk", "Trading", "Simulation", "Models", "MarketData",
+        .testTarget(name: "RobotTests", dependencies: ["EnsembleTestSupport", "Robot", "HTTPService", "Serving", "Risk", "Trading", "Simulation", "Models", "MarketData",
                                                      "Prediction", "Features", "Engine", "Common"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "MarketData", "Common"],
                     resources: [.copy("Fixtures")]),

@@ -29,8 +29,11 @@ public struct RobotStatus: Sendable, Equatable, Codable {
     public var latencyP99Ms: Double?
     /// The latest cycle's latency (ms), for the monitor's histogram.
     public var lastCycleLatencyMs: Double?
-    /// Age of the newest data at the latest cycle (ms; 0 in a simulation, which runs on the data's own clock).
+    /// Age of the newest data at the latest cycle (ms; 0 in a simulation, which runs on the data's own clock, unless
+    /// prediction calls fail: then the newest prediction's age).
     public var dataAgeMs: Int64?
+    /// The latest cycle problem, with its bar close (a failed prediction call); nil once predictions succeed again.
+    public var lastProblem: String?
     /// The kinds of the tripped breakers (`BreakerKind` raw values).
     public var trippedBreakers: [String]?
 

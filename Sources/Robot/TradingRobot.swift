@@ -34,13 +34,18 @@ public actor TradingRobot {
     private var current: RobotStatus
     /// Wall clock for `dataAge` in live modes (nil: data age 0, a simulation's own clock).
     private let wallClock: (@Sendable () -> Int64)?
+    /// Where failed predictions are alerted (the monitor, or the log).
+    private let alerts: any AlertSink
+    /// Failed prediction calls in a row (for the alerts: the first failure, the recovery).
+    private var failedPredictions = 0
 
     public init(strategy: RobotStrategy, mode: any ExecutionMode, journal: RobotJournal, sessionTag: String = "r",
-                initialBalance: Double, wallClock: (@Sendable () -> Int64)? = nil) {
+                initialBalance: Double, wallClock: (@Sendable () -> Int64)? = nil, alerts: any AlertSink = LogAlertSink()) {
         self.strategy = strategy
         self.mode = mode
         self.journal = journal
         self.wallClock = wallClock
+        self.alerts = alerts
         orders = OrderManager(venue: mode.venue, journal: journal, sessionTag: sessionTag)
         positions = PositionManager(symbols: strategy.settings.symbols, balance: initialBalance)
         current = RobotStatus(mode: mode.name, symbols: strategy.settings.symbols)
@@ -123,7 +128,9 @@ public actor TradingRobot {
                 try journal.recordRiskRejection(cycle: seq, time: time, request: r.request, rule: r.rejection.rule,
                                                 message: r.rejection.message)
             }
+            for p in log.problems { try journal.recordProblem(cycle: seq, time: time, text: p) }
         }
+        alertPredictions(log)
         for signal in log.signals { current.lastSignals[signal.symbol] = "\(signal.action.rawValue): \(signal.reason)" }
         try await orders.execute(context.drainOutbox(), cycle: seq, time: time)
         strategy.state.nextOrderID = context.nextOrderID
@@ -167,11 +174,30 @@ public actor TradingRobot {
         current.fills = await orders.fillCount
         current.breakers = strategy.state.breakers.reasons
         current.trippedBreakers = strategy.state.breakers.tripped.keys.sorted().map(\.rawValue)
-        current.dataAgeMs = strategy.state.dataAge
+        current.dataAgeMs = strategy.log.time == time ? strategy.log.dataAge : strategy.state.dataAge
+        current.lastProblem = strategy.log.time == time ? strategy.log.problems.first.map { "\(UTCTime.iso8601(time)): \($0)" }
+            : current.lastProblem
         current.lastCycleLatencyMs = lastLatency
         if !latencies.isEmpty {
             current.latencyMedianMs = latencies[latencies.count / 2]
             current.latencyP99Ms = latencies[min(latencies.count - 1, Int((Double(latencies.count) * 0.99).rounded(.up)) - 1)]
+        }
+    }
+
+    /// A failed prediction call is a warning at every bar close it lasts (the webhook sink folds repeats of the key),
+    /// critical once the stale-data breaker trips on it; the first success after failures is reported too.
+    private func alertPredictions(_ log: RobotStrategy.CycleLog) {
+        if let failure = log.predictionFailure {
+            failedPredictions += 1
+            let stale = log.breakerEvents.contains { $0.kind == .staleData && $0.tripped }
+            alerts.send(RobotAlert(
+                level: stale ? .critical : .warning, key: "prediction-failed",
+                title: stale ? "Predictions failing: stale-data breaker tripped" : "Prediction failed",
+                message: "bar close \(UTCTime.iso8601(log.time)), \(failedPredictions) in a row: \(failure)", time: log.time))
+        } else if failedPredictions > 0, !log.signals.isEmpty {
+            alerts.send(RobotAlert(level: .info, key: "prediction-restored", title: "Predictions restored",
+                                   message: "after \(failedPredictions) failed bar closes, at \(UTCTime.iso8601(log.time))", time: log.time))
+            failedPredictions = 0
         }
     }
 

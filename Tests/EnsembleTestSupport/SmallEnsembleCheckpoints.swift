@@ -17,13 +17,15 @@ public enum SmallEnsembleCheckpoints {
     ]
 
 
-    /// Writes `model`'s checkpoint for the features `featureStore` serves for EURUSD; `edit` changes its metadata
+    /// Writes `model`'s checkpoint for the features `featureStore` serves for EURUSD; `config` replaces the
+    /// network's configuration JSON of `configs` (e.g. another sequence length) and `edit` changes its metadata
     /// before it is written.
     public static func write(_ model: ModelType, seed: UInt64, to path: String, featureStore: FeatureStore,
-                             platt: (Double, Double), edit: (inout CheckpointMetadata) -> Void = { _ in }) throws {
+                             platt: (Double, Double), config: String? = nil,
+                             edit: (inout CheckpointMetadata) -> Void = { _ in }) throws {
         let set = try featureStore.featureSet(model: model)
         let tf = timeframes[model]!
-        var configuration = try ModelConfiguration(json: configs[model]!, modelType: model, location: "test")
+        var configuration = try ModelConfiguration(json: config ?? configs[model]!, modelType: model, location: "test")
         configuration.inputFeatures = set.names.count
         let network = try HorizonModels.make(configuration, backend: .cpu, seed: seed)
         let frame = try featureStore.features(symbol: "EURUSD", timeframe: tf, model: model)

@@ -145,6 +145,14 @@ extension RobotJournal {
         }
     }
 
+    /// A cycle's problem in words (a failed prediction call, a symbol without a prediction).
+    public func recordProblem(cycle: Int64, time: Int64, text: String) throws(RobotError) {
+        try wrap { () throws(StorageError) in
+            try database.run("INSERT INTO cycle_problems (cycle, time, text) VALUES (?, ?, ?)",
+                             [.integer(cycle), .integer(time), .text(text)])
+        }
+    }
+
     public func recordRiskRejection(cycle: Int64, time: Int64, request: OrderRequest, rule: String,
                                     message: String) throws(RobotError) {
         let body = try json(request)
@@ -207,6 +215,16 @@ extension RobotJournal {
             try database.query("SELECT time, kind, tripped, reason, until FROM breaker_events ORDER BY id").compactMap { r in
                 guard let t = r[0].int, let k = r[1].string, let tr = r[2].int, let reason = r[3].string else { return nil }
                 return JournaledBreakerEvent(time: t, kind: k, tripped: tr != 0, reason: reason, until: r[4].int)
+            }
+        }
+    }
+
+    /// Every journaled problem with its cycle's bar-close time, oldest first.
+    public func problems() throws(RobotError) -> [(time: Int64, text: String)] {
+        try wrap { () throws(StorageError) in
+            try database.query("SELECT time, text FROM cycle_problems ORDER BY id").compactMap { r in
+                guard let t = r[0].int, let text = r[1].string else { return nil }
+                return (t, text)
             }
         }
     }

@@ -3,7 +3,8 @@ import Foundation
 import MarketData
 import Trading
 
-/// The robot's write-ahead journal: every cycle, signal, order, fill, position change and breaker event in one
+/// The robot's write-ahead journal: every cycle, signal, order, fill, position change, breaker event and problem
+/// (a failed prediction) in one
 /// SQLite file (WAL, synchronous FULL), each written *before* the action it records is sent. After a crash the
 /// robot restores its state from the last completed cycle and reconciles the orders journaled since then with the
 /// venue (`TradingRobot.recover`).
@@ -46,6 +47,10 @@ public final class RobotJournal: @unchecked Sendable {
                                           request TEXT NOT NULL);
             CREATE INDEX orders_by_cycle ON orders (cycle);
             CREATE INDEX fills_by_time ON fills (time);
+            """),
+        MetadataMigration(version: 2, summary: "cycle problems (failed predictions)", sql: """
+            CREATE TABLE cycle_problems (id INTEGER PRIMARY KEY, cycle INTEGER NOT NULL, time INTEGER NOT NULL,
+                                         text TEXT NOT NULL);
             """),
     ]
 
@@ -145,14 +150,14 @@ public final class RobotJournal: @unchecked Sendable {
 
     /// Records the start of the cycle for the bar closing at `time`; returns its sequence number. A cycle that was
     /// started but never completed (a crash) is started again under the same number, its signals, breaker events,
-    /// risk rejections and position records cleared (its orders stay: recovery has reconciled them).
+    /// risk rejections, problems and position records cleared (its orders stay: recovery has reconciled them).
     public func beginCycle(time: Int64) throws(RobotError) -> Int64 {
         try wrap { () throws(StorageError) in
             if let row = try database.query("SELECT seq FROM cycles WHERE time = ?", [.integer(time)]).first,
                let seq = row[0].int {
                 // A cycle interrupted by a crash runs again: what it recorded is recorded anew.
                 try database.transaction { () throws(StorageError) in
-                    for table in ["signals", "breaker_events", "risk_rejections", "positions"] {
+                    for table in ["signals", "breaker_events", "risk_rejections", "cycle_problems", "positions"] {
                         try database.run("DELETE FROM \(table) WHERE cycle = ?", [.integer(seq)])
                     }
                 }

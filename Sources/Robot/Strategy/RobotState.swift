@@ -24,6 +24,8 @@ public struct RobotState: Sendable, Equatable, Codable {
     /// Set by the runner before each cycle: consecutive failed venue calls, and the age of the newest data (ms).
     public var brokerFailures = 0
     public var dataAge: Int64 = 0
+    /// The bar close of the first of the prediction calls failing in a row (nil: the last call succeeded).
+    public var predictionsFailingSince: Int64?
     /// Counters for status lines and the closing report.
     public var ordersSubmitted = 0
     public var ordersRejectedByRisk = 0

@@ -12,8 +12,12 @@ import Trading
 /// 1. **State**: equity marks the daily counters (start-of-day equity resets at the market's session boundary);
 ///    a position that closed since the last cycle books the cycle's balance change as a closed trade (the losing
 ///    streak); the previous predictions are scored against the bar that just closed (dynamic weights).
-/// 2. **Breakers**: daily loss, losing streak, drawdown, volatility spike, stale data, broker failures.
-/// 3. **Prediction** for the symbols whose bar closed (one batched call).
+/// 2. **Prediction** for the symbols whose bar closed (one batched call). A call that fails (an inference server
+///    down or busy, data too old, a model error) is a cycle without predictions — no new signal — and counts as
+///    stale data: the newest prediction is then as old as the first failed bar close plus one bar, so
+///    `max_age_bars` failed closes in a row trip the stale-data breaker (`predictionsFailingSince`); the first
+///    successful call clears it.
+/// 3. **Breakers**: daily loss, losing streak, drawdown, volatility spike, stale data, broker failures.
 /// 4. **Signal** (`SignalGenerator`): direction, p_win gate, ATR bracket, Kelly size.
 /// 5. **Risk** (`PreTradeRiskEngine`): every order checked against the profile's limits and the breakers; reducing
 ///    orders always pass.
@@ -43,6 +47,10 @@ public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
         public var breakerEvents: [BreakerEvent] = []
         public var problems: [String] = []
         public var submitted: [OrderRequest] = []
+        /// Why this cycle's prediction call failed (nil: it succeeded, or no bar of a traded symbol closed).
+        public var predictionFailure: String?
+        /// The data age the breakers saw (ms): the runner's, or the newest prediction's while calls fail.
+        public var dataAge: Int64 = 0
     }
 
     public struct Rejection: Sendable, Equatable {
@@ -111,7 +119,21 @@ public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
             if state.outcomes.count > RobotState.outcomesKept { state.outcomes.removeFirst(state.outcomes.count - RobotState.outcomesKept) }
         }
 
-        // 2. Breakers.
+        // 2. Predictions (a failed call is stale data for the breakers).
+        var predictions: [String: EnsemblePrediction] = [:]
+        if !updated.isEmpty {
+            do {
+                predictions = try source.predictions(symbols: updated, at: time)
+                state.predictionsFailingSince = nil
+            } catch {
+                log.predictionFailure = "\(error)"
+                log.problems.append("prediction failed: \(error)")
+                if state.predictionsFailingSince == nil { state.predictionsFailingSince = time }
+            }
+        }
+        log.dataAge = max(state.dataAge, state.predictionsFailingSince.map { time - $0 + settings.breakers.barInterval } ?? 0)
+
+        // 3. Breakers.
         let day = state.day!
         var ratio = Double.nan
         for s in updated {
@@ -122,18 +144,10 @@ public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
         }
         let observation = BreakerObservation(
             time: time, equity: equity, startOfDayEquity: day.startOfDayEquity, peakEquity: day.peakEquity,
-            consecutiveLosses: day.consecutiveLosses, volatilityRatio: ratio, dataAge: state.dataAge,
+            consecutiveLosses: day.consecutiveLosses, volatilityRatio: ratio, dataAge: log.dataAge,
             brokerFailures: state.brokerFailures, sessionDay: day.sessionDay)
         log.breakerEvents = state.breakers.evaluate(observation)
-
-        // 3. Predictions.
         guard !updated.isEmpty else { return }
-        var predictions: [String: EnsemblePrediction] = [:]
-        do {
-            predictions = try source.predictions(symbols: updated, at: time)
-        } catch {
-            log.problems.append("prediction failed: \(error)")
-        }
 
         // 4–6. Signal, risk, orders.
         var engine = PreTradeRiskEngine(profile: settings.profile, throttle: state.throttle)
