@@ -99,7 +99,8 @@ let package = Package(
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Prediction", "HTTPService", "Models", "Engine", "Common"]),
         .testTarget(name: "PredictionTests", dependencies: ["Prediction", "Models", "Features", "MarketData", "Engine", "Common",
                                                             "EnsembleTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["MarketData", "Common", "Models", "Robot", "Venues", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["MarketData", "Features", "Common", "Models", "Robot", "Venues", "TestSupport",
+                                                     "EnsembleTestSupport"]),
         // Each module adds its test target here when its first tests land (EngineTests, MarketDataTests, ...).
     ]
 )

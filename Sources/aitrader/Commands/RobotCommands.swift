@@ -19,6 +19,12 @@ enum RobotRunCommand: AITraderCommand {
                default: "simulation"),
         Option("symbol", .list, "SYMBOL[,SYMBOL...]", "symbols to trade (bars in the store)", required: true),
         Option("checkpoints", .text, "DIR", "checkpoints of the three models (`aitrader train --model all --checkpoint-dir DIR`)"),
+        Option("inference-url", .text, "URL", "run the networks on a running `aitrader serve` at URL (http://HOST:PORT) instead of "
+               + "in this process; it must serve the --checkpoints (checked at start: shapes, feature order, SHA-256)"),
+        Option("inference-token-file", .text, "FILE", "bearer token for --inference-url, alone in a file only its owner may read "
+               + "(default: the environment variable AITRADER_INFERENCE_TOKEN)"),
+        Option("inference-timeout", .number(.positive), "SECONDS", "the most one inference request may take; also the most a call "
+               + "waits on a busy server's Retry-After", default: "10"),
         Option("predictions", .text, "FILE", "trade on recorded predictions instead of running the models: JSON lines, "
                + "one EnsemblePrediction per line (as `aitrader predict --json` writes its objects)"),
         Option("start", .time, "", "the first bar close to trade at (earlier bars are history; default: the first)"),
@@ -52,6 +58,13 @@ enum RobotRunCommand: AITraderCommand {
         or killed outright resumes from its journal with the same command and ends as an uninterrupted run would.
         `aitrader robot status` shows where a session stands; `aitrader robot replay` re-runs it and checks the
         decisions.
+        With --inference-url the forward passes go to a running `aitrader serve` (the Open Inference Protocol, binary
+        tensors); the features, windows, calibration, market conditions and dynamic weights stay here, so the session
+        decides as with in-process inference (and may be resumed either way). The server must run the very
+        checkpoints of --checkpoints: a different model, shape, feature order or file is refused at start, naming it.
+        A prediction that fails at a bar close (server down, busy beyond the timeout, another checkpoint loaded) is
+        journaled, alerted and counts as stale data: no new position on it, and --risk-profiles' stale_data
+        max_age_bars failed closes in a row trip the stale-data breaker until predictions come back.
         With --monitor-port the robot's metrics (equity, P&L, positions, orders by state, cycle latency, breakers, data
         age) are served on 127.0.0.1 in the Prometheus text format; alerts also go to the Slack-compatible webhook
         whose URL is in the environment variable AITRADER_ALERT_WEBHOOK (never printed).
@@ -61,14 +74,14 @@ enum RobotRunCommand: AITraderCommand {
         let setup = try RobotSetup(values)
         let journal = try RobotJournal(path: setup.session + "/journal.sqlite", durability: .process)
         try setup.checkSession(journal)
+        let monitor = try values.int("monitor-port").map { port throws -> TradingMonitor in try RobotMonitoring.start(port: port) }
+        defer { monitor?.stop() }
         let robot = TradingRobot(strategy: RobotStrategy(settings: setup.settings, source: setup.source), mode: setup.mode(),
-                                 journal: journal, initialBalance: setup.cash)
+                                 journal: journal, initialBalance: setup.cash, alerts: monitor ?? LogAlertSink())
         let quiet = values.flag("quiet")
         if let last = try journal.lastCompletedCycle(), !quiet {
             print("resuming \(setup.session) after the cycle at \(UTCTime.iso8601(last.time)) (\(try journal.cycleCount()) cycles done)")
         }
-        let monitor = try values.int("monitor-port").map { port throws -> TradingMonitor in try RobotMonitoring.start(port: port) }
-        defer { monitor?.stop() }
         Interrupts.install()
         let final = try await robot.start(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested }) { status, log in
             if !quiet { print(RobotLines.cycle(status, log)) }

@@ -7,6 +7,7 @@ import Models
 import Prediction
 import Risk
 import Robot
+import Serving
 import Simulation
 import Trading
 
@@ -45,6 +46,10 @@ struct RobotSetup {
         guard (checkpoints == nil) != (predictionsFile == nil) else {
             throw UsageError("give --checkpoints DIR (run the models) or --predictions FILE (recorded predictions), one of them")
         }
+        if values.string("inference-url") != nil, checkpoints == nil {
+            throw UsageError("--inference-url needs --checkpoints DIR: the robot computes the features and combines the models "
+                             + "itself from the checkpoints the server runs")
+        }
         let speedText = (values.declares("speed") ? values.string("speed") : nil) ?? "max"
         if speedText == "max" {
             speed = .max
@@ -80,9 +85,14 @@ struct RobotSetup {
             let ensemble = try ensemblePath.map { try EnsembleConfig.load(path: $0) } ?? EnsembleConfig()
             let store = try FeatureStore(root: dataRoot, bars: DataContext.readOnlyStore(dataRoot: dataRoot),
                                          configDirectory: values.string("features-config") ?? "configs/features")
-            let backend = try Devices.select(device: values.string("device") ?? "auto", threads: values.int("threads"))
+            let placement: NetworkPlacement
+            if let url = values.string("inference-url") {
+                placement = .remote(try RobotInference.remote(url: url, values))
+            } else {
+                placement = .inProcess(try Devices.select(device: values.string("device") ?? "auto", threads: values.int("threads")))
+            }
             let predictor = try EnsemblePredictor.load(checkpointsDirectory: checkpoints ?? "", store: store,
-                                                       ensembleConfig: ensemble, backend: backend)
+                                                       ensembleConfig: ensemble, placement: placement)
             source = ForecasterPredictions(predictor)
             sourceName = "checkpoints:" + (checkpoints ?? "")
             timeframe = values.timeframe("timeframe") ?? predictor.decisionTimeframe
@@ -256,10 +266,42 @@ enum RobotLines {
         out += "  orders sent \(s.ordersSubmitted), refused by risk \(s.ordersRejectedByRisk), fills \(s.fills)\n"
         out += "  breakers: " + (s.breakers.isEmpty ? "none tripped" : s.breakers.joined(separator: "; ")) + "\n"
         for (symbol, text) in s.lastSignals.sorted(by: { $0.key < $1.key }) { out += "  last decision \(symbol): \(text)\n" }
+        if let problem = s.lastProblem { out += "  last problem: \(problem.prefix(300))\n" }
         if let m = s.latencyMedianMs, let p = s.latencyP99Ms {
             out += String(format: "  cycle latency (bar close seen -> orders sent): median %.2f ms, p99 %.2f ms\n", m, p)
         }
         out += "  journal: \(journal)"
         return out
+    }
+}
+
+/// `--inference-url`: the robot's forward passes on a running `aitrader serve`.
+enum RobotInference {
+    static let tokenVariable = "AITRADER_INFERENCE_TOKEN"
+
+    /// The server's networks, each checked to run the robot's checkpoint before the session starts.
+    static func remote(url: String, _ values: OptionValues) throws -> RemoteNetworks {
+        let timeout = values.double("inference-timeout") ?? 10
+        // A call waits on a busy server (503 Retry-After) at most as long as one request may take.
+        let configuration = InferenceClientConfiguration(url: url, token: try token(file: values.string("inference-token-file")),
+                                                         timeoutSeconds: timeout, maxRetryWaitSeconds: timeout)
+        do { return try RemoteNetworks(configuration) } catch { throw UsageError("--inference-url: \(error)") }
+    }
+
+    /// The bearer token: from a file only its owner may read, else from AITRADER_INFERENCE_TOKEN, else none.
+    static func token(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        guard let file else { return environment[tokenVariable].flatMap { $0.isEmpty ? nil : $0 } }
+        var info = stat()
+        guard stat(file, &info) == 0, let data = FileManager.default.contents(atPath: file) else {
+            throw UsageError("--inference-token-file \(file) cannot be read")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw UsageError("--inference-token-file \(file) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty, !token.contains(where: \.isNewline) else {
+            throw UsageError("--inference-token-file \(file) must hold the token alone on one line")
+        }
+        return token
     }
 }
