@@ -72,7 +72,9 @@ public enum PredictionSuite: BenchSuite {
             let scaler = FeatureScaler.fit(frame, rows: frame.maxLookback..<frame.count)
             var meta = CheckpointMetadata(featureNames: set.names, scaler: scaler, runID: "bench")
             meta.extra = ["timeframe": timeframes[model]!.rawValue, "feature_config_hash": set.configHash]
-            paths[model] = dir + "/\(model.rawValue).safetensors"
+            // The layout `aitrader train --model all` writes, so `aitrader serve` (the robot suite's remote cycle) serves it.
+            try FileManager.default.createDirectory(atPath: dir + "/checkpoints/\(model.rawValue)", withIntermediateDirectories: true)
+            paths[model] = dir + "/checkpoints/\(model.rawValue)/best.safetensors"
             try Checkpoint.save(network, metadata: meta, to: paths[model]!)
         }
         var config = EnsembleConfig()

@@ -35,7 +35,9 @@ enum ServeCommand: AITraderCommand {
         checkpoint's feature order, as aitrader model forward takes them; long_term also close (rows, L)) and
         ensemble (short_term_x, medium_term_x, long_term_x, long_term_close; optional adx and volatility_percentile).
         Outputs: alpha, beta, p_up (calibrated), p_up_raw, confidence, direction; the ensemble's per-model parts as
-        (rows, 3) in the order short_term, medium_term, long_term. GET /v2/models/NAME lists the exact shapes.
+        (rows, 3) in the order short_term, medium_term, long_term. GET /v2/models/NAME lists the exact shapes and
+        the checkpoint's identity (parameters checkpoint_sha256, feature_names); a request with the parameter
+        checkpoint_sha256 runs only on that checkpoint (else 409) — what `aitrader robot run --inference-url` sends.
         Endpoints: /v2/health/live|ready, /v2, /v2/models/NAME[/versions/1][/ready|/config|/infer],
         /v2/repository/index, /v2/repository/models/NAME/load|unload, /metrics (Prometheus).
         Requests from many clients are coalesced per model (up to --max-batch rows, waiting at most
