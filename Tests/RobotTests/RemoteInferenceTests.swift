@@ -167,6 +167,17 @@ import Trading
         #expect(sent.filter { $0.key == "prediction-restored" }.count == 1)
         #expect(statuses.all[7].lastProblem?.contains("prediction failed") == true && statuses.all[7].dataAgeMs == 3 * 3_600_000)
         #expect(status.lastProblem == nil && status.breakers.isEmpty)
+
+        // `robot replay`'s source: the journaled predictions and failures decide the same, breakers included.
+        let predictions = try journal.signals().compactMap { try RobotJSON.decoder.decode(TradingSignal.self, from: Data($0.body.utf8)).prediction }
+        let failures = Dictionary(try journal.problems().map { ($0.time, String($0.text.dropFirst("prediction failed: ".count))) },
+                                  uniquingKeysWith: { a, _ in a })
+        let (replay, replayed, _) = try session(PrecomputedPredictions(predictions, failures: failures), bars: f.bars, start: start,
+                                                settings: settings)
+        try await replay.start(maxCycles: 15)
+        #expect(try replayed.signals().map(\.body) == journal.signals().map(\.body))
+        #expect(try replayed.breakerEvents() == journal.breakerEvents())
+        #expect(try replayed.problems().map(\.text) == journal.problems().map(\.text))
     }
 
     func copyCheckpoints(_ f: EnsembleFixture) throws -> String {

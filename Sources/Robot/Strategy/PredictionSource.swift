@@ -29,19 +29,28 @@ public struct ForecasterPredictions: PredictionSource {
 
 /// Predictions computed beforehand in one batch (the backtest path), looked up by symbol and decision time. With
 /// a predictor, each is re-weighted with the outcomes recorded so far and outcomes go back to it — what
-/// `predict(asOf:)` would have returned at that point (`EnsemblePredictor.reweight`).
+/// `predict(asOf:)` would have returned at that point (`EnsemblePredictor.reweight`). `failures` replays a
+/// recorded session's failed prediction calls (bar close → what failed), so its stale-data handling replays too.
 public struct PrecomputedPredictions: PredictionSource {
     public let bySymbol: [String: [Int64: EnsemblePrediction]]
+    public let failures: [Int64: String]
     let predictor: EnsemblePredictor?
 
-    public init(_ predictions: [EnsemblePrediction], predictor: EnsemblePredictor? = nil) {
+    public init(_ predictions: [EnsemblePrediction], predictor: EnsemblePredictor? = nil, failures: [Int64: String] = [:]) {
         var d: [String: [Int64: EnsemblePrediction]] = [:]
         for p in predictions { d[p.symbol, default: [:]][p.time] = p }
         bySymbol = d
         self.predictor = predictor
+        self.failures = failures
+    }
+
+    /// A prediction call that failed when the session was recorded.
+    public struct RecordedFailure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     public func predictions(symbols: [String], at time: Int64) throws -> [String: EnsemblePrediction] {
+        if let failure = failures[time] { throw RecordedFailure(description: failure) }
         var out: [String: EnsemblePrediction] = [:]
         for s in symbols {
             guard let p = bySymbol[s]?[time] else { continue }

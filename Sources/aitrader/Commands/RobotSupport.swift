@@ -123,7 +123,12 @@ struct RobotSetup {
             let signal = try RobotJSON.decoder.decode(TradingSignal.self, from: Data(s.body.utf8))
             if let p = signal.prediction { predictions.append(p) }
         }
-        source = PrecomputedPredictions(predictions)
+        // Failed prediction calls replay as failures (the strategy journals them as "prediction failed: WHY").
+        var failures: [Int64: String] = [:]
+        for p in try journal.problems() where p.text.hasPrefix("prediction failed: ") {
+            failures[p.time] = String(p.text.dropFirst("prediction failed: ".count))
+        }
+        source = PrecomputedPredictions(predictions, failures: failures)
         speed = .max
         var config = SimulationConfig()
         if let yaml = recorded.simulationConfig {
