@@ -22,6 +22,11 @@ enum DeployCommand: AITraderCommand {
         Option("credentials", .text, "FILE", "NAME=value lines (APCA_API_KEY_ID, APCA_API_SECRET_KEY, AITRADER_MT5_TOKEN, "
                + "endpoints...), readable only by you; default: the environment"),
         Option("checkpoints", .text, "DIR", "checkpoints of the three models"),
+        Option("inference-url", .text, "URL", "run the networks on a running `aitrader serve` at URL instead of in this process; "
+               + "it must serve the --checkpoints (checked at start: shapes, feature order, SHA-256)"),
+        Option("inference-token-file", .text, "FILE", "bearer token for --inference-url, alone in a file only its owner may read "
+               + "(default: the environment variable AITRADER_INFERENCE_TOKEN)"),
+        Option("inference-timeout", .number(.positive), "SECONDS", "the most one inference request may take", default: "10"),
         Option("predictions", .text, "FILE", "trade on recorded predictions (JSON lines) instead of running the models"),
         Option("timeframe", .timeframe, "", "the bars decided on (default: the checkpoints' finest)"),
         Option("profile", .choice(["scalper", "trader", "investor"]), "", "trading profile (timeframe with --predictions)",
