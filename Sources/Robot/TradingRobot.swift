@@ -61,8 +61,13 @@ public actor TradingRobot {
 
     /// Recovers from the journal, then runs cycles until the mode's data ends, `stop()` is called, `stopWhen` says
     /// so or `maxCycles` cycles ran in this call. Returns the status at the end.
+    ///
+    /// With `continueAfterBrokerFailures` (a live broker), a cycle that a transient broker failure interrupts (the
+    /// broker unreachable, a rate-limit storm longer than the client waits) is journaled as failed with its reason and
+    /// the robot goes on at the next bar close — the broker-connectivity breaker and the kill switch count such
+    /// failures; anything else still stops it.
     @discardableResult
-    public func start(maxCycles: Int? = nil, stopWhen: (@Sendable () -> Bool)? = nil,
+    public func start(maxCycles: Int? = nil, stopWhen: (@Sendable () -> Bool)? = nil, continueAfterBrokerFailures: Bool = false,
                       onCycle: (@Sendable (RobotStatus, RobotStrategy.CycleLog) -> Void)? = nil) async throws(RobotError) -> RobotStatus {
         try await recover()
         current.running = true
@@ -70,7 +75,15 @@ public actor TradingRobot {
         while !stopRequested, !(stopWhen?() ?? false) {
             if let maxCycles, ran >= maxCycles { break }
             guard let view = try await mode.nextCycle() else { break }
-            try await cycle(view)
+            do {
+                try await cycle(view)
+            } catch {
+                guard continueAfterBrokerFailures, case .venue(let failure) = error, failure.isTransient else { throw error }
+                let reason = "cycle at \(UTCTime.iso8601(view.time)) abandoned: \(failure)"
+                try journal.failCycle(time: view.time, reason: reason)
+                current.lastProblem = reason
+                Log.warning("robot cycle abandoned; going on at the next bar", ["time": UTCTime.iso8601(view.time), "error": "\(failure)"])
+            }
             ran += 1
             onCycle?(current, strategy.log)
         }

@@ -194,6 +194,44 @@ final class FailingBroker: Venue, @unchecked Sendable {
     }
 }
 
+extension ProductionModeTests {
+    /// A live robot does not stop when the broker is briefly unreachable: those cycles are journaled as failed with
+    /// their reason and trading goes on at the next bar close; without the option the failure stops the robot.
+    @Test func cyclesTheBrokerFailsAreJournaledAndTheRobotGoesOn() async throws {
+        let bars = try RobotFixture.eurusd(bars: 60)
+        let feed = StandInBrokerFeed(SimulationMode(series: [bars], cash: 10_000, models: RobotFixture.models))
+        let journal = try RobotJournal(path: temporaryPath("outage.sqlite"), durability: .process)
+        let broker = FailingBroker(feed.broker, error: .rateLimited(retryAfterMs: 1_000))
+        let mode = ProductionMode(broker: broker, killSwitch: try killSwitch(), validator: Self.permissive, feed: feed, journal: journal)
+        let robot = TradingRobot(strategy: RobotStrategy(settings: RobotFixture.settings(), source: SyntheticPredictions()),
+                                 mode: mode, journal: journal, initialBalance: 10_000)
+        let count = Counter()
+        let status = try await robot.start(maxCycles: 12, continueAfterBrokerFailures: true) { _, _ in
+            let n = count.next()
+            broker.failing = (4...5).contains(n)          // the 6th and 7th cycles meet an outage
+        }
+        #expect(status.cycles == 10, "\(status.cycles)")
+        let problems = try journal.problems()
+        #expect(problems.count == 2 && problems.allSatisfy { $0.text.contains("abandoned") && $0.text.contains("rate limiting") }, "\(problems)")
+
+        let journal2 = try RobotJournal(path: temporaryPath("outage2.sqlite"), durability: .process)
+        let feed2 = StandInBrokerFeed(SimulationMode(series: [bars], cash: 10_000, models: RobotFixture.models))
+        let down = FailingBroker(feed2.broker, error: .connectivity("down"))
+        down.failing = true
+        let robot2 = TradingRobot(strategy: RobotStrategy(settings: RobotFixture.settings(), source: SyntheticPredictions()),
+                                  mode: ProductionMode(broker: down, killSwitch: try killSwitch(), validator: Self.permissive,
+                                                       feed: feed2, journal: journal2),
+                                  journal: journal2, initialBalance: 10_000)
+        await #expect(throws: RobotError.self) { try await robot2.start(maxCycles: 3) }
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = -1
+    func next() -> Int { lock.withLock { n += 1; return n } }
+}
+
 /// A broker that acknowledges a different quantity than the one sent.
 final class MisacknowledgingBroker: Venue, @unchecked Sendable {
     let name = "misacknowledging"

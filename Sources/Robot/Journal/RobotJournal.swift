@@ -169,6 +169,21 @@ public final class RobotJournal: @unchecked Sendable {
         }
     }
 
+    /// Marks the started cycle for the bar closing at `time` as failed (a live broker could not be reached), with
+    /// the reason as a problem: the robot goes on at the next bar close, and recovery ignores the cycle.
+    public func failCycle(time: Int64, reason: String) throws(RobotError) {
+        try wrap { () throws(StorageError) in
+            try database.transaction { () throws(StorageError) in
+                guard let seq = try database.query("SELECT seq FROM cycles WHERE time = ? AND status = 'started'",
+                                                   [.integer(time)]).first?.first?.int else { return }
+                try database.run("UPDATE cycles SET status = 'failed', completed_at = ? WHERE seq = ?",
+                                 [.integer(Self.now()), .integer(seq)])
+                try database.run("INSERT INTO cycle_problems (cycle, time, text) VALUES (?, ?, ?)",
+                                 [.integer(seq), .integer(time), .text(reason)])
+            }
+        }
+    }
+
     /// Marks the cycle complete with the robot's state after it (JSON), in one transaction.
     public func completeCycle(_ seq: Int64, state: String) throws(RobotError) {
         try wrap { () throws(StorageError) in

@@ -143,12 +143,15 @@ enum DeployCommand: AITraderCommand {
         Interrupts.install()
         let final: RobotStatus
         do {
-            try await robot.start(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested }) { status, log in
+            try await robot.start(maxCycles: values.int("max-cycles"), stopWhen: { Interrupts.requested },
+                                  continueAfterBrokerFailures: true) { status, log in
                 if !quiet { print(RobotLines.cycle(status, log)) }
                 monitor?.record(status, orderStates: (try? journal.orderCountsByStatus()) ?? [:])
             }
             // What the broker did with the last cycle's orders, journaled before the process ends.
-            try await robot.settle()
+            do { try await robot.settle() } catch {
+                writeError("warning: the last look at the broker failed (\(error)); the next start reconciles\n")
+            }
             final = await robot.status()
         } catch {
             await watcher.stop()
