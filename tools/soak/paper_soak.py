@@ -116,7 +116,7 @@ def main():
     ap.add_argument("--aitrader", default=os.path.join(ROOT, ".build", "release", "aitrader"))
     ap.add_argument("--days", type=int, default=30, help="trading days replayed")
     ap.add_argument("--history", type=int, default=300, help="bars of history before the first traded bar")
-    ap.add_argument("--bars-per-second", type=float, default=4.0, help="the fake's accelerated clock")
+    ap.add_argument("--bars-per-second", type=float, default=3.0, help="the fake's accelerated clock")
     ap.add_argument("--fault-rate", type=float, default=0.03, help="probability of a transport fault per eligible event")
     ap.add_argument("--kills", type=int, default=6, help="SIGKILLs of the robot at random moments")
     ap.add_argument("--seed", type=int, default=1)
