@@ -77,12 +77,12 @@ $BIN robot status --session results/demo_robot
 $BIN robot replay --journal results/demo_robot/journal.sqlite --data-root "$DEMO_DATA"
 echo "-- results/demo_robot/journal.sqlite: every cycle, signal, order, fill, position change and breaker event"
 echo "== paper trading: aitrader deploy --mode paper --broker alpaca against the local fake Alpaca broker"
-echo "   (integrations/alpaca/testing: Alpaca's REST and trade_updates wire format) replaying the sample's last days at"
-echo "   2 bars a second; the ensemble trades through the kill switch, order validation and the journal; then the"
-echo "   monitoring output (Prometheus /metrics, /health) and the session's status"
+echo "   (integrations/alpaca/testing: Alpaca's REST and trade_updates wire format) replaying a week of the sample at"
+echo "   4 bars a second; the ensemble decides at each close, orders pass the kill switch, validation and the journal;"
+echo "   then the monitoring output (Prometheus /metrics, /health) and the session's status"
 rm -rf results/demo_paper
 FAKE_ALPACA_KEY=demo-key FAKE_ALPACA_SECRET=demo-secret-not-for-real-use python3 integrations/alpaca/testing/fake_alpaca_broker.py \
-  --bars data/sample/EURUSD_H1.csv --symbol EURUSD --start 2018-01-29T00:00:00Z --bars-per-second 2 \
+  --bars data/sample/EURUSD_H1.csv --symbol EURUSD --start 2018-01-24T00:00:00Z --bars-per-second 4 \
   --rate-limit 100000 --lifetime 900 >"$DEMO_DATA/fake.out" 2>"$DEMO_DATA/fake.log" &
 FAKE=$!
 FAKE_PORT=""
@@ -100,12 +100,12 @@ APCA_API_BASE_URL="http://127.0.0.1:$FAKE_PORT" APCA_API_DATA_URL="http://127.0.
   APCA_API_TRADING_STREAM_URL="ws://127.0.0.1:$FAKE_PORT/stream" ALPACA_REQUESTS_PER_MINUTE=100000 \
   $BIN deploy --mode paper --broker alpaca --symbol EURUSD --checkpoints results/demo_checkpoints \
   --risk-profile aggressive --threads 2 --session results/demo_paper --data-root "$DEMO_DATA" \
-  --credentials "$DEMO_DATA/alpaca-paper.env" --poll-interval 0.05 --until 2018-01-31T00:00:00Z --monitor-port 0 \
+  --credentials "$DEMO_DATA/alpaca-paper.env" --poll-interval 0.05 --until 2018-02-01T00:00:00Z --monitor-port 0 \
   2>"$DEMO_DATA/deploy.log" &
 DEPLOY=$!
 MONITOR=""
 for _ in $(seq 1 200); do
-  MONITOR="$(grep -o 'http://127.0.0.1:[0-9]*' "$DEMO_DATA/deploy.log" | head -1 || true)"
+  MONITOR="$(grep -o 'monitoring on http://127.0.0.1:[0-9]*' "$DEMO_DATA/deploy.log" | head -1 | sed 's/^monitoring on //' || true)"
   [ -n "$MONITOR" ] && break
   kill -0 $DEPLOY 2>/dev/null || break
   sleep 0.1
