@@ -246,4 +246,28 @@ struct AlpacaBrokerTests {
             }
         }
     }
+
+    @Test func theCalendarIsInUTCAndPartialFillsAddUp() async throws {
+        try await withBroker { broker, fake in
+            // The fake trades FX hours: 17:00 New York to 17:00 the next day, five sessions a week.
+            let sessions = try await broker.calendar(start: "2017-09-04", end: "2017-09-08")
+            #expect(sessions.map(\.date) == ["2017-09-04", "2017-09-05", "2017-09-06", "2017-09-07", "2017-09-08"])
+            #expect(sessions.allSatisfy { $0.close - $0.open == 24 * 3_600_000 })
+            #expect(sessions.first?.close == UTCTime.parse("2017-09-04T21:00:00Z"))      // 17:00 EDT
+            #expect(AlpacaBroker.newYork(date: "2018-01-02", time: "09:30") == UTCTime.parse("2018-01-02T14:30:00Z"))   // EST
+
+            try await fake.faults([["kind": "partial_fill", "parts": 3]])
+            let ack = try await broker.submit(OrderRequest(symbol: "EURUSD", side: .buy, size: .units(3_000)), clientOrderID: "p-1")
+            #expect(ack.status != .rejected)
+            var seen: [OrderStatus] = []
+            for _ in 0..<4 {
+                seen.append(try await broker.order(clientOrderID: "p-1").status)
+                try await fake.advance()
+            }
+            #expect(seen.contains(.partiallyFilled) && seen.last == .filled, "\(seen)")
+            let fills = try await broker.fills(since: .min).filter { $0.clientOrderID == "p-1" }
+            #expect(fills.count == 3 && abs(fills.reduce(0) { $0 + $1.units } - 3_000) < 1e-9, "\(fills)")
+            #expect(try await broker.positions().first?.quantity == 3_000)
+        }
+    }
 }

@@ -60,6 +60,20 @@ public struct MarketClock: Sendable, Equatable, Codable {
     }
 }
 
+/// One trading session of a broker's calendar (UTC ms): `date` is the session's own date (`2024-01-02`), which for
+/// a market that opens the evening before (FX) is the day it closes.
+public struct MarketSession: Sendable, Equatable, Codable {
+    public var date: String
+    public var open: Int64
+    public var close: Int64
+
+    public init(date: String, open: Int64, close: Int64) {
+        self.date = date
+        self.open = open
+        self.close = close
+    }
+}
+
 /// One event of a broker's push stream.
 public enum BrokerUpdate: Sendable, Equatable {
     /// An order changed state (new, partially filled, filled, cancelled, rejected, replaced, ...).

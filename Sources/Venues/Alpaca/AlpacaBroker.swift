@@ -233,6 +233,37 @@ public actor AlpacaBroker: BrokerAdapter {
                            nextClose: AlpacaOrder.time(c["next_close"]))
     }
 
+    /// The trading sessions from `start` to `end` (dates, `2024-01-02`), from `GET /v2/calendar`: Alpaca writes each
+    /// session's open and close as New York wall-clock times of its date; a close not after the open (a session that
+    /// opens the evening before, as FX's) opens on the previous day.
+    public func calendar(start: String, end: String) async throws(VenueError) -> [MarketSession] {
+        let r = try await client.idempotent("GET", "/v2/calendar", query: [("start", start), ("end", end)])
+        guard (200..<300).contains(r.status) else { throw Self.unexpected(r, "the calendar") }
+        guard let rows = try AlpacaTradingClient.json(r, "calendar") as? [[String: Any]] else {
+            throw .invalidResponse("calendar: not a list")
+        }
+        var out: [MarketSession] = []
+        for row in rows {
+            guard let date = row["date"] as? String, let open = row["open"] as? String, let close = row["close"] as? String,
+                  var opens = Self.newYork(date: date, time: open), let closes = Self.newYork(date: date, time: close)
+            else { throw .invalidResponse("a calendar row without a readable date, open or close") }
+            if opens >= closes { opens -= UTCTime.msPerDay }
+            out.append(MarketSession(date: date, open: opens, close: closes))
+        }
+        return out
+    }
+
+    /// UTC ms of a New York wall-clock time (`2024-03-11`, `09:30`), daylight saving included.
+    static func newYork(date: String, time: String) -> Int64? {
+        let d = date.split(separator: "-").compactMap { Int($0) }, t = time.split(separator: ":").compactMap { Int($0) }
+        guard d.count == 3, t.count >= 2, let zone = TimeZone(identifier: "America/New_York") else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        guard let instant = calendar.date(from: DateComponents(year: d[0], month: d[1], day: d[2], hour: t[0], minute: t[1]))
+        else { return nil }
+        return Int64((instant.timeIntervalSince1970 * 1000).rounded())
+    }
+
     public nonisolated func updates() -> AsyncStream<BrokerUpdate> {
         // Orders and legs under our client order ids, as every other call reports them.
         streams.subscribe { [weak self] venueID, fallback in
