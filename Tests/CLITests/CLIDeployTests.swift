@@ -206,4 +206,31 @@ struct CLIDeployTests {
         let report = try #require(try j.session("reconciliation"))
         #expect(report.contains(stopID), "the start-up reconciliation names the stop that filled while the robot was down")
     }
+
+    /// `deploy --broker mt5` through the real bridge with the fake MetaTrader5 module: the dry run reads the account
+    /// and the clock (the traded symbol's last tick) over the bridge and prints the summary, the token never shown.
+    @Test func anMT5DryRunReadsTheAccountAndTheClockThroughTheBridge() async throws {
+        let (dir, predictions) = try CLIRobotTests.prepare()
+        let token = "mt5-bridge-token-4d1f0a77"
+        let market = dir + "/mt5-market.json"
+        try #"{"EURUSD": {"bid": 1.10012, "ask": 1.10025, "time": 1704888000}}"#.write(toFile: market, atomically: true, encoding: .utf8)
+        let bridge = try #require(try PythonServer.start(
+            script: CLI.root.path + "/integrations/mt5/mt5_bridge.py",
+            arguments: ["--port", "0", "--log-level", "WARNING", "--max-lifetime", "600"],
+            environment: ["PYTHONPATH": CLI.root.path + "/integrations/mt5/testing", "AITRADER_MT5_TOKEN": token,
+                          "FAKE_MT5_MARKET_FILE": market]))
+        defer { bridge.stop() }
+        let run = try CLI.run(["deploy", "--mode", "paper", "--broker", "mt5", "--symbol", "EURUSD", "--predictions", predictions,
+                               "--timeframe", "1h", "--session", dir + "/mt5", "--data-root", dir, "--dry-run"],
+                              environment: ["AITRADER_MT5_TOKEN": token, "AITRADER_MT5_PORT": "\(bridge.port)"], timeout: 60)
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("broker: MetaTrader 5 through the bridge at 127.0.0.1:\(bridge.port) (demo account)"))
+        #expect(run.stdout.contains("broker clock: 2024-01-10T12:00:00Z"), "\(run.stdout)")
+        #expect(run.stdout.contains("dry run: broker reachable"))
+        #expect(!run.stdout.contains(token) && !run.stderr.contains(token))
+        let wrong = try CLI.run(["deploy", "--broker", "mt5", "--symbol", "EURUSD", "--predictions", predictions, "--timeframe", "1h",
+                                 "--session", dir + "/mt5b", "--data-root", dir, "--dry-run"],
+                                environment: ["AITRADER_MT5_TOKEN": "not-the-token", "AITRADER_MT5_PORT": "\(bridge.port)"], timeout: 60)
+        #expect(wrong.status == 1 && wrong.stderr.contains("mt5-demo"), "\(wrong)")
+    }
 }
