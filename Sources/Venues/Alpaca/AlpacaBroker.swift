@@ -46,6 +46,14 @@ public actor AlpacaBroker: BrokerAdapter {
         streams = AlpacaStreams(configuration: configuration, quoteSymbols: quoteSymbols)
     }
 
+    /// Alpaca's own SDK shape: keys, and paper (`https://paper-api.alpaca.markets`, the default) or live
+    /// (`https://api.alpaca.markets`); everything else as `AlpacaConfiguration`'s defaults.
+    public init(apiKey: String, secretKey: String, paper: Bool = true) {
+        let configuration = AlpacaConfiguration(tradingURL: paper ? "https://paper-api.alpaca.markets" : "https://api.alpaca.markets",
+                                                keyID: apiKey, secretKey: secretKey)
+        self.init(configuration: configuration)
+    }
+
     // MARK: Venue
 
     public func submit(_ request: OrderRequest, clientOrderID id: String) async throws(VenueError) -> OrderReport {
