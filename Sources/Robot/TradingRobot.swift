@@ -103,10 +103,7 @@ public actor TradingRobot {
         let changed = positions.changes()
         let status = try encode(current)
         try journal.batch { () throws(RobotError) in
-            for p in changed {
-                try journal.recordPosition(cycle: last.seq, time: last.time, symbol: p.symbol, quantity: p.quantity,
-                                           averagePrice: p.averagePrice)
-            }
+            try recordPositions(changed, cycle: last.seq, time: last.time)
             try journal.setSession("status", status)
         }
     }
@@ -155,11 +152,16 @@ public actor TradingRobot {
         let changed = positions.changes()
         let state = try encode(strategy.state), status = try encode(current)
         try journal.batch { () throws(RobotError) in
-            for p in changed {
-                try journal.recordPosition(cycle: seq, time: time, symbol: p.symbol, quantity: p.quantity, averagePrice: p.averagePrice)
-            }
+            try recordPositions(changed, cycle: seq, time: time)
             try journal.completeCycle(seq, state: state)
             try journal.setSession("status", status)
+        }
+    }
+
+    /// Journals the positions that changed, under `cycle` (inside the caller's transaction).
+    private func recordPositions(_ changed: [Position], cycle: Int64, time: Int64) throws(RobotError) {
+        for p in changed {
+            try journal.recordPosition(cycle: cycle, time: time, symbol: p.symbol, quantity: p.quantity, averagePrice: p.averagePrice)
         }
     }
 
@@ -251,12 +253,7 @@ public actor TradingRobot {
         try await refreshAccount(open: try await orders.openOrders())
         // What changed while the robot was down (a live broker's fills), journaled under the last cycle.
         let changed = positions.changes(since: try journal.lastPositions())
-        try journal.batch { () throws(RobotError) in
-            for p in changed {
-                try journal.recordPosition(cycle: last.seq, time: last.time, symbol: p.symbol, quantity: p.quantity,
-                                           averagePrice: p.averagePrice)
-            }
-        }
+        try journal.batch { () throws(RobotError) in try recordPositions(changed, cycle: last.seq, time: last.time) }
         try await updateStatus(time: last.time)
     }
 }

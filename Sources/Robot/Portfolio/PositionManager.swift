@@ -35,25 +35,17 @@ public struct PositionManager: Sendable {
     public var exposureRatio: Double { portfolio.equity > 0 ? portfolio.grossExposure / portfolio.equity : .infinity }
 
     /// Positions whose quantity changed since the last call (for the journal).
+    public mutating func changes() -> [Position] { changes(from: recorded, tolerance: 0) }
+
     /// After a restart: the journal's last quantities are what was recorded; returns the positions that differ from
     /// them now (beyond the last bits: a rebuilt simulation matches exactly) — what happened while the robot was down.
-    public mutating func changes(since journaled: [String: Double]) -> [Position] {
-        var out: [Position] = []
-        for p in portfolio.positions where abs(p.quantity - (journaled[p.symbol] ?? 0)) > 1e-9 * max(1, abs(p.quantity)) {
-            out.append(p)
-        }
-        for (symbol, q) in journaled where q != 0 && portfolio.quantity(symbol) == 0 { out.append(Position(symbol: symbol)) }
-        recorded = [:]
-        for p in portfolio.positions { recorded[p.symbol] = p.quantity }
-        return out.sorted { $0.symbol < $1.symbol }
-    }
+    public mutating func changes(since journaled: [String: Double]) -> [Position] { changes(from: journaled, tolerance: 1e-9) }
 
-    public mutating func changes() -> [Position] {
-        var out: [Position] = []
-        for p in portfolio.positions where p.quantity != (recorded[p.symbol] ?? 0) { out.append(p) }
-        for (symbol, q) in recorded where q != 0 && portfolio.quantity(symbol) == 0 {
-            out.append(Position(symbol: symbol))
-        }
+    /// Positions whose quantity differs from `before` by more than `tolerance` (relative), and those gone flat; the
+    /// quantities now become what was recorded.
+    private mutating func changes(from before: [String: Double], tolerance: Double) -> [Position] {
+        var out = portfolio.positions.filter { abs($0.quantity - (before[$0.symbol] ?? 0)) > tolerance * max(1, abs($0.quantity)) }
+        for (symbol, q) in before where q != 0 && portfolio.quantity(symbol) == 0 { out.append(Position(symbol: symbol)) }
         recorded = [:]
         for p in portfolio.positions { recorded[p.symbol] = p.quantity }
         return out.sorted { $0.symbol < $1.symbol }

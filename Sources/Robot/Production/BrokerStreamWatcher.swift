@@ -2,10 +2,9 @@ import Foundation
 import Trading
 
 /// Watches a broker's push stream (`BrokerAdapter.updates`) beside the robot: counts the order updates and fills
-/// it pushes, alerts when a stream is lost and when it is back (a reconnect is counted by the monitor), and raises
-/// `resyncRequested` after every reconnect — Alpaca does not replay what was pushed during the gap, so the robot's
-/// next cycle re-queries orders and fills (its order manager does at every cycle; the flag is for monitoring and
-/// tests). The journal is not written from here: the robot's cycle is its only writer.
+/// it pushes, alerts when a stream is lost and when it is back (a reconnect is counted by the monitor). Alpaca does
+/// not replay what was pushed during a gap; nothing needs asking for here, since the robot's order manager re-queries
+/// orders and fills at every cycle. The journal is not written from here: the robot's cycle is its only writer.
 ///
 ///     let watcher = BrokerStreamWatcher(broker: alpaca, alerts: monitor, onReconnect: { monitor.recordReconnect() })
 ///     watcher.start()
@@ -25,10 +24,8 @@ public final class BrokerStreamWatcher: @unchecked Sendable {
     private let onReconnect: @Sendable () -> Void
     private let lock = NSLock()
     private var counts = Counts()
-    private var resync = false
     private var connectedOnce: Set<String> = []
     private var task: Task<Void, Never>?
-    private var lastQuotes: [String: (bid: Double, ask: Double, time: Int64)] = [:]
 
     public init(broker: any BrokerAdapter, alerts: any AlertSink, onReconnect: @escaping @Sendable () -> Void = {}) {
         self.broker = broker
@@ -37,11 +34,6 @@ public final class BrokerStreamWatcher: @unchecked Sendable {
     }
 
     public var streamCounts: Counts { lock.withLock { counts } }
-    /// Set by a reconnect, cleared by `takeResyncRequest`.
-    public var resyncRequested: Bool { lock.withLock { resync } }
-    public func takeResyncRequest() -> Bool { lock.withLock { defer { resync = false }; return resync } }
-    /// The latest pushed quote of a symbol.
-    public func quote(_ symbol: String) -> (bid: Double, ask: Double, time: Int64)? { lock.withLock { lastQuotes[symbol] } }
 
     public func start() {
         let stream = broker.updates()
@@ -66,11 +58,7 @@ public final class BrokerStreamWatcher: @unchecked Sendable {
         switch update {
         case .order: lock.withLock { counts.orderUpdates += 1 }
         case .fill: lock.withLock { counts.fills += 1 }
-        case .quote(let symbol, let bid, let ask, let time):
-            lock.withLock {
-                counts.quotes += 1
-                lastQuotes[symbol] = (bid, ask, time)
-            }
+        case .quote: lock.withLock { counts.quotes += 1 }
         case .disconnected(let stream, let reason):
             lock.withLock { counts.disconnects += 1 }
             alerts.send(RobotAlert(level: .warning, key: "stream-\(stream)", title: "Broker stream \(stream) lost",
@@ -78,10 +66,7 @@ public final class BrokerStreamWatcher: @unchecked Sendable {
         case .reconnected(let stream):
             let again = lock.withLock { () -> Bool in
                 let again = !connectedOnce.insert(stream).inserted
-                if again {
-                    counts.reconnects += 1
-                    resync = true
-                }
+                if again { counts.reconnects += 1 }
                 return again
             }
             if again {

@@ -1,3 +1,4 @@
+import Common
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -18,13 +19,14 @@ public struct KillSwitchAuthorization: Sendable, CustomStringConvertible, Custom
     /// Reads the token from `path`: the file must exist, be readable only by its owner (no group or other
     /// permission bits) and hold a token of at least 16 characters (surrounding whitespace is ignored).
     public static func fromFile(_ path: String) throws(KillSwitchError) -> KillSwitchAuthorization {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .authorizationUnavailable("the token file \(path) cannot be read: \(String(cString: strerror(errno)))") }
-        guard info.st_mode & 0o077 == 0 else {
-            throw .authorizationUnavailable("the token file \(path) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .authorizationUnavailable("the token file \(path) cannot be read")
+        let data: Data
+        do { data = try PrivateFile.read(path) } catch {
+            switch error {
+            case .cannotStat(let why): throw .authorizationUnavailable("the token file \(path) cannot be read: \(why)")
+            case .readableByOthers(let mode):
+                throw .authorizationUnavailable("the token file \(path) is readable by others (mode \(mode)); chmod 600 it")
+            default: throw .authorizationUnavailable("the token file \(path) cannot be read")
+            }
         }
         return try make(Array(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8),
                         source: "file \(path)")

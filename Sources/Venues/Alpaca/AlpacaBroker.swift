@@ -32,8 +32,6 @@ public actor AlpacaBroker: BrokerAdapter {
     let maxSubmitAttempts = 4
     /// Alpaca's order id → our client order id (parents as sent; legs as `<parent>-sl|-tp`).
     private var ourIDs: [String: String] = [:]
-    /// Our client order id → Alpaca's order id.
-    private var venueIDs: [String: String] = [:]
     private var priceRules: [String: AlpacaPriceRule] = [:]
     let streams: AlpacaStreams
 
@@ -306,7 +304,6 @@ public actor AlpacaBroker: BrokerAdapter {
             if (200..<300).contains(n.status) { o = try Self.order(n, "order \(id)") }
         }
         ourIDs[o.id] = id
-        venueIDs[id] = o.id
         return learn(o)
     }
 
@@ -348,11 +345,7 @@ public actor AlpacaBroker: BrokerAdapter {
     func learn(_ o: AlpacaOrder) -> AlpacaOrder {
         let parent = ourIDs[o.id] ?? o.clientOrderID
         ourIDs[o.id] = parent
-        venueIDs[parent] = o.id
-        for leg in o.legs where ourIDs[leg.id] == nil {
-            ourIDs[leg.id] = parent + leg.legSuffix
-            venueIDs[parent + leg.legSuffix] = leg.id
-        }
+        for leg in o.legs where ourIDs[leg.id] == nil { ourIDs[leg.id] = parent + leg.legSuffix }
         return o
     }
 

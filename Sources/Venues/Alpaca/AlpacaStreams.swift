@@ -25,8 +25,6 @@ final class AlpacaStreams: @unchecked Sendable {
     /// replaced (Alpaca pushes `new`, `fill`, `canceled`...), cleared by any trade update. A stream that stays
     /// quiet past it is "connected" but silent: it is reconnected and the gap re-queried.
     private var expectedBy: Date?
-    /// Reconnections so far, per stream (monitoring).
-    private(set) var reconnects: [String: Int] = [:]
 
     init(configuration: AlpacaConfiguration, quoteSymbols: [String] = []) {
         self.configuration = configuration
@@ -65,8 +63,6 @@ final class AlpacaStreams: @unchecked Sendable {
         for s in subs { s.finish() }
     }
 
-    func reconnectCount(_ stream: String) -> Int { lock.withLock { reconnects[stream] ?? 0 } }
-
     /// An order was just sent, cancelled or replaced: a trade update must follow within the silence limit.
     func expectActivity() {
         lock.withLock {
@@ -89,15 +85,12 @@ final class AlpacaStreams: @unchecked Sendable {
     /// Connect → authenticate → listen/subscribe → read until lost; then back off and start again, until stopped.
     private func run(stream: String) async {
         var failures = 0
-        var connectedBefore = false
         while !Task.isCancelled {
             let why: String
             do {
                 let socket = try await connect(stream: stream)
                 failures = 0
                 if stream == "trade_updates" { lock.withLock { expectedBy = nil } }
-                if connectedBefore { lock.withLock { reconnects[stream, default: 0] += 1 } }
-                connectedBefore = true
                 publish(.reconnected(stream: stream))
                 why = await read(socket, stream: stream)
                 socket.close()

@@ -40,19 +40,25 @@ struct AlpacaTradingClient: Sendable {
     func idempotent(_ method: String, _ path: String, query: [(String, String)] = [], json: [String: Any]? = nil)
         async throws(VenueError) -> HTTPClient.Response
     {
-        var attempt = 1
-        var rng = SystemRandomNumberGenerator()
-        while true {
-            switch try await once(method, path, query: query, json: json) {
-            case .response(let r): return r
-            case .ambiguous(let why):
-                guard attempt < retry.maxAttempts else { throw .connectivity("Alpaca \(method) \(path): \(why)") }
-                let d = retry.delay(afterAttempt: attempt, error: .transient(why), using: &rng)
-                Log.warning("retrying", ["what": "alpaca \(method) \(path)", "attempt": "\(attempt)", "error": why,
-                                         "delay_s": String(format: "%.2f", d)])
-                try await Self.sleep(d)
-                attempt += 1
+        // `RetryPolicy` retries what is transient: an ambiguous outcome is, for a request safe to repeat; any other
+        // failure ends the retries and is thrown as it is.
+        var failure: VenueError?
+        do throws(SourceError) {
+            return try await retry.run("alpaca \(method) \(path)") { () async throws(SourceError) -> HTTPClient.Response in
+                let outcome: Outcome
+                do throws(VenueError) { outcome = try await once(method, path, query: query, json: json) } catch {
+                    failure = error
+                    throw .invalidRequest("\(error)")
+                }
+                switch outcome {
+                case .response(let r): return r
+                case .ambiguous(let why): throw .transient(why)
+                }
             }
+        } catch {
+            if let failure { throw failure }
+            if case .transient(let why) = error { throw .connectivity("Alpaca \(method) \(path): \(why)") }
+            throw .connectivity("cancelled")
         }
     }
 

@@ -19,19 +19,21 @@ public enum CredentialsFile {
 
     public static func load(_ path: String) throws(Error) -> [String: String] {
         let expanded = (path as NSString).expandingTildeInPath
-        var info = stat()
-        guard stat(expanded, &info) == 0 else { throw Error(description: "credentials file \(path): \(String(cString: strerror(errno)))") }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw Error(description: "credentials file \(path) is not a regular file") }
-        guard info.st_mode & 0o077 == 0 else {
-            throw Error(description: "credentials file \(path) can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
-                        + "run `chmod 600 \(path)` — it holds secrets")
+        let data: Data
+        do { data = try PrivateFile.read(expanded, strict: true) } catch {
+            switch error {
+            case .cannotStat(let why): throw Error(description: "credentials file \(path): \(why)")
+            case .notRegularFile: throw Error(description: "credentials file \(path) is not a regular file")
+            case .readableByOthers(let mode):
+                throw Error(description: "credentials file \(path) can be read by other users (mode \(mode)); "
+                            + "run `chmod 600 \(path)` — it holds secrets")
+            case .ownedByAnotherUser(let uid):
+                throw Error(description: "credentials file \(path) belongs to another user (uid \(uid)); it must be yours")
+            case .cannotRead(let why): throw Error(description: "cannot read credentials file \(path): \(why)")
+            }
         }
-        guard info.st_uid == getuid() else {
-            throw Error(description: "credentials file \(path) belongs to another user (uid \(info.st_uid)); it must be yours")
-        }
-        let text: String
-        do { text = try String(contentsOfFile: expanded, encoding: .utf8) } catch {
-            throw Error(description: "cannot read credentials file \(path): \(error.localizedDescription)")
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Error(description: "cannot read credentials file \(path): it is not UTF-8 text")
         }
         var values: [String: String] = [:]
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

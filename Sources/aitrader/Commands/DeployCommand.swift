@@ -127,7 +127,7 @@ enum DeployCommand: AITraderCommand {
         // last completed cycle: bars that closed while the robot was down come from the broker as new ones.
         let step = timeframe.milliseconds
         let cutoff = min(clock.time, try journal.lastCompletedCycle()?.time ?? .max)
-        let history = setup.series.map { s in s[0..<(s.bars.lastIndex { $0.timestamp + step <= cutoff }.map { $0 + 1 } ?? 0)] }
+        let history = setup.series.map { $0.slice(to: cutoff - step + 1) }      // open + step <= cutoff
         let store = try DataContext.store(dataRoot: setup.recorded.dataRoot)
         let feed = LiveBarFeed(name: brokerName, symbols: symbols, timeframe: timeframe, history: history,
                                clock: { try await broker.clock().time }, fetch: connection.fetch,

@@ -44,7 +44,7 @@ struct DeployBroker {
             let source = AlpacaSource(configuration: config)
             return DeployBroker(
                 broker: broker,
-                fetch: { symbol, start, end in try await source.fetchOHLCV(symbol: symbol, timeframe: timeframe, start: start, end: end) },
+                fetch: bars(from: source, timeframe: timeframe),
                 summary: ["broker: Alpaca \(config.isLiveTrading ? "LIVE (real money)" : "paper") at \(config.tradingURL)",
                           "market data: \(config.dataURL) (feed \(config.feed ?? "account default")); trade updates: \(config.resolvedTradingStreamURL)",
                           "credentials: key \(Self.masked(config.keyID)) (secret not shown)"],
@@ -61,13 +61,18 @@ struct DeployBroker {
                                    options: MT5BrokerOptions(quoteSymbols: symbols, clockSymbol: symbols.first))
             return DeployBroker(
                 broker: broker,
-                fetch: { symbol, start, end in try await source.fetchOHLCV(symbol: symbol, timeframe: timeframe, start: start, end: end) },
+                fetch: bars(from: source, timeframe: timeframe),
                 summary: ["broker: MetaTrader 5 through the bridge at \(host):\(port) (\(mode == "production" ? "live account" : "demo account"))",
                           "credentials: bridge token (not shown)"],
                 isLive: mode == "production")
         default:
             throw UsageError("--broker is alpaca or mt5")
         }
+    }
+
+    /// The feed's bar request on a venue's data source.
+    static func bars(from source: any DataSource, timeframe: Timeframe) -> LiveBarFeed.Fetch {
+        { symbol, start, end in try await source.fetchOHLCV(symbol: symbol, timeframe: timeframe, start: start, end: end) }
     }
 
     /// The first four characters of a key, the rest masked (enough to tell two keys apart, not to use one).

@@ -296,12 +296,12 @@ enum RobotInference {
     /// The bearer token: from a file only its owner may read, else from AITRADER_INFERENCE_TOKEN, else none.
     static func token(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
         guard let file else { return environment[tokenVariable].flatMap { $0.isEmpty ? nil : $0 } }
-        var info = stat()
-        guard stat(file, &info) == 0, let data = FileManager.default.contents(atPath: file) else {
+        let data: Data
+        do { data = try PrivateFile.read(file) } catch {
+            if case .readableByOthers(let mode) = error {
+                throw UsageError("--inference-token-file \(file) is readable by others (mode \(mode)); chmod 600 it")
+            }
             throw UsageError("--inference-token-file \(file) cannot be read")
-        }
-        guard info.st_mode & 0o077 == 0 else {
-            throw UsageError("--inference-token-file \(file) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
         }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty, !token.contains(where: \.isNewline) else {
