@@ -29,7 +29,15 @@ public enum Subprocess {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        // Every handle is closed here rather than when Foundation releases it: a Process keeps its standard handles
+        // open for as long as it lives, and a long-lived caller that runs many children would collect descriptors.
+        defer {
+            for handle in [out.fileHandleForReading, out.fileHandleForWriting, err.fileHandleForReading,
+                           err.fileHandleForWriting] { try? handle.close() }
+        }
         try process.run()
+        try? out.fileHandleForWriting.close()
+        try? err.fileHandleForWriting.close()
         let drained = DrainedData()
         let group = DispatchGroup()
         group.enter()

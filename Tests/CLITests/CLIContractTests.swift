@@ -62,6 +62,22 @@ struct CLIContractTests {
     /// update`, which call vendors, nor `bench`, whose valid runs take minutes; `train` runs on the empty scratch data
     /// root, so it cannot train for long): values drawn from
     /// each option's kind plus hostile ones (huge, negative, NaN, escape codes, missing files, directories).
+    /// Hundreds of runs share this test process: one that left its output files open would leak two descriptors
+    /// each, and past about 1,350 open descriptors Foundation's own Process.run reads beyond its /proc/self/fd
+    /// buffer and crashes the whole suite (seen in CI as a SIGSEGV in memcpy).
+    @Test func aRunLeavesNoDescriptorOpenInTheTestProcess() throws {
+        let runs = try (0 ..< 3).map { _ in try CLI.run(["help"]) }
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let targets = open.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0) }
+        for run in runs {
+            #expect(run.status == 0, "\(run)")
+            #expect(run.outputFiles.count == 2)
+            for file in run.outputFiles {
+                #expect(!targets.contains { $0.hasPrefix(file) }, "\(file) is still open")
+            }
+        }
+    }
+
     @Test func randomOptionListsNeverCrash() throws {
         let seed = SplitMix64.testSeed()
         var rng = SplitMix64(seed: seed)

@@ -19,6 +19,12 @@ import Glibc
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        defer {   // closed here: Foundation's Process keeps its handles open for as long as it lives
+            for pipe in [stdin, stdout, stderr] {
+                try? pipe.fileHandleForReading.close()
+                try? pipe.fileHandleForWriting.close()
+            }
+        }
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr

@@ -32,7 +32,9 @@ import Glibc
         process.currentDirectoryURL = CLI.root
         let errPath = dir + "/stderr.txt"
         FileManager.default.createFile(atPath: errPath, contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
+        let errHandle = try #require(FileHandle(forWritingAtPath: errPath))
+        defer { try? errHandle.close() }   // Foundation's Process would keep it open while it lives
+        process.standardError = errHandle
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }

@@ -39,6 +39,7 @@ import Glibc
         server.currentDirectoryURL = CLI.root
         server.environment = ProcessInfo.processInfo.environment.merging(["AITRADER_SERVE_TOKEN": Self.token]) { $1 }
         let out = Pipe()
+        defer { try? out.fileHandleForReading.close() }   // Foundation's Process would keep it open while it lives
         server.standardOutput = out
         server.standardError = FileHandle.nullDevice
         try server.run()

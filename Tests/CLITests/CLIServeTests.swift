@@ -59,6 +59,7 @@ struct CLIServeTests {
         process.arguments = ["serve", "--model-repository", dir, "--port", "0", "--device", "cpu", "--threads", "1"]
         process.currentDirectoryURL = CLI.root
         let out = Pipe()
+        defer { try? out.fileHandleForReading.close() }   // Foundation's Process would keep it open while it lives
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -28,6 +28,8 @@ enum CLI {
         var stdout: String
         var stderr: String
         var timedOut: Bool
+        /// The two files (`.out`, `.err`) the run's output went to, removed by the time `run` returns.
+        var outputFiles: [String] = []
         var description: String { "status \(status) signal \(signal.map(String.init) ?? "-")\nstdout: \(stdout.prefix(2000))\nstderr: \(stderr.prefix(2000))" }
     }
 
@@ -50,8 +52,19 @@ enum CLI {
             try? FileManager.default.removeItem(atPath: outPath + ".out")
             try? FileManager.default.removeItem(atPath: outPath + ".err")
         }
-        process.standardOutput = FileHandle(forWritingAtPath: outPath + ".out")
-        process.standardError = FileHandle(forWritingAtPath: outPath + ".err")
+        // Closed here, not left to the handles' deinit: Foundation's Process keeps its standard handles (and itself)
+        // alive after the child ends, so each run would otherwise leave two descriptors open in the test process.
+        // Past about 1,350 of them Foundation's own Process.run reads beyond its /proc/self/fd buffer and crashes.
+        guard let outHandle = FileHandle(forWritingAtPath: outPath + ".out"),
+              let errHandle = FileHandle(forWritingAtPath: outPath + ".err") else {
+            throw CLIError(description: "cannot create the output files in \(NSTemporaryDirectory())")
+        }
+        defer {
+            try? outHandle.close()
+            try? errHandle.close()
+        }
+        process.standardOutput = outHandle
+        process.standardError = errHandle
         process.standardInput = FileHandle.nullDevice
         let done = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in done.signal() }
@@ -65,7 +78,8 @@ enum CLI {
         let out = (try? String(contentsOfFile: outPath + ".out", encoding: .utf8)) ?? ""
         let err = (try? String(contentsOfFile: outPath + ".err", encoding: .utf8)) ?? ""
         let signal = process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil
-        return Run(status: process.terminationStatus, signal: signal, stdout: out, stderr: err, timedOut: timedOut)
+        return Run(status: process.terminationStatus, signal: signal, stdout: out, stderr: err, timedOut: timedOut,
+                   outputFiles: [outPath + ".out", outPath + ".err"])
     }
 
     struct CLIError: Error, CustomStringConvertible { var description: String }

@@ -10,6 +10,9 @@ import Glibc
 /// instead where AITRADER_REQUIRE_REFERENCE=1 (CI): `start` returns nil then, and the test `#require`s a server.
 public final class PythonServer: @unchecked Sendable {
     let process: Process
+    /// The read end of the server's standard output and its standard error file: closed by `stop()` (Foundation's
+    /// Process keeps its handles open for as long as it lives, which can be past the test).
+    let handles: [FileHandle]
     public let port: Int
     /// The server's standard error, kept in a file (a pipe nobody drains could block it).
     public let stderrPath: String
@@ -23,8 +26,9 @@ public final class PythonServer: @unchecked Sendable {
     public static var shouldRun: Bool { python != nil || ReferencePython.isRequired() }
     public static let skipReason = "python3 is not on PATH (the fake servers need only its standard library)"
 
-    private init(process: Process, port: Int, stderrPath: String) {
+    private init(process: Process, handles: [FileHandle], port: Int, stderrPath: String) {
         self.process = process
+        self.handles = handles
         self.port = port
         self.stderrPath = stderrPath
     }
@@ -46,9 +50,19 @@ public final class PythonServer: @unchecked Sendable {
         let out = Pipe()
         let stderrPath = NSTemporaryDirectory() + "aitrader-test-\(UUID().uuidString).stderr"
         FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        guard let errorHandle = FileHandle(forWritingAtPath: stderrPath) else {
+            throw ServerError(message: "cannot create \(stderrPath)")
+        }
         process.standardOutput = out
-        process.standardError = FileHandle(forWritingAtPath: stderrPath)
-        try process.run()
+        process.standardError = errorHandle
+        do { try process.run() } catch {
+            try? errorHandle.close()
+            try? out.fileHandleForReading.close()
+            throw error
+        }
+        // The child has its copies; the parent keeps only the read end of standard output.
+        try? errorHandle.close()
+        try? out.fileHandleForWriting.close()
         // Read the "PORT n" line with a deadline.
         let handle = out.fileHandleForReading
         let box = LineBox()
@@ -69,16 +83,19 @@ public final class PythonServer: @unchecked Sendable {
               let line = box.line?.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }),
               let port = Int(line.dropFirst(5).trimmingCharacters(in: .whitespaces)) else {
             process.terminate()
+            process.waitUntilExit()
+            try? handle.close()
             let message = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
             throw ServerError(message: "\(script) did not report its port: \(message)")
         }
-        return PythonServer(process: process, port: port, stderrPath: stderrPath)
+        return PythonServer(process: process, handles: [handle], port: port, stderrPath: stderrPath)
     }
 
     public func stop() {
         // SIGKILL: the test runner can start children with SIGTERM blocked, and these servers need no cleanup.
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        for handle in handles { try? handle.close() }
         try? FileManager.default.removeItem(atPath: stderrPath)
     }
 
