@@ -1,3 +1,4 @@
+import Common
 import Foundation
 import Testing
 @testable import Venues
@@ -438,45 +439,15 @@ struct WebSocketClientTests {
         }
     }
 
-    @Test func manyConnectionsLeaveNoThreadOrSocketBehind() async throws {
-        try await withServer { server in
-            let threadsBefore = Self.webSocketThreads()
-            let eventFDsBefore = Self.descriptors(containing: "eventfd")
-            let refused = try Self.unusedPort()
-            for cycle in 0..<30 {
-                let ws = try await WebSocketConnection.connect(url: url(server, "/echo"))
-                try await ws.send(text: "cycle \(cycle)")
-                #expect(try await ws.receive() == .text("cycle \(cycle)"))
-                if cycle == 0 {   // what the counts below look for is there while a connection is open
-                    #expect(Self.webSocketThreads() == threadsBefore + 1)
-                    #expect(Self.socketsConnected(toPort: server.port) == 1)
-                    #expect(Self.descriptors(containing: "eventfd") > eventFDsBefore)   // lws' wake-up descriptor
-                }
-                switch cycle % 3 {
-                case 0:
-                    ws.close()
-                    await ws.waitUntilClosed()
-                case 1:
-                    ws.close(code: 4000, reason: "bye")
-                    #expect(try await ws.receive() == nil)
-                default:
-                    break   // released without close(): deinit closes it
-                }
-                _ = await connectError("ws://127.0.0.1:\(refused)/")
-                _ = await connectError(url(server, "/refuse"))
-                let dropped = try await WebSocketConnection.connect(url: url(server, "/drop"))
-                _ = try await dropped.receive()
-                _ = await receiveError(dropped)
-            }
-            let settled = await eventually(10) {
-                Self.webSocketThreads() == threadsBefore && Self.socketsConnected(toPort: server.port) == 0
-                    && Self.descriptors(containing: "eventfd") <= eventFDsBefore
-            }
-            #expect(settled, """
-                threads \(threadsBefore) -> \(Self.webSocketThreads()), sockets to the server \
-                \(Self.socketsConnected(toPort: server.port)), eventfds \(eventFDsBefore) -> \(Self.descriptors(containing: "eventfd"))
-                """)
-        }
+    /// Threads and descriptors are counted per process, and other suites open WebSocket connections while this one
+    /// runs: the cycles run in a process of their own (this test binary again, on `WebSocketLeakChild`), where
+    /// every websocket thread and descriptor is theirs and the counts can be exact.
+    @Test func manyConnectionsLeaveNoThreadOrSocketBehind() throws {
+        let child = try Subprocess.run(CommandLine.arguments[0], ["--testing-library", "swift-testing", "--filter", "WebSocketLeakChild"],
+                                       environment: ProcessInfo.processInfo.environment.merging([WebSocketLeakChild.variable: "1"]) { $1 })
+        let output = child.output + child.errorOutput
+        #expect(child.status == 0, "the child's run failed:\n\(output.suffix(6000))")
+        #expect(output.contains(WebSocketLeakChild.doneLine), "the child did not run the cycles:\n\(output.suffix(6000))")
     }
 
     @Test(.enabled(if: WebSocketClientTests.openssl != nil, "openssl is not on PATH (it makes the test's certificate)"))
@@ -572,5 +543,60 @@ struct WebSocketClientTests {
             let fields = line.split(separator: " ")
             return fields.count > 9 && fields[2].hasSuffix(":" + portHex) && inodes.contains(String(fields[9]))
         }.count
+    }
+}
+
+/// The body of `WebSocketClientTests.manyConnectionsLeaveNoThreadOrSocketBehind`, run only in the child process that
+/// test starts: 30 cycles of every way a connection ends (our close, a close with a code, release without close,
+/// refused port, refused handshake, dropped by the server), then no websocket thread, socket or lws wake-up
+/// descriptor is left.
+@Suite struct WebSocketLeakChild {
+    static let variable = "AITRADER_WEBSOCKET_LEAK_CHILD"
+    static let doneLine = "websocket leak check: 30 cycles counted"
+    private typealias Parent = WebSocketClientTests
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment[variable] != nil,
+                   "runs in its own process, started by WebSocketClientTests.manyConnectionsLeaveNoThreadOrSocketBehind"))
+    func thirtyCyclesOfEveryEnding() async throws {
+        let suite = Parent()
+        try await suite.withServer { server in
+            let threadsBefore = Parent.webSocketThreads()
+            let eventFDsBefore = Parent.descriptors(containing: "eventfd")
+            let refused = try Parent.unusedPort()
+            for cycle in 0..<30 {
+                let ws = try await WebSocketConnection.connect(url: suite.url(server, "/echo"))
+                try await ws.send(text: "cycle \(cycle)")
+                #expect(try await ws.receive() == .text("cycle \(cycle)"))
+                if cycle == 0 {   // what the counts below look for is there while a connection is open
+                    #expect(Parent.webSocketThreads() == threadsBefore + 1)
+                    #expect(Parent.socketsConnected(toPort: server.port) == 1)
+                    #expect(Parent.descriptors(containing: "eventfd") > eventFDsBefore)   // lws' wake-up descriptor
+                }
+                switch cycle % 3 {
+                case 0:
+                    ws.close()
+                    await ws.waitUntilClosed()
+                case 1:
+                    ws.close(code: 4000, reason: "bye")
+                    #expect(try await ws.receive() == nil)
+                default:
+                    break   // released without close(): deinit closes it
+                }
+                _ = await connectError("ws://127.0.0.1:\(refused)/")
+                _ = await connectError(suite.url(server, "/refuse"))
+                let dropped = try await WebSocketConnection.connect(url: suite.url(server, "/drop"))
+                _ = try await dropped.receive()
+                _ = await receiveError(dropped)
+            }
+            let settled = await suite.eventually(10) {
+                Parent.webSocketThreads() == threadsBefore && Parent.socketsConnected(toPort: server.port) == 0
+                    && Parent.descriptors(containing: "eventfd") <= eventFDsBefore
+            }
+            #expect(settled, """
+                threads \(threadsBefore) -> \(Parent.webSocketThreads()), sockets to the server \
+                \(Parent.socketsConnected(toPort: server.port)), eventfds \(eventFDsBefore) -> \(Parent.descriptors(containing: "eventfd"))
+                """)
+            print(Self.doneLine)
+        }
     }
 }
