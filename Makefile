@@ -117,13 +117,14 @@ test-mlflow: deps
 	SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/test-mlflow.sh
 
 ## test-serving: `aitrader serve` checked with Triton's own tools: tritonclient[http]==2.73.0 (pip, in .venv-serving) calls
-## every endpoint, JSON and binary, and compares outputs with `aitrader model forward`; a perf_analyzer smoke run when
-## pip has its wheel. Each part is skipped with a clear message when its wheel cannot be installed. scripts/test-serving.sh.
+## every endpoint, JSON and binary, and compares outputs with `aitrader model forward`; perf_analyzer smoke runs (Triton's
+## binary from tritonclient 2.40.0's wheel, scripts/install-perf-analyzer.sh). Each part is skipped with a clear message
+## when it cannot be installed here. scripts/test-serving.sh.
 test-serving: deps
 	SWIFT="$(SWIFT)" SWIFT_FLAGS="$(SWIFT_FLAGS)" scripts/test-serving.sh
 
 ## bench-serving: the serve benchmark suite (JSON) plus perf_analyzer concurrency sweeps (1, 4, 16, 64; batching on and
-## off) when its wheel installs; CSVs in results/perf_serving. scripts/perf-serving.sh.
+## off; scripts/install-perf-analyzer.sh); CSVs in results/perf_serving. scripts/perf-serving.sh.
 bench-serving: release
 	scripts/perf-serving.sh
 

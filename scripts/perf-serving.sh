@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make bench-serving: throughput and latency of `aitrader serve` with batching on and off at concurrency 1, 4, 16, 64.
 # 1. `aitrader bench --suite serve --json` (design-size models, keep-alive closed-loop clients; always runs).
-# 2. Triton's perf_analyzer (pip perf-analyzer, in $SERVING_VENV) over the same sweep against a server on
+# 2. Triton's perf_analyzer (scripts/install-perf-analyzer.sh, into $SERVING_VENV) over the same sweep against a server on
 #    $MODEL_REPOSITORY (default results/demo_checkpoints from make demo, else the small reference checkpoints),
-#    for every model in $PERF_MODELS; skipped with a clear message when its wheel does not install here.
+#    for every model in $PERF_MODELS, zero-filled inputs; skipped with a clear message when it cannot be installed.
 # Results: results/perf_serving/*.csv and a table on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,14 +17,7 @@ mkdir -p "$OUT"
 echo "== aitrader bench --suite serve"
 $BIN bench --suite serve --json --threads 2 | tee "$OUT/bench_serve.json"
 
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || { echo "perf-serving: perf_analyzer SKIPPED: cannot create $VENV" >&2; exit 0; }
-if ! "$VENV/bin/perf_analyzer" --help >/dev/null 2>&1; then
-  timeout 600 "$VENV/bin/pip" install -q --disable-pip-version-check perf-analyzer >/dev/null 2>&1 || true
-fi
-if ! "$VENV/bin/perf_analyzer" --help >/dev/null 2>&1; then
-  echo "perf-serving: perf_analyzer SKIPPED: pip has no usable perf-analyzer wheel for $("$VENV/bin/python" -V) on this platform" >&2
-  exit 0
-fi
+scripts/install-perf-analyzer.sh "$VENV" || { echo "perf-serving: perf_analyzer SKIPPED (see above)" >&2; exit 0; }
 work="$(mktemp -d)"
 if [ ! -d "$REPO/short_term" ]; then
   REPO="$work/models"
@@ -43,7 +36,7 @@ for batching in on off; do
   for model in $MODELS; do
     for c in 1 4 16 64; do
       csv="$OUT/${model}_batching-${batching}_c${c}.csv"
-      "$VENV/bin/perf_analyzer" -m "$model" -u "127.0.0.1:$port" -i http -b 1 --concurrency-range "$c:$c" \
+      "$VENV/bin/perf_analyzer" -m "$model" -u "127.0.0.1:$port" -i http -b 1 --concurrency-range "$c:$c" --input-data zero \
         --measurement-interval 3000 -f "$csv" >/dev/null
       python3 - "$csv" "$model" "$batching" "$c" <<'PY'
 import csv, sys

@@ -141,22 +141,26 @@ struct InferenceRoutes: Sendable {
 
     private func metadata(_ name: String) throws(InferenceError) -> String {
         let model = try repository.ready(name).model
-        func tensors(_ specs: [TensorSpec]) -> String {
-            "[" + specs.map { "{\"name\":\(JSONText.quote($0.name)),\"datatype\":\"\($0.datatype.rawValue)\",\"shape\":[\($0.metadataShape.map(String.init).joined(separator: ","))]}" }
-                .joined(separator: ",") + "]"
+        func tensors(_ specs: [TensorSpec], input: Bool) -> String {
+            "[" + specs.map {
+                let shape = input ? $0.inputMetadataShape : $0.metadataShape
+                return "{\"name\":\(JSONText.quote($0.name)),\"datatype\":\"\($0.datatype.rawValue)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))]}"
+            }.joined(separator: ",") + "]"
         }
         let parameters = model.metadataParameters.map { "\(JSONText.quote($0.name)):\(JSONText.quote($0.value))" }.joined(separator: ",")
         return "{\"name\":\(JSONText.quote(name)),\"versions\":[\"\(ModelRepository.version)\"],\"platform\":\"aitrader\","
-            + "\"inputs\":\(tensors(model.signature.inputs)),\"outputs\":\(tensors(model.signature.outputs)),"
+            + "\"inputs\":\(tensors(model.signature.inputs, input: true)),\"outputs\":\(tensors(model.signature.outputs, input: false)),"
             + "\"parameters\":{\(parameters)}}"
     }
 
     private func config(_ name: String) throws(InferenceError) -> String {
         let (model, batcher) = try repository.ready(name)
         let p = batcher.policy
-        func tensors(_ specs: [TensorSpec]) -> String {
+        func tensors(_ specs: [TensorSpec], input: Bool) -> String {
             "[" + specs.map {
-                "{\"name\":\(JSONText.quote($0.name)),\"data_type\":\"\($0.datatype.configName)\",\"dims\":[\($0.rowShape.map(String.init).joined(separator: ","))]"
+                let dims = input ? $0.inputDims : $0.rowShape
+                return "{\"name\":\(JSONText.quote($0.name)),\"data_type\":\"\($0.datatype.configName)\",\"dims\":[\(dims.map(String.init).joined(separator: ","))]"
+                    + (input && $0.rowShape.isEmpty ? ",\"reshape\":{\"shape\":[]}" : "")
                     + ($0.optional ? ",\"optional\":true" : "") + "}"
             }.joined(separator: ",") + "]"
         }
@@ -166,7 +170,7 @@ struct InferenceRoutes: Sendable {
                 + "\"default_timeout_microseconds\":\(p.requestTimeoutMicroseconds)}}"
             : ""
         return "{\"name\":\(JSONText.quote(name)),\"platform\":\"aitrader\",\"backend\":\"aitrader\",\"max_batch_size\":\(p.maxBatch)"
-            + ",\"input\":\(tensors(model.signature.inputs)),\"output\":\(tensors(model.signature.outputs))" + batching
+            + ",\"input\":\(tensors(model.signature.inputs, input: true)),\"output\":\(tensors(model.signature.outputs, input: false))" + batching
             + ",\"parameters\":{\"device\":{\"string_value\":\(JSONText.quote(service.backend.name))},\"checkpoints\":{\"string_value\":"
             + JSONText.quote(model.checkpointPaths.joined(separator: ",")) + "}}}"
     }

@@ -37,6 +37,14 @@ struct ProtocolTests {
         let ensemble = try #require(try client.get("/v2/models/ensemble").json as? [String: Any])
         #expect((ensemble["inputs"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
             == ["short_term_x", "medium_term_x", "long_term_x", "long_term_close", "adx", "volatility_percentile"])
+        // One value per row is declared as Triton declares it (perf_analyzer sizes its requests from this): metadata
+        // [-1, 1]; in the configuration dims [1] reshaped to [] (a Triton configuration never has empty dims).
+        #expect((ensemble["inputs"] as? [[String: Any]])?.last?["shape"] as? [Int] == [-1, 1])
+        #expect((ensemble["outputs"] as? [[String: Any]])?.first?["shape"] as? [Int] == [-1])
+        let ensembleConfig = try #require(try client.get("/v2/models/ensemble/config").json as? [String: Any])
+        let adx = try #require((ensembleConfig["input"] as? [[String: Any]])?.first { $0["name"] as? String == "adx" })
+        #expect(adx["dims"] as? [Int] == [1] && (adx["reshape"] as? [String: Any])?["shape"] as? [Int] == [])
+        #expect(adx["optional"] as? Bool == true)
         let config = try #require(try client.get("/v2/models/medium_term/config").json as? [String: Any])
         #expect(config["max_batch_size"] as? Int == 64)
         #expect((config["dynamic_batching"] as? [String: Any])?["max_queue_delay_microseconds"] as? Int == 200)
@@ -106,6 +114,19 @@ struct ProtocolTests {
         #expect(withConditions.status == 200, "\(withConditions.text)")
         let threshold = InferBody.outputs(withConditions)["confidence_threshold"]!.values
         #expect(threshold[0] > threshold[1])   // high volatility raises the threshold
+        // The metadata's shape [-1, 1] for one value per row gives the same answer as [-1].
+        inputs.removeLast(2)
+        inputs.append(("adx", [2, 1], [40, 10]))
+        inputs.append(("volatility_percentile", [2, 1], [0.99, 0.2]))
+        let columns = try client.post("/v2/models/ensemble/infer", json: InferBody.json(inputs))
+        #expect(columns.status == 200, "\(columns.text)")
+        #expect(InferBody.outputs(columns)["confidence_threshold"]?.values == threshold)
+        #expect(InferBody.outputs(columns)["p_up"]?.values == InferBody.outputs(withConditions)["p_up"]?.values)
+        inputs.removeLast()
+        inputs.append(("volatility_percentile", [1, 2], [0.99, 0.2]))
+        let wrong = try client.post("/v2/models/ensemble/infer", json: InferBody.json(inputs))
+        #expect(wrong.status == 400 && wrong.text.contains("input 'volatility_percentile': shape [1, 2]; ensemble expects [-1, 1] or [-1]"),
+                "\(wrong.text)")
     }
 
     @Test("malformed and mismatched requests are 400 naming the input and what was expected")

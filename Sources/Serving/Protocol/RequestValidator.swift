@@ -39,10 +39,9 @@ public struct RequestValidator: Sendable {
             guard input.datatype == spec.datatype.rawValue else {
                 throw .badRequest("input '\(spec.name)': datatype \(input.datatype); \(modelName) expects \(spec.datatype.rawValue)")
             }
-            guard input.shape.count == spec.rowShape.count + 1, Array(input.shape.dropFirst()) == spec.rowShape else {
+            guard let n = spec.rows(ofInputShape: input.shape) else {
                 throw .badRequest("input '\(spec.name)': shape \(input.shape); \(modelName) expects \(describe(spec))")
             }
-            let n = input.shape[0]
             guard n >= 1 else { throw .badRequest("input '\(spec.name)': shape \(input.shape) has no rows") }
             guard n <= maxRows else {
                 throw .badRequest("input '\(spec.name)': \(n) rows; \(modelName) takes at most \(maxRows) per request (--max-batch)")
@@ -81,6 +80,6 @@ public struct RequestValidator: Sendable {
     }
 
     func describe(_ spec: TensorSpec) -> String {
-        "\(spec.metadataShape)" + (spec.meaning.isEmpty ? "" : " (\(spec.meaning))")
+        "\(spec.inputMetadataShape)" + (spec.rowShape.isEmpty ? " or [-1]" : "") + (spec.meaning.isEmpty ? "" : " (\(spec.meaning))")
     }
 }

@@ -42,6 +42,20 @@ public struct TensorSpec: Sendable, Equatable {
 
     /// The shape in the model metadata: `[-1] + rowShape`.
     public var metadataShape: [Int] { [-1] + rowShape }
+    /// An input's `dims` as Triton declares them: the row shape, and `[1]` for one value per row (a Triton model
+    /// configuration never has empty dims; it writes `dims: [1]` with `reshape: { shape: [] }`). Triton's tools size
+    /// their requests from it: perf_analyzer cannot send an input whose dims are empty.
+    public var inputDims: [Int] { rowShape.isEmpty ? [1] : rowShape }
+    /// An input's shape in the model metadata: `[-1] + inputDims` (`[-1, 1]` for one value per row).
+    public var inputMetadataShape: [Int] { [-1] + inputDims }
+
+    /// Whether a request's input shape is `rows` rows of this spec: `[rows] + rowShape`, and for one value per row
+    /// also `[rows, 1]` (the shape the metadata gives). nil when it is not.
+    public func rows(ofInputShape shape: [Int]) -> Int? {
+        guard let rows = shape.first else { return nil }
+        let rest = Array(shape.dropFirst())
+        return rest == rowShape || (rowShape.isEmpty && rest == [1]) ? rows : nil
+    }
     /// Elements per row.
     public var rowElements: Int { rowShape.reduce(1, *) }
 }
