@@ -87,35 +87,25 @@ public struct HorizonCheckpoint: Sendable, Equatable {
 /// The network of a checkpoint loaded in this process; a lock serialises passes (a model reuses its buffers).
 final class InProcessNetwork: HorizonNetwork, @unchecked Sendable {
     private let model: any HorizonModel
-    private let backend: Backend
-    private let modelType: ModelType
     private let path: String
-    private let sequenceLength: Int
-    private let inputFeatures: Int
     private let readsRegime: Bool
     private let lock = NSLock()
 
-    init(model: any HorizonModel, backend: Backend, modelType: ModelType, path: String, readsRegime: Bool) {
+    init(model: any HorizonModel, path: String, readsRegime: Bool) {
         self.model = model
-        self.backend = backend
-        self.modelType = modelType
         self.path = path
         self.readsRegime = readsRegime
-        sequenceLength = model.configuration.sequenceLength
-        inputFeatures = model.configuration.inputFeatures
     }
 
     func forward(features: [Float], close: [Float]?, rows: Int) throws(PredictionError) -> HorizonNetworkOutput {
         lock.lock()
         defer { lock.unlock() }
         do {
-            let x = try Tensor(features, shape: [rows, sequenceLength, inputFeatures], on: backend)
-            let c = try close.map { values throws(EngineError) in try Tensor(values, shape: [rows, sequenceLength], on: backend) }
-            let out = try model.forward(ModelInput(features: x, close: c))
+            let out = try model.forward(features: features, close: close, rows: rows)
             let (alpha, beta) = try out.prediction.values()
             return HorizonNetworkOutput(alpha: alpha, beta: beta, regime: readsRegime ? try out.regime?.toArray() : nil)
         } catch {
-            throw .failed(context: "running \(modelType.rawValue) (\(path)) on \(rows) windows", message: error.description)
+            throw .failed(context: "running \(model.modelType.rawValue) (\(path)) on \(rows) windows", message: error.description)
         }
     }
 }

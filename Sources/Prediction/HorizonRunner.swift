@@ -55,7 +55,7 @@ final class HorizonRunner: @unchecked Sendable {
             do { loaded = try Checkpoint.load(path, backend: backend, expecting: expecting).model }
             catch { throw .checkpoint(path: "", message: error.description) }
             loaded.training = false
-            network = InProcessNetwork(model: loaded, backend: backend, modelType: expecting, path: path, readsRegime: regimeHeadTrained)
+            network = InProcessNetwork(model: loaded, path: path, readsRegime: regimeHeadTrained)
         case .remote(let server):
             let checkpoint = HorizonCheckpoint(
                 modelType: expecting, path: path, sequenceLength: contents.configuration.sequenceLength,

@@ -109,6 +109,17 @@ extension HorizonModel {
         try backward(gradients, inputGradients: false)
     }
 
+    /// One forward pass over `rows` windows held as host arrays, row-major, as a predictor or a server has them:
+    /// `features` (rows, L, F) and, for long_term, `close` (rows, L), copied to the model's backend.
+    ///
+    ///     let out = try model.forward(features: windows, close: nil, rows: 2)   // windows: 2 · L · F values
+    public func forward(features: [Float], close: [Float]?, rows: Int) throws(EngineError) -> ModelOutput {
+        let l = configuration.sequenceLength
+        let x = try Tensor(features, shape: [rows, l, configuration.inputFeatures], on: backend)
+        let c = try close.map { values throws(EngineError) in try Tensor(values, shape: [rows, l], on: backend) }
+        return try forward(ModelInput(features: x, close: c))
+    }
+
     /// Direction, probability, confidence, alpha and beta for every sample of `input` (runs a forward pass in the
     /// current mode; set `training = false` first for live use), p(up) through `calibration` (a checkpoint's).
     public func predictWithConfidence(_ input: ModelInput,

@@ -25,7 +25,6 @@ public final class HorizonInstance: @unchecked Sendable {
     /// (`regime_head_trained: true`), as `Prediction.EnsemblePredictor` does.
     public let regimeHeadTrained: Bool
     private let model: any HorizonModel
-    private let backend: Backend
     private let lock = NSLock()
 
     public init(path: String, modelType: ModelType, backend: Backend) throws(ServingError) {
@@ -48,7 +47,6 @@ public final class HorizonInstance: @unchecked Sendable {
         self.sha256 = digest
         self.regimeHeadTrained = modelType == .longTerm && loaded.metadata.extra["regime_head_trained"] == "true"
         self.model = loaded.model
-        self.backend = backend
     }
 
     public var sequenceLength: Int { configuration.sequenceLength }
@@ -70,9 +68,7 @@ public final class HorizonInstance: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         do {
-            let x = try Tensor(features, shape: [rows, sequenceLength, inputFeatures], on: backend)
-            let c = try close.map { values throws(EngineError) in try Tensor(values, shape: [rows, sequenceLength], on: backend) }
-            let out = try model.forward(ModelInput(features: x, close: c))
+            let out = try model.forward(features: features, close: close, rows: rows)
             let (alpha, beta) = try out.prediction.values()
             return Output(alpha: alpha, beta: beta, forecast: try out.forecast?.toArray(), regime: try out.regime?.toArray())
         } catch {

@@ -57,9 +57,8 @@ enum ModelForwardCommand: AITraderCommand {
         var start = 0
         while start < rows {
             let n = min(batchSize, rows - start)
-            let xs = try Tensor(Array(features[(start * l * f) ..< ((start + n) * l * f)]), shape: [n, l, f], on: backend)
-            let cs = try close.map { try Tensor(Array($0[(start * l) ..< ((start + n) * l)]), shape: [n, l], on: backend) }
-            let out = try model.forward(ModelInput(features: xs, close: cs))
+            let out = try model.forward(features: Array(features[(start * l * f) ..< ((start + n) * l * f)]),
+                                        close: close.map { Array($0[(start * l) ..< ((start + n) * l)]) }, rows: n)
             for (name, tensor) in out.namedTensors {
                 let values = try tensor.toArray()
                 if name == "importance" {   // per-chunk mean -> weighted by rows
