@@ -259,15 +259,13 @@ public actor AlpacaBroker: BrokerAdapter {
         return out
     }
 
-    /// UTC ms of a New York wall-clock time (`2024-03-11`, `09:30`), daylight saving included.
+    /// UTC ms of a New York wall-clock time (`2024-03-11`, `09:30`), daylight saving included (the calendars' own
+    /// `TimeZoneRule.newYork`: no system time-zone database needed).
     static func newYork(date: String, time: String) -> Int64? {
         let d = date.split(separator: "-").compactMap { Int($0) }, t = time.split(separator: ":").compactMap { Int($0) }
-        guard d.count == 3, t.count >= 2, let zone = TimeZone(identifier: "America/New_York") else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        guard let instant = calendar.date(from: DateComponents(year: d[0], month: d[1], day: d[2], hour: t[0], minute: t[1]))
-        else { return nil }
-        return Int64((instant.timeIntervalSince1970 * 1000).rounded())
+        guard d.count == 3, t.count >= 2, (1...12).contains(d[1]), (1...31).contains(d[2]), (0...23).contains(t[0]),
+              (0...59).contains(t[1]) else { return nil }
+        return TimeZoneRule.newYork.utc(fromLocal: UTCTime.milliseconds(year: d[0], month: d[1], day: d[2], hour: t[0], minute: t[1]))
     }
 
     public nonisolated func updates() -> AsyncStream<BrokerUpdate> {

@@ -102,9 +102,8 @@ struct AlpacaOrder: Sendable, Equatable {
         case "canceled", "replaced": .cancelled
         case "expired": .expired
         case "rejected", "suspended": .rejected
-        case "pending_cancel", "pending_replace", "done_for_day", "stopped", "calculated":
-            filledQuantity > 0 ? .partiallyFilled : .accepted
-        default: filledQuantity > 0 ? .partiallyFilled : .accepted   // new, accepted, pending_new, held, ...
+        // new, accepted, pending_new, held, pending_cancel, pending_replace, done_for_day, stopped, calculated, ...
+        default: filledQuantity > 0 ? .partiallyFilled : .accepted
         }
     }
 

@@ -21,10 +21,12 @@ final class AlpacaStreams: @unchecked Sendable {
     private var tasks: [Task<Void, Never>] = []
     private var rename: Rename?
     private var stopped = false
-    /// When the trading stream must have said something: set by an order the broker just sent, cancelled or
-    /// replaced (Alpaca pushes `new`, `fill`, `canceled`...), cleared by any trade update. A stream that stays
+    /// When the trading stream must have said something: set by an order the broker just sent or cancelled (Alpaca
+    /// pushes `new`, `fill`, `canceled`...), cleared by any trade update. A stream that stays
     /// quiet past it is "connected" but silent: it is reconnected and the gap re-queried.
     private var expectedBy: Date?
+    /// Between reconnect attempts: 0.25 s doubling to at most 60 s, each wait drawn from its upper half.
+    static let reconnectBackoff = RetryPolicy(baseDelay: 0.25, maxDelay: 60, jitter: 0.5)
 
     init(configuration: AlpacaConfiguration, quoteSymbols: [String] = []) {
         self.configuration = configuration
@@ -100,7 +102,8 @@ final class AlpacaStreams: @unchecked Sendable {
             if Task.isCancelled { return }
             failures += 1
             publish(.disconnected(stream: stream, reason: why))
-            let delay = min(60, 0.25 * pow(2, Double(min(failures - 1, 8)))) * Double.random(in: 0.5...1)
+            var rng = SystemRandomNumberGenerator()
+            let delay = Self.reconnectBackoff.delay(afterAttempt: failures, error: .transient(why), using: &rng)
             Log.warning("alpaca stream lost; reconnecting", ["stream": stream, "why": why, "delay_s": String(format: "%.2f", delay)])
             try? await Task.sleep(nanoseconds: RetryAfter.nanoseconds(delay))
         }
@@ -110,7 +113,7 @@ final class AlpacaStreams: @unchecked Sendable {
     private func connect(stream: String) async throws -> WebSocketConnection {
         let c = configuration
         let trading = stream == "trade_updates"
-        let url = trading ? c.resolvedTradingStreamURL : c.resolvedDataStreamURL(crypto: quoteSymbols.allSatisfy { $0.contains("/") })
+        let url = trading ? c.resolvedTradingStreamURL : c.resolvedDataStreamURL(crypto: quoteSymbols.allSatisfy(AlpacaSource.isCrypto))
         let socket = try await WebSocketConnection.connect(url: url, timeout: min(30, c.timeout),
                                                            pingInterval: max(0.5, c.streamSilenceLimit / 3))
         // The handshake must finish in time: a watchdog closes a socket that stalls it.
@@ -234,12 +237,7 @@ final class AlpacaStreams: @unchecked Sendable {
 
     /// The JSON objects of a message: the trading stream sends one object, the data stream an array of them.
     static func objects(_ message: WebSocketMessage) -> [[String: Any]] {
-        let data: Data
-        switch message {
-        case .text(let s): data = Data(s.utf8)
-        case .binary(let b): data = Data(b)
-        }
-        let parsed = try? JSONSerialization.jsonObject(with: data)
+        let parsed = try? JSONSerialization.jsonObject(with: Data(message.bytes))
         if let one = parsed as? [String: Any] { return [one] }
         return (parsed as? [Any])?.compactMap { $0 as? [String: Any] } ?? []
     }

@@ -46,25 +46,18 @@ extension MT5Broker {
                                             lots: initial, spec: self.symbol(symbol), change: change, clientOrderID: clientOrderID)
         guard let modify else { return try await order(clientOrderID: clientOrderID) }   // nothing to change
 
-        let result: [String: Any]
-        do throws(SourceError) {
-            result = try await source.connection.call("order_send", ParamsBox(["request": modify])).value
-        } catch {
-            guard error.isTransient else { throw Self.venueError(error) }
+        switch try await orderSend(modify) {
+        case .ambiguous(let error):
             Log.warning("mt5 order modification failed ambiguously; reading the order back", ["client_order_id": clientOrderID])
             if let now = try await workingRecord(clientOrderID), Self.matches(now, modify) {
                 return try await announced(clientOrderID)
             }
             throw .connectivity("the change to order \(clientOrderID) was not confirmed (\(error)); the order stands unchanged")
-        }
-        let code = Self.int(result["retcode"]) ?? -1
-        let comment = UntrustedText.sanitized(result["comment"] as? String ?? "", limit: 120)
-        switch MT5Retcode.outcome(code, comment: comment) {
-        case .executed, .placed:
+        case .answered(.executed, _), .answered(.placed, _):
             return try await announced(clientOrderID)
-        case .rejected(let reason):
+        case .answered(.rejected(let reason), _):
             throw .refused("MetaTrader 5 did not modify order \(clientOrderID) (it stands unchanged): \(reason)")
-        case .venueError(let error):
+        case .answered(.venueError(let error), _):
             throw error
         }
     }
@@ -207,9 +200,8 @@ extension MT5Broker {
                 throw .refused("the \(name) \(value) for \(symbol) is not a price (0 removes it)")
             }
         }
-        let ours = try await records("positions_get", ["symbol": symbol], key: "positions").filter { record in
-            guard let comment = record["comment"] as? String else { return false }
-            return Self.carries(comment)(record) && record["symbol"] as? String == symbol
+        let ours = try await records("positions_get", ["symbol": symbol], key: "positions").filter {
+            Self.isOurs($0) && $0["symbol"] as? String == symbol
         }
         guard let position = ours.first, let ticket = Self.int(position["ticket"]) else {
             throw .refused("no \(symbol) position opened by AITrader to protect")
@@ -222,21 +214,15 @@ extension MT5Broker {
         guard wanted != current else { return (current.0, current.1) }
         let request: [String: Any] = ["action": MT5Trade.actionSLTP, "symbol": symbol, "position": ticket,
                                       "sl": wanted.0, "tp": wanted.1]
-        let result: [String: Any]
-        do throws(SourceError) {
-            result = try await source.connection.call("order_send", ParamsBox(["request": request])).value
-        } catch {
-            guard error.isTransient else { throw Self.venueError(error) }
+        switch try await orderSend(request) {
+        case .ambiguous(let error):
             throw .connectivity("the new stop loss / take profit of \(symbol) were not confirmed (\(error)); "
                                 + "read the position before trying again")
-        }
-        let code = Self.int(result["retcode"]) ?? -1
-        switch MT5Retcode.outcome(code, comment: UntrustedText.sanitized(result["comment"] as? String ?? "", limit: 120)) {
-        case .executed, .placed:
+        case .answered(.executed, _), .answered(.placed, _):
             return (wanted.0, wanted.1)
-        case .rejected(let reason):
+        case .answered(.rejected(let reason), _):
             throw .refused("MetaTrader 5 kept the \(symbol) position's stop loss / take profit: \(reason)")
-        case .venueError(let error):
+        case .answered(.venueError(let error), _):
             throw error
         }
     }

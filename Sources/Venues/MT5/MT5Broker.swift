@@ -128,23 +128,19 @@ public actor MT5Broker: BrokerAdapter {
             order["type_filling"] = MT5Trade.fillingReturn
         }
 
-        let result: [String: Any]
-        do throws(SourceError) {
-            // Never retried blindly: a request that left may have been executed.
-            result = try await source.connection.call("order_send", ParamsBox(["request": order])).value
-        } catch {
-            guard error.isTransient else { throw Self.venueError(error) }
+        let outcome: MT5Retcode.Outcome, result: [String: Any]
+        switch try await orderSend(order) {
+        case .answered(let o, let r): (outcome, result) = (o, r)
+        case .ambiguous(let error):
             Log.warning("mt5 order_send failed ambiguously; looking the order up", ["client_order_id": clientOrderID])
             if let report = try await find(clientOrderID) { return report }
             throw .connectivity("order \(clientOrderID) was not confirmed and is not at the broker: \(error)")
         }
-        let code = Self.int(result["retcode"]) ?? -1
-        let comment = UntrustedText.sanitized(result["comment"] as? String ?? "", limit: 120)
         let ticket = Self.int(result["order"]) ?? 0
         let base = OrderReport(clientOrderID: clientOrderID, venueOrderID: ticket > 0 ? "\(ticket)" : "",
                                symbol: request.symbol, side: request.side, status: .rejected,
                                quantity: lots * spec.contractSize, filledQuantity: 0, averageFillPrice: 0, time: now())
-        switch MT5Retcode.outcome(code, comment: comment) {
+        switch outcome {
         case .executed:
             if let report = try? await find(clientOrderID) { return report }
             var report = base
@@ -175,18 +171,34 @@ public actor MT5Broker: BrokerAdapter {
     private func remove(_ clientOrderID: String) async throws(VenueError) -> OrderReport {
         guard let report = try await find(clientOrderID) else { throw .unknownOrder(clientOrderID) }
         guard !report.status.isTerminal, let ticket = Int(report.venueOrderID) else { return report }
+        // Ambiguous: the re-query says whether it went through. Done, or refused because the order filled or went
+        // meanwhile: the server's state now is the answer.
+        if case .answered(.venueError(let error), _) = try await orderSend(["action": MT5Trade.actionRemove, "order": ticket]) {
+            throw error
+        }
+        return try await order(clientOrderID: clientOrderID)
+    }
+
+    /// What one `order_send` came to.
+    enum OrderSendAnswer {
+        /// The terminal answered: the outcome of its retcode (the comment sanitised) and the whole result.
+        case answered(MT5Retcode.Outcome, [String: Any])
+        /// The request failed on the way (timeout, lost connection): it may have been executed, so it is never
+        /// re-sent blindly; the caller reads the broker's state instead.
+        case ambiguous(SourceError)
+    }
+
+    /// Sends one trade request; a failure that is not transient (bad token, bridge refusal) throws.
+    func orderSend(_ request: [String: Any]) async throws(VenueError) -> OrderSendAnswer {
         let result: [String: Any]
         do throws(SourceError) {
-            result = try await source.connection.call("order_send", ParamsBox(["request": [
-                "action": MT5Trade.actionRemove, "order": ticket] as [String: Any]])).value
+            result = try await source.connection.call("order_send", ParamsBox(["request": request])).value
         } catch {
             guard error.isTransient else { throw Self.venueError(error) }
-            return try await order(clientOrderID: clientOrderID)   // the re-query says whether it went through
+            return .ambiguous(error)
         }
-        let code = Self.int(result["retcode"]) ?? -1
-        if case .venueError(let error) = MT5Retcode.outcome(code, comment: result["comment"] as? String ?? "") { throw error }
-        // Done, or refused because the order filled or went meanwhile: the server's state now is the answer.
-        return try await order(clientOrderID: clientOrderID)
+        let comment = UntrustedText.sanitized(result["comment"] as? String ?? "", limit: 120)
+        return .answered(MT5Retcode.outcome(Self.int(result["retcode"]) ?? -1, comment: comment), result)
     }
 
     public func order(clientOrderID: String) async throws(VenueError) -> OrderReport {
@@ -214,7 +226,7 @@ public actor MT5Broker: BrokerAdapter {
     func fills(in deals: [[String: Any]], since: Int64) async throws(VenueError) -> [(fill: FillReport, order: Int)] {
         var fills: [(fill: FillReport, order: Int)] = []
         for deal in deals {
-            guard let comment = deal["comment"] as? String, Self.int(deal["magic"]) == Int(Self.magic(for: comment)),
+            guard Self.isOurs(deal), let comment = deal["comment"] as? String,
                   let type = Self.int(deal["type"]), type == MT5Trade.dealBuy || type == MT5Trade.dealSell,
                   let symbol = deal["symbol"] as? String, let ticket = Self.int(deal["ticket"]),
                   let lots = Self.double(deal["volume"]), let price = Self.double(deal["price"]),
@@ -275,6 +287,12 @@ public actor MT5Broker: BrokerAdapter {
         return { $0["comment"] as? String == clientOrderID && Self.int($0["magic"]) == magic }
     }
 
+    /// Whether a record is one of ours: its comment is a client order id and its magic is that id's.
+    static func isOurs(_ record: [String: Any]) -> Bool {
+        guard let comment = record["comment"] as? String else { return false }
+        return Self.int(record["magic"]) == Int(Self.magic(for: comment))
+    }
+
     /// Our working order with this client order id, as MetaTrader's record.
     func workingRecord(_ clientOrderID: String) async throws(VenueError) -> [String: Any]? {
         try await records("orders_get", [:], key: "orders").first(where: Self.carries(clientOrderID))
@@ -293,9 +311,7 @@ public actor MT5Broker: BrokerAdapter {
 
     /// An MT5 order record as our report (nil when it is not one of ours); the average fill price from its deals.
     func report(_ record: [String: Any], deals: [[String: Any]]) async throws(VenueError) -> OrderReport? {
-        guard let comment = record["comment"] as? String, Self.int(record["magic"]) == Int(Self.magic(for: comment)) else {
-            return nil
-        }
+        guard Self.isOurs(record), let comment = record["comment"] as? String else { return nil }
         guard let ticket = Self.int(record["ticket"]), let symbol = record["symbol"] as? String,
               let type = Self.int(record["type"]), let state = Self.int(record["state"]),
               let initial = Self.double(record["volume_initial"]), let current = Self.double(record["volume_current"])
@@ -347,7 +363,7 @@ public actor MT5Broker: BrokerAdapter {
         switch request.size {
         case .units(let n): units = n
         case .closePosition:
-            let position = try await account().positions.first { $0.symbol == request.symbol }
+            let position = try await positions().first { $0.symbol == request.symbol }
             guard let position, position.quantity * request.side.sign < 0 else {
                 throw .refused("no \(request.side == .buy ? "short" : "long") \(request.symbol) position to close")
             }
