@@ -68,19 +68,20 @@ public enum ServeSuite: BenchSuite {
                     let after = service.metrics.batchSize.summary([modelName])
                     let computeAfter = service.metrics.computeTime.summary([modelName])
                     let passes = Double(after.count - before.count)
+                    let serverComputeMs = passes > 0 ? (computeAfter.sum - computeBefore.sum) / passes * 1000 : 0
                     report.results.append(BenchResult(
                         name: "serve_\(modelName)", shape: [("concurrency", c), ("batching", batching ? 1 : 0)], ms: point.p50,
                         runs: point.count,
                         extra: [("throughput_rps", point.throughput), ("p99_ms", point.p99), ("errors", Double(point.errors)),
                                 ("mean_batch_rows", passes > 0 ? (after.sum - before.sum) / passes : 0),
-                                ("server_compute_ms", passes > 0 ? (computeAfter.sum - computeBefore.sum) / passes * 1000 : 0)]))
+                                ("server_compute_ms", serverComputeMs)]))
                     if c == 16 {
                         throughputC16[batching] = point.throughput
                         if batching { p99C16 = point.p99 }
                     }
                     if c == 1 && !batching {
                         p50C1Off = point.p50
-                        serverComputeC1Off = passes > 0 ? (computeAfter.sum - computeBefore.sum) / passes * 1000 : 0
+                        serverComputeC1Off = serverComputeMs
                     }
                 }
             }

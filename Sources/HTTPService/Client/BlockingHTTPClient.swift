@@ -168,7 +168,8 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    static func seconds(_ s: Double) -> String {
+    /// A duration as messages write it: `5 s`, `0.25 s`.
+    public static func seconds(_ s: Double) -> String {
         s == s.rounded() ? "\(Int(s)) s" : String(format: "%.3g s", s)
     }
 }

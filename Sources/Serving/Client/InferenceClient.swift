@@ -209,9 +209,7 @@ public enum InferenceClientError: Error, Sendable, Equatable, CustomStringConver
     case refused(String, model: String, status: Int, message: String)
     case badResponse(String, String)
 
-    static func seconds(_ s: Double) -> String {
-        s == s.rounded() ? "\(Int(s)) s" : String(format: "%.3g s", s)
-    }
+    static func seconds(_ s: Double) -> String { HTTPClientError.seconds(s) }
 
     init(_ error: HTTPClientError, server: String) {
         switch error {

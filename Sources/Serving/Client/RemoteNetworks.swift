@@ -42,6 +42,11 @@ public final class RemoteNetworks: RemoteNetworkProvider, @unchecked Sendable {
     }
 
     /// How the served model differs from `checkpoint`, in words; nil when it is that checkpoint.
+    /// The outputs a forward pass reads: alpha, beta, and the regime when the checkpoint's head is trained.
+    static func outputs(for checkpoint: HorizonCheckpoint) -> [String] {
+        checkpoint.regimeHeadTrained ? ["alpha", "beta", "regime"] : ["alpha", "beta"]
+    }
+
     static func difference(_ meta: InferenceClient.ModelMetadata, _ checkpoint: HorizonCheckpoint) -> String? {
         let l = checkpoint.sequenceLength, f = checkpoint.inputFeatures
         guard let x = meta.input("x") else { return "takes no input 'x' (its inputs: \(meta.inputs.map(\.name).joined(separator: ", ")))" }
@@ -53,9 +58,7 @@ public final class RemoteNetworks: RemoteNetworkProvider, @unchecked Sendable {
                 return "does not take 'close' as FP32 [-1, \(l)]"
             }
         }
-        var needed = ["alpha", "beta"]
-        if checkpoint.regimeHeadTrained { needed.append("regime") }
-        for name in needed where meta.output(name)?.datatype != "FP32" {
+        for name in outputs(for: checkpoint) where meta.output(name)?.datatype != "FP32" {
             return "has no FP32 output '\(name)'"
         }
         guard let names = meta.parameters["feature_names"] else {
@@ -92,7 +95,7 @@ final class RemoteHorizonNetwork: HorizonNetwork, @unchecked Sendable {
     init(client: InferenceClient, checkpoint: HorizonCheckpoint) {
         self.client = client
         self.checkpoint = checkpoint
-        outputs = checkpoint.regimeHeadTrained ? ["alpha", "beta", "regime"] : ["alpha", "beta"]
+        outputs = RemoteNetworks.outputs(for: checkpoint)
     }
 
     func forward(features: [Float], close: [Float]?, rows: Int) throws(PredictionError) -> HorizonNetworkOutput {

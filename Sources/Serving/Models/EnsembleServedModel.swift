@@ -30,6 +30,7 @@ public final class EnsembleServedModel: ServedModel, @unchecked Sendable {
             ordered.append(m)
         }
         self.members = ordered
+        checkpointSHA256 = ordered.map(\.sha256).joined(separator: "+")
         ensemble = TechnicalEnsemble(config: config)
         weights = DynamicWeightCalculator(config: config)
         var inputs: [TensorSpec] = []
@@ -54,7 +55,7 @@ public final class EnsembleServedModel: ServedModel, @unchecked Sendable {
 
     public var name: String { Self.modelName }
     public var checkpointPaths: [String] { members.map(\.path) }
-    public var checkpointSHA256: String { members.map(\.sha256).joined(separator: "+") }
+    public let checkpointSHA256: String
     public var metadataParameters: [(name: String, value: String)] { [("checkpoint_sha256", checkpointSHA256)] }
 
     public func run(_ batch: TensorBatch) throws(InferenceError) -> [OutputTensor] {

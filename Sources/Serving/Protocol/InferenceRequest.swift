@@ -91,14 +91,11 @@ public struct InferenceRequest: Sendable {
             guard seen.insert(name).inserted else { throw .badRequest("input '\(name)' is given twice") }
             guard let datatype = entry["datatype"] as? String else { throw .badRequest("input '\(name)' has no 'datatype'") }
             guard let rawShape = entry["shape"] as? [Any] else { throw .badRequest("input '\(name)' has no 'shape' array") }
-            var shape: [Int] = []
-            var elements = 1
-            for d in rawShape {
-                guard let n = integer(d), n >= 0 else { throw .badRequest("input '\(name)': shape \(describe(rawShape)) must hold whole numbers >= 0") }
-                shape.append(n)
-                let (product, overflow) = elements.multipliedReportingOverflow(by: n)
-                guard !overflow, product <= maxElements else { throw .badRequest("input '\(name)': shape \(describe(rawShape)) has too many elements") }
-                elements = product
+            let shape: [Int], elements: Int
+            switch Self.shape(rawShape) {
+            case .success(let parsed): (shape, elements) = parsed
+            case .failure(.notWholeNumbers): throw .badRequest("input '\(name)': shape \(describe(rawShape)) must hold whole numbers >= 0")
+            case .failure(.tooManyElements): throw .badRequest("input '\(name)': shape \(describe(rawShape)) has too many elements")
             }
             var binarySize: Int?
             if let parameters = entry["parameters"] as? [String: Any], let size = parameters["binary_data_size"] {
@@ -192,6 +189,22 @@ public struct InferenceRequest: Sendable {
     static func isBoolean(_ value: Any) -> Bool {
         guard let number = value as? NSNumber else { return false }
         return String(cString: number.objCType) == "c"
+    }
+
+    /// Why a JSON shape is not one: a dimension that is not a whole number >= 0, or more than `maxElements` in all.
+    enum ShapeProblem: Error { case notWholeNumbers, tooManyElements }
+
+    /// A JSON shape (requests' inputs, responses' outputs) and its element count.
+    static func shape(_ raw: [Any]) -> Result<(shape: [Int], elements: Int), ShapeProblem> {
+        var shape: [Int] = [], elements = 1
+        for d in raw {
+            guard let n = integer(d), n >= 0 else { return .failure(.notWholeNumbers) }
+            let (product, overflow) = elements.multipliedReportingOverflow(by: n)
+            guard !overflow, product <= maxElements else { return .failure(.tooManyElements) }
+            shape.append(n)
+            elements = product
+        }
+        return .success((shape, elements))
     }
 
     static func integer(_ value: Any) -> Int? {

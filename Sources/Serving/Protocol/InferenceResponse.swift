@@ -104,13 +104,11 @@ extension InferenceResponse {
                   let typeName = entry["datatype"] as? String, let rawShape = entry["shape"] as? [Any] else {
                 throw .failed("outputs[\(i)] lacks a name, datatype or shape")
             }
-            var shape: [Int] = [], elements = 1
-            for d in rawShape {
-                guard let n = InferenceRequest.integer(d), n >= 0 else { throw .failed("output '\(name)': shape \(rawShape) is not whole numbers") }
-                let (product, overflow) = elements.multipliedReportingOverflow(by: n)
-                guard !overflow, product <= InferenceRequest.maxElements else { throw .failed("output '\(name)': shape \(rawShape) is too large") }
-                shape.append(n)
-                elements = product
+            let shape: [Int], elements: Int
+            switch InferenceRequest.shape(rawShape) {
+            case .success(let parsed): (shape, elements) = parsed
+            case .failure(.notWholeNumbers): throw .failed("output '\(name)': shape \(rawShape) is not whole numbers")
+            case .failure(.tooManyElements): throw .failed("output '\(name)': shape \(rawShape) is too large")
             }
             guard typeName == TensorDatatype.fp32.rawValue || typeName == TensorDatatype.int32.rawValue else {
                 throw .failed("output '\(name)': datatype \(typeName.prefix(20)) (expected FP32 or INT32)")
