@@ -123,12 +123,13 @@ public actor OrderManager {
         if !children.isEmpty { pendingChildren[id] = children }
     }
 
-    /// The exits of filled bracket parents that the journal does not hold yet, as the venue reports them.
-    private func missingChildren(parents: [OrderReport]) async throws(RobotError) -> [OrderReport] {
+    /// The exits of filled bracket parents that the journal does not hold yet and the open-order list did not show
+    /// (`known`: they ended between two looks), as the venue reports them.
+    private func missingChildren(parents: [OrderReport], known: Set<String>) async throws(RobotError) -> [OrderReport] {
         var out: [OrderReport] = []
         for p in parents where p.filledQuantity > 0 {
             guard let children = pendingChildren[p.clientOrderID] else { continue }
-            for child in children where !working.contains(child) {
+            for child in children where !working.contains(child) && !known.contains(child) {
                 do {
                     out.append(try await venue.order(clientOrderID: child))
                 } catch .unknownOrder {
@@ -166,7 +167,7 @@ public actor OrderManager {
         let open = try await openOrders()
         var newcomers = open.filter { !working.contains($0.clientOrderID) }
         let adopted = Set(newcomers.map(\.clientOrderID))
-        newcomers += try await missingChildren(parents: reports).filter { !adopted.contains($0.clientOrderID) }
+        newcomers += try await missingChildren(parents: reports, known: adopted)
         let fresh: [FillReport] = try journal.batch { () throws(RobotError) in
             var fresh: [FillReport] = []
             for f in all where try journal.recordFill(f) { fresh.append(f) }

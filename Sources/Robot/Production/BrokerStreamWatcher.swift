@@ -14,7 +14,6 @@ public final class BrokerStreamWatcher: @unchecked Sendable {
     public struct Counts: Sendable, Equatable {
         public var orderUpdates = 0
         public var fills = 0
-        public var quotes = 0
         public var disconnects = 0
         public var reconnects = 0
     }
@@ -54,11 +53,11 @@ public final class BrokerStreamWatcher: @unchecked Sendable {
     }
 
     func handle(_ update: BrokerUpdate) {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var now: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
         switch update {
         case .order: lock.withLock { counts.orderUpdates += 1 }
         case .fill: lock.withLock { counts.fills += 1 }
-        case .quote: lock.withLock { counts.quotes += 1 }
+        case .quote: break
         case .disconnected(let stream, let reason):
             lock.withLock { counts.disconnects += 1 }
             alerts.send(RobotAlert(level: .warning, key: "stream-\(stream)", title: "Broker stream \(stream) lost",

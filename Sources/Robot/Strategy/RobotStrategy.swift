@@ -28,6 +28,9 @@ import Trading
 /// after each call; `state` is what a restart restores; with `recordsHistory`, `history` keeps every cycle's log
 /// over a run (what a backtest report reads).
 public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
+    /// How a failed prediction call is journaled among the cycle's problems (`prediction failed: WHY`); a replay
+    /// reads failures back by it.
+    public static let predictionFailedPrefix = "prediction failed: "
     public let settings: RobotSettings
     public var state: RobotState
     public let source: any PredictionSource
@@ -127,7 +130,7 @@ public struct RobotStrategy: TradingStrategy, @unchecked Sendable {
                 state.predictionsFailingSince = nil
             } catch {
                 log.predictionFailure = "\(error)"
-                log.problems.append("prediction failed: \(error)")
+                log.problems.append(Self.predictionFailedPrefix + "\(error)")
                 if state.predictionsFailingSince == nil { state.predictionsFailingSince = time }
             }
         }

@@ -133,12 +133,10 @@ enum DeployCommand: AITraderCommand {
                                clock: { try await broker.clock().time }, fetch: connection.fetch,
                                record: { bars in try store.append(bars, source: brokerName) },
                                pollInterval: values.double("poll-interval") ?? 2, end: values.time("until") ?? .max)
-        var calendars: [String: any TradingCalendar] = [:]
-        for s in symbols { calendars[s] = setup.settings.instruments[s]?.assetClass.calendar ?? AssetClass.guess(symbol: s).calendar }
         // With monitoring, every broker call is timed and its failures counted (latency by operation, errors by kind).
         let venue: any Venue = monitor.map { InstrumentedVenue(broker, monitor: $0) } ?? broker
         let productionMode = ProductionMode(name: mode, broker: venue, killSwitch: killSwitch, validator: validator, feed: feed,
-                                            journal: journal, calendars: calendars, alerts: alerts)
+                                            journal: journal, calendars: setup.calendars, alerts: alerts)
         let robot = TradingRobot(strategy: RobotStrategy(settings: setup.settings, source: setup.source), mode: productionMode,
                                  journal: journal, initialBalance: account.balance,
                                  wallClock: { feed.brokerTime ?? Int64(Date().timeIntervalSince1970 * 1000) })

@@ -13,7 +13,6 @@ struct DeployBroker {
     var fetch: LiveBarFeed.Fetch
     /// Summary lines: endpoint, account, paper or live.
     var summary: [String]
-    var isLive: Bool
 
     /// The environment with the credentials file's values over it (the file wins).
     static func environment(_ values: OptionValues) throws -> [String: String] {
@@ -47,8 +46,7 @@ struct DeployBroker {
                 fetch: bars(from: source, timeframe: timeframe),
                 summary: ["broker: Alpaca \(config.isLiveTrading ? "LIVE (real money)" : "paper") at \(config.tradingURL)",
                           "market data: \(config.dataURL) (feed \(config.feed ?? "account default")); trade updates: \(config.resolvedTradingStreamURL)",
-                          "credentials: key \(Self.masked(config.keyID)) (secret not shown)"],
-                isLive: config.isLiveTrading)
+                          "credentials: key \(Self.masked(config.keyID)) (secret not shown)"])
         case "mt5":
             guard let token = env["AITRADER_MT5_TOKEN"], !token.isEmpty else {
                 throw CommandFailure("no MT5 bridge token: set AITRADER_MT5_TOKEN, or give --credentials FILE")
@@ -63,8 +61,7 @@ struct DeployBroker {
                 broker: broker,
                 fetch: bars(from: source, timeframe: timeframe),
                 summary: ["broker: MetaTrader 5 through the bridge at \(host):\(port) (\(mode == "production" ? "live account" : "demo account"))",
-                          "credentials: bridge token (not shown)"],
-                isLive: mode == "production")
+                          "credentials: bridge token (not shown)"])
         default:
             throw UsageError("--broker is alpaca or mt5")
         }

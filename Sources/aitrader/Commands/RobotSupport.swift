@@ -125,8 +125,8 @@ struct RobotSetup {
         }
         // Failed prediction calls replay as failures (the strategy journals them as "prediction failed: WHY").
         var failures: [Int64: String] = [:]
-        for p in try journal.problems() where p.text.hasPrefix("prediction failed: ") {
-            failures[p.time] = String(p.text.dropFirst("prediction failed: ".count))
+        for p in try journal.problems() where p.text.hasPrefix(RobotStrategy.predictionFailedPrefix) {
+            failures[p.time] = String(p.text.dropFirst(RobotStrategy.predictionFailedPrefix.count))
         }
         source = PrecomputedPredictions(predictions, failures: failures)
         speed = .max
@@ -142,10 +142,15 @@ struct RobotSetup {
                                dataRoot: FileManager.default.fileExists(atPath: recorded.dataRoot) ? recorded.dataRoot : dataRoot)
     }
 
-    func mode() -> SimulationMode {
+    /// Each symbol's trading calendar: its instrument's asset class, else the class its name suggests.
+    var calendars: [String: any TradingCalendar] {
         var calendars: [String: any TradingCalendar] = [:]
         for s in recorded.symbols { calendars[s] = settings.instruments[s]?.assetClass.calendar ?? AssetClass.guess(symbol: s).calendar }
-        return SimulationMode(series: series, cash: recorded.cash, models: models, calendars: calendars,
+        return calendars
+    }
+
+    func mode() -> SimulationMode {
+        SimulationMode(series: series, cash: recorded.cash, models: models, calendars: calendars,
                               start: recorded.start ?? .min, end: recorded.end ?? .max, speed: speed)
     }
 
