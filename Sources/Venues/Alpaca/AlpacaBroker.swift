@@ -199,6 +199,7 @@ public actor AlpacaBroker: BrokerAdapter {
             if code == 40010001 { throw .duplicateClientOrderID(newClientOrderID) }
             throw .refused("Alpaca refused to replace \(id) (HTTP \(r.status)): \(message)")
         }
+        streams.expectActivity()   // Alpaca pushes `replaced` and `new`: a quiet trading stream is a silent one
         return learn(try Self.order(r, "the replacement")).report(as: newClientOrderID)
     }
 

@@ -21,8 +21,8 @@ final class AlpacaStreams: @unchecked Sendable {
     private var tasks: [Task<Void, Never>] = []
     private var rename: Rename?
     private var stopped = false
-    /// When the trading stream must have said something: set by an order the broker just sent or cancelled (Alpaca
-    /// pushes `new`, `fill`, `canceled`...), cleared by any trade update. A stream that stays
+    /// When the trading stream must have said something: set by an order the broker just sent, cancelled or
+    /// replaced (Alpaca pushes `new`, `fill`, `canceled`, `replaced`...), cleared by any trade update. A stream that stays
     /// quiet past it is "connected" but silent: it is reconnected and the gap re-queried.
     private var expectedBy: Date?
     /// Between reconnect attempts: 0.25 s doubling to at most 60 s, each wait drawn from its upper half.

@@ -139,7 +139,7 @@ enum DeployCommand: AITraderCommand {
                                             journal: journal, calendars: setup.calendars, alerts: alerts)
         let robot = TradingRobot(strategy: RobotStrategy(settings: setup.settings, source: setup.source), mode: productionMode,
                                  journal: journal, initialBalance: account.balance,
-                                 wallClock: { feed.brokerTime ?? Int64(Date().timeIntervalSince1970 * 1000) })
+                                 wallClock: { feed.brokerTime ?? Int64(Date().timeIntervalSince1970 * 1000) }, alerts: alerts)
         Interrupts.install()
         let final: RobotStatus
         do {
